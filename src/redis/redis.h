@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/* A blocking Redis connection (hiredis) that carries its own last error, and the Sidekiq pushes.
+ *
+ * Errors are negative errno: -ECONNREFUSED/-ENOENT/-EHOSTUNREACH... when Redis cannot be reached,
+ * -ETIMEDOUT for a timeout, -EACCES when authentication is refused, -EAGAIN when Redis answers
+ * LOADING/BUSY/TRYAGAIN/MASTERDOWN, -EPROTO for any other error reply, -ECONNRESET when the
+ * connection dropped. r->error always holds a readable sentence (never the password). */
+#pragma once
+
+#include <hiredis/hiredis.h>
+#include <stddef.h>
+
+#include "url.h"
+#include "util.h"
+
+#define REDIS_TIMEOUT_DEFAULT (2 * USEC_PER_SEC)
+
+typedef struct Redis {
+        redisContext *ctx;
+        char where[256]; /* "127.0.0.1:6379" or the socket path */
+        char error[512];
+} Redis;
+
+static inline void freeReplyObjectp(redisReply **r) {
+        if (*r)
+                freeReplyObject(*r);
+}
+#define _cleanup_reply_ _cleanup_(freeReplyObjectp)
+
+/* Connect, AUTH and SELECT in one round trip; timeout applies to connecting and to each command. */
+int redis_open(Redis *r, const RedisURL *u, usec_t timeout);
+void redis_done(Redis *r);
+
+/* Run one command. Error replies become negative errors (see above) with r->error set; on success
+ * *ret (if not NULL) receives the reply, which the caller frees. */
+int redis_command(Redis *r, redisReply **ret, const char *fmt, ...);
+int redis_command_argv(Redis *r, redisReply **ret, int argc, const char **argv, const size_t *argvlen);
+
+/* Queue several commands, then read their replies in order: one round trip. */
+int redis_append(Redis *r, const char *fmt, ...);
+int redis_append_argv(Redis *r, int argc, const char **argv, const size_t *argvlen);
+int redis_get_reply(Redis *r, redisReply **ret);
+
+/* Enqueue now: SADD queues <q> + LPUSH queue:<q> <json>, pipelined. */
+int redis_push_job(Redis *r, const char *queue, const char *json, size_t len);
+/* Enqueue later: ZADD schedule <at> <json>. */
+int redis_schedule_job(Redis *r, double at, const char *json, size_t len);
+
+/* Map a hiredis context error / an error reply to a negative errno, filling r->error. */
+int redis_context_error(Redis *r);
+int redis_reply_error(Redis *r, const redisReply *reply);

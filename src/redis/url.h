@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/* Where Redis is: redis://[[user]:password@]host[:port][/db] or unix:///path[?db=N][&password=P]. */
+#pragma once
+
+#include <stdbool.h>
+
+#define REDIS_URL_DEFAULT "redis://127.0.0.1:6379/0"
+#define REDIS_URL_MAX 4096
+
+typedef struct RedisURL {
+        char *host;     /* NULL for unix sockets */
+        unsigned port;
+        char *path;     /* unix socket path, or NULL */
+        char *username; /* Redis 6 ACL user, or NULL */
+        char *password; /* never log this */
+        unsigned db;
+} RedisURL;
+
+/* Parse a URL. -EINVAL with *ret_reason saying which part is wrong. */
+int redis_url_parse(const char *s, RedisURL *ret, const char **ret_reason);
+
+/* The URL to use: explicit (from --redis) if not NULL, else $REDIS_URL, else the default. */
+const char *redis_url_pick(const char *explicit_url);
+
+/* If the URL has no password, read the systemd credential "redis-password" from
+ * $CREDENTIALS_DIRECTORY (trailing newline dropped). 0 if none, 1 if read, negative on error. */
+int redis_url_load_credential(RedisURL *u);
+
+/* host:port or the socket path, for messages; never includes the password. */
+const char *redis_url_describe(const RedisURL *u, char *buf, size_t n);
+
+void redis_url_done(RedisURL *u);
