@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/* A non-blocking Redis connection on an sd-event loop (hiredis 0.14's redisAsyncContext), which
+ * authenticates, selects its database and reconnects with backoff when the connection is lost.
+ *
+ * Commands are only accepted while connected (-ENOTCONN otherwise). When the connection drops, every
+ * pending callback receives a NULL reply, then the state callback says "down"; after a successful
+ * reconnect (AUTH + SELECT + PING answered) it says "up" again. Commands issued during one loop
+ * iteration leave in one write: pipelining is free. */
+#pragma once
+
+#include <hiredis/async.h>
+#include <stdbool.h>
+#include <systemd/sd-event.h>
+
+#include "url.h"
+#include "util.h"
+
+typedef struct RedisAsync RedisAsync;
+
+/* up: true once ready, false once lost; error is a readable sentence when up is false. */
+typedef void (*RedisAsyncStateFn)(RedisAsync *ra, bool up, const char *error, void *userdata);
+
+#define REDIS_ASYNC_BACKOFF_MIN (100 * USEC_PER_MSEC)
+#define REDIS_ASYNC_BACKOFF_MAX (5 * USEC_PER_SEC)
+
+/* Start connecting at once; u is copied. */
+int redis_async_new(sd_event *e, const RedisURL *u, const char *name, RedisAsyncStateFn cb,
+                    void *userdata, RedisAsync **ret);
+RedisAsync *redis_async_free(RedisAsync *ra);
+DEFINE_TRIVIAL_CLEANUP_FUNC(RedisAsync *, redis_async_free);
+
+bool redis_async_is_up(const RedisAsync *ra);
+/* "connected", or why not ("Connection refused, retrying in 400ms"). */
+const char *redis_async_status(const RedisAsync *ra);
+unsigned redis_async_attempts(const RedisAsync *ra);
+
+/* Send a command; fn (may be NULL) gets the reply, or NULL if the connection was lost first.
+ * -ENOTCONN when not up, -ENOMEM. */
+int redis_async_command(RedisAsync *ra, redisCallbackFn *fn, void *privdata, const char *fmt, ...);
+int redis_async_command_argv(RedisAsync *ra, redisCallbackFn *fn, void *privdata, int argc,
+                             const char **argv, const size_t *argvlen);
+
+/* Drop the connection now (pending callbacks get NULL) and reconnect after the backoff; safe to
+ * call from inside a reply callback. Used to cancel a blocking command. */
+void redis_async_reset(RedisAsync *ra);
+
+/* Stop for good: drop the connection, do not reconnect. */
+void redis_async_close(RedisAsync *ra);
+
+/* A readable error for a reply (NULL reply = connection lost), or NULL if it is not an error. */
+const char *redis_async_reply_error(const redisReply *reply);
