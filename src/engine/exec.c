@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: MIT */
+/* Executable handlers: spawned without a shell in their own process group, the job JSON on stdin,
+ * JOB_* in the environment, each output line logged with the job's fields, killed (whole group) on
+ * timeout or when a stop runs out of time. */
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+#include "worker-internal.h"
+
+extern char **environ;
+
+#define ENV_MAX 512
+
+/* Our environment minus what belongs to this service's supervision, plus the job's variables. */
+static int build_env(WorkJob *j, char **extra, size_t n_extra, const char ***ret) {
+        static const char *const drop[] = { "NOTIFY_SOCKET=", "WATCHDOG_USEC=", "WATCHDOG_PID=", "LISTEN_FDS=",
+                                            "LISTEN_PID=", "LISTEN_FDNAMES=", "JOB_ID=", "JOB_CLASS=",
+                                            "JOB_QUEUE=", "JOB_RETRY_COUNT=" };
+        const char **env;
+        size_t n = 0;
+
+        env = calloc(ENV_MAX + n_extra + 1, sizeof *env);
+        if (!env)
+                return -ENOMEM;
+        for (char **e = environ; e && *e && n < ENV_MAX; e++) {
+                bool skip = false;
+                for (size_t i = 0; i < ELEMENTSOF(drop) && !skip; i++)
+                        skip = strncmp(*e, drop[i], strlen(drop[i])) == 0;
+                if (!skip)
+                        env[n++] = *e;
+        }
+        for (size_t i = 0; i < n_extra; i++)
+                env[n++] = extra[i];
+        env[n] = NULL;
+        *ret = env;
+        return 0;
+}
+
+static void log_line(WorkJob *j, bool is_err, const char *line, size_t len) {
+        static const char *const out_field[] = { "JOB_HANDLER_STREAM=stdout", NULL };
+        static const char *const err_field[] = { "JOB_HANDLER_STREAM=stderr", NULL };
+
+        while (len > 0 && (line[len - 1] == '\r'))
+                len--;
+        if (is_err && len > 0)
+                snprintf(j->last_err, sizeof j->last_err, "%.*s", (int) len, line);
+        work_job_log(j, is_err ? LOG_WARNING : LOG_INFO, NULL, is_err ? err_field : out_field, "%.*s", (int) len, line);
+}
+
+/* Read what is there; log complete lines, and the rest too at EOF or when a line is too long.
+ * Returns 1 at EOF, 0 when drained for now. */
+static int drain(WorkJob *j, int fd, bool is_err) {
+        LineBuffer *b = is_err ? &j->err : &j->out;
+
+        for (;;) {
+                ssize_t k = read(fd, b->buf + b->len, sizeof b->buf - b->len);
+                char *nl;
+                size_t start = 0;
+
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0) {
+                        if (k == 0 || errno != EAGAIN) {
+                                if (b->len > 0)
+                                        log_line(j, is_err, b->buf, b->len);
+                                b->len = 0;
+                                return 1;
+                        }
+                        return 0;
+                }
+                b->len += (size_t) k;
+                while ((nl = memchr(b->buf + start, '\n', b->len - start))) {
+                        log_line(j, is_err, b->buf + start, (size_t) (nl - (b->buf + start)));
+                        start = (size_t) (nl - b->buf) + 1;
+                }
+                if (start == 0 && b->len == sizeof b->buf) {
+                        log_line(j, is_err, b->buf, b->len); /* too long: cut, keep going */
+                        b->len = 0;
+                } else if (start > 0) {
+                        memmove(b->buf, b->buf + start, b->len - start);
+                        b->len -= start;
+                }
+        }
+}
+
+static int on_output(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        WorkJob *j = userdata;
+        bool is_err = s == j->err_source;
+
+        if (drain(j, fd, is_err) > 0) {
+                if (is_err)
+                        j->err_source = sd_event_source_disable_unref(j->err_source);
+                else
+                        j->out_source = sd_event_source_disable_unref(j->out_source);
+        }
+        return 0;
+}
+
+static const char *signal_name(int sig) {
+        const char *s = sigabbrev_np(sig);
+        return s ? s : "unknown";
+}
+
+static int on_child(sd_event_source *s, const siginfo_t *si, void *userdata) {
+        WorkJob *j = userdata;
+        Worker *w = j->worker;
+        char m[1024], d[DURATION_MAX];
+        const char *tail;
+
+        /* Whatever the handler wrote before exiting is still in the pipes. */
+        if (j->out_source)
+                (void) drain(j, sd_event_source_get_io_fd(j->out_source), false);
+        if (j->err_source)
+                (void) drain(j, sd_event_source_get_io_fd(j->err_source), true);
+        j->out_source = sd_event_source_disable_unref(j->out_source);
+        j->err_source = sd_event_source_disable_unref(j->err_source);
+        j->timeout_source = sd_event_source_disable_unref(j->timeout_source);
+        j->child_source = sd_event_source_disable_unref(j->child_source);
+        /* Leave nothing of the handler behind: its group goes with it (the zombie leader still holds
+         * the group id), then reap it ourselves rather than rely on the source we just dropped. */
+        (void) kill(-j->pid, SIGKILL);
+        (void) waitpid(j->pid, NULL, WNOHANG);
+        j->pid = -1;
+
+        tail = j->last_err[0] ? j->last_err : NULL;
+        if (j->stop_killed)
+                return ack_requeue(j), 0;
+        if (j->timed_out) {
+                snprintf(m, sizeof m, "handler ran longer than its timeout of %s and was killed%s%s",
+                         format_duration(d, sizeof d, worker_config_timeout_for(&w->config, j->class)),
+                         tail ? ": " : "", strempty(tail));
+                return ack_finish(j, false, "HandlerTimeout", m), 0;
+        }
+        if (si->si_code == CLD_EXITED && si->si_status == 0)
+                return ack_finish(j, true, NULL, NULL), 0;
+        if (si->si_code == CLD_EXITED) {
+                snprintf(m, sizeof m, "handler exited with status %d%s%s", si->si_status, tail ? ": " : "", strempty(tail));
+                return ack_finish(j, false, "HandlerExitError", m), 0;
+        }
+        snprintf(m, sizeof m, "handler killed by signal %s%s%s%s", signal_name(si->si_status),
+                 si->si_code == CLD_DUMPED ? " (core dumped)" : "", tail ? ": " : "", strempty(tail));
+        return ack_finish(j, false, "HandlerSignalError", m), 0;
+}
+
+static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        WorkJob *j = userdata;
+
+        j->timed_out = true;
+        exec_kill(j);
+        return 0;
+}
+
+void exec_kill(WorkJob *j) {
+        if (j->pid > 0)
+                (void) kill(-j->pid, SIGKILL);
+}
+
+int exec_spawn(WorkJob *j, const char *path) {
+        Worker *w = j->worker;
+        _cleanup_close_ int in = -1, out_r = -1, out_w = -1, err_r = -1, err_w = -1;
+        _cleanup_free_ const char **env = NULL;
+        char *extra[4] = {};
+        posix_spawn_file_actions_t fa;
+        posix_spawnattr_t attr;
+        sigset_t none, all;
+        int pipes[2], r;
+        pid_t pid;
+        usec_t timeout;
+
+        in = memfd_create("job", MFD_CLOEXEC);
+        if (in < 0)
+                return negative_errno();
+        for (size_t off = 0; off < j->raw_len;) {
+                ssize_t k = write(in, j->raw + off, j->raw_len - off);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
+                        return k < 0 ? negative_errno() : -EIO;
+                off += (size_t) k;
+        }
+        if (lseek(in, 0, SEEK_SET) < 0)
+                return negative_errno();
+        if (pipe2(pipes, O_CLOEXEC) < 0)
+                return negative_errno();
+        out_r = pipes[0], out_w = pipes[1];
+        if (pipe2(pipes, O_CLOEXEC) < 0)
+                return negative_errno();
+        err_r = pipes[0], err_w = pipes[1];
+        if (fcntl(out_r, F_SETFL, O_NONBLOCK) < 0 || fcntl(err_r, F_SETFL, O_NONBLOCK) < 0)
+                return negative_errno();
+
+        extra[0] = strdupf("JOB_ID=%s", j->jid);
+        extra[1] = strdupf("JOB_CLASS=%s", j->class);
+        extra[2] = strdupf("JOB_QUEUE=%s", j->queue);
+        extra[3] = strdupf("JOB_RETRY_COUNT=%d", MAX(j->retry_count, 0));
+        r = (extra[0] && extra[1] && extra[2] && extra[3]) ? build_env(j, extra, 4, &env) : -ENOMEM;
+        if (r >= 0) {
+                char *argv[] = { (char *) path, NULL };
+
+                sigemptyset(&none);
+                sigfillset(&all);
+                posix_spawn_file_actions_init(&fa);
+                posix_spawnattr_init(&attr);
+                posix_spawn_file_actions_adddup2(&fa, in, STDIN_FILENO);
+                posix_spawn_file_actions_adddup2(&fa, out_w, STDOUT_FILENO);
+                posix_spawn_file_actions_adddup2(&fa, err_w, STDERR_FILENO);
+                posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+                posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+                posix_spawnattr_setpgroup(&attr, 0);
+                posix_spawnattr_setsigmask(&attr, &none);
+                posix_spawnattr_setsigdefault(&attr, &all);
+                r = -posix_spawn(&pid, path, &fa, &attr, argv, (char **) env);
+                posix_spawn_file_actions_destroy(&fa);
+                posix_spawnattr_destroy(&attr);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(extra); i++)
+                free(extra[i]);
+        if (r < 0)
+                return r;
+        j->pid = pid;
+
+        r = sd_event_add_child(w->event, &j->child_source, pid, WEXITED, on_child, j);
+        if (r < 0) {
+                (void) kill(-pid, SIGKILL);
+                (void) waitpid(pid, NULL, 0);
+                j->pid = -1;
+                return r;
+        }
+        r = sd_event_add_io(w->event, &j->out_source, out_r, EPOLLIN, on_output, j);
+        if (r >= 0) {
+                (void) sd_event_source_set_io_fd_own(j->out_source, true);
+                out_r = -1;
+                r = sd_event_add_io(w->event, &j->err_source, err_r, EPOLLIN, on_output, j);
+        }
+        if (r >= 0) {
+                (void) sd_event_source_set_io_fd_own(j->err_source, true);
+                err_r = -1;
+                timeout = worker_config_timeout_for(&w->config, j->class);
+                if (timeout > 0)
+                        r = sd_event_add_time_relative(w->event, &j->timeout_source, CLOCK_MONOTONIC, timeout, 0,
+                                                       on_timeout, j);
+        }
+        if (r < 0) {
+                /* The child source stays: the job ends through on_child as a failure. */
+                j->timed_out = false;
+                exec_kill(j);
+                log_warning_errno(r, "Cannot watch handler %s of job %s: %m", path, j->jid);
+        }
+        return 0;
+}

@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: MIT */
+/* Reliable fetch: jobs move atomically from their queue into this process's in-flight list, and
+ * in-flight lists of processes that stopped beating are put back in their queues.
+ *
+ * Redis keys (besides Sidekiq's queue:<q>, queues, retry, schedule, dead, processes, <identity>):
+ *   jobs:inflight:<identity>:<queue>  list of the jobs of <queue> that process <identity> holds
+ *                                     (newest at the left); a job leaves it only once it is done, in
+ *                                     retry/dead, or pushed back to its queue.
+ *   jobs:inflight                     hash: in-flight list key → the <identity> that owns it.
+ *   jobs:alive:<identity>             "<boot-id> <pid>", set with PX 20000 by every heartbeat (5 s).
+ * <identity> is Sidekiq's "hostname:pid:<12 hex>". Every heartbeat of every worker runs the recover
+ * script: each list in jobs:inflight whose owner has no jobs:alive key any more is moved back to the
+ * right end of queue:<queue> (so its jobs are the next ones taken) and forgotten. A process stopping
+ * cleanly recovers its own lists last, so a fetch reply lost in a dropped connection is not lost.
+ *
+ * Fetching: one Lua script moves up to N jobs (N = free slots) from the queues in strict order, or in
+ * an order shuffled by weight on every call (Sidekiq's "-q critical,2 -q default"). When nothing is
+ * waiting, BLMOVE blocks on a second connection: on the only queue for 10 s, or on the queues in
+ * turn for 2 s each, so an idle worker costs well under one round trip per second. */
+
+#include "worker-internal.h"
+
+static const char fetch_script[] =
+        "local id, max = ARGV[1], tonumber(ARGV[2])\n"
+        "local out = {}\n"
+        "for i = 3, #ARGV do\n"
+        "  local q = ARGV[i]\n"
+        "  local src, dst = 'queue:' .. q, 'jobs:inflight:' .. id .. ':' .. q\n"
+        "  while #out < 2 * max do\n"
+        "    local j = redis.call('LMOVE', src, dst, 'RIGHT', 'LEFT')\n"
+        "    if not j then break end\n"
+        "    out[#out + 1] = q\n"
+        "    out[#out + 1] = j\n"
+        "  end\n"
+        "  if #out >= 2 * max then break end\n"
+        "end\n"
+        "return out\n";
+
+static const char recover_script[] =
+        "local forced = ARGV[1]\n"
+        "local h = redis.call('HGETALL', 'jobs:inflight')\n"
+        "local moved = 0\n"
+        "for i = 1, #h, 2 do\n"
+        "  local key, id = h[i], h[i + 1]\n"
+        "  if id == forced or redis.call('EXISTS', 'jobs:alive:' .. id) == 0 then\n"
+        "    local prefix = 'jobs:inflight:' .. id .. ':'\n"
+        "    if string.sub(key, 1, #prefix) == prefix then\n"
+        "      local q = string.sub(key, #prefix + 1)\n"
+        "      while true do\n"
+        "        local j = redis.call('LMOVE', key, 'queue:' .. q, 'LEFT', 'RIGHT')\n"
+        "        if not j then break end\n"
+        "        moved = moved + 1\n"
+        "      end\n"
+        "      if moved > 0 then redis.call('SADD', 'queues', q) end\n"
+        "    end\n"
+        "    redis.call('HDEL', 'jobs:inflight', key)\n"
+        "  end\n"
+        "end\n"
+        "return moved\n";
+
+char *fetch_inflight_key(Worker *w, const char *queue) {
+        return strdupf("jobs:inflight:%s:%s", w->identity, queue);
+}
+
+/* Announce our lists and that we are alive (alive first: the recover script must never see our
+ * lists without it). */
+int fetch_register(Worker *w) {
+        const char *argv[2 + 2 * WORKER_QUEUES_MAX];
+        char *keys[WORKER_QUEUES_MAX] = {};
+        _cleanup_free_ char *alive = strdupf("jobs:alive:%s", w->identity);
+        int argc = 0, r;
+
+        if (!alive)
+                return -ENOMEM;
+        r = redis_async_command(w->redis, NULL, NULL, "SET %s %s PX %d", alive, w->alive_value, WORKER_ALIVE_TTL_MSEC);
+        if (r < 0)
+                return r;
+        argv[argc++] = "HSET";
+        argv[argc++] = "jobs:inflight";
+        for (size_t i = 0; i < w->config.n_queues; i++) {
+                keys[i] = fetch_inflight_key(w, w->config.queues[i].name);
+                if (!keys[i]) {
+                        r = -ENOMEM;
+                        goto finish;
+                }
+                argv[argc++] = keys[i];
+                argv[argc++] = w->identity;
+        }
+        r = redis_async_command_argv(w->redis, NULL, NULL, argc, argv, NULL);
+finish:
+        for (size_t i = 0; i < w->config.n_queues; i++)
+                free(keys[i]);
+        return r;
+}
+
+int fetch_recover(Worker *w, bool all_own, redisCallbackFn *fn, void *privdata) {
+        return redis_async_command(w->redis, fn, privdata, "EVAL %s 0 %s", recover_script, all_own ? w->identity : "");
+}
+
+static uint64_t xorshift(void) {
+        static uint64_t s;
+
+        if (s == 0 && random_bytes(&s, sizeof s) < 0)
+                s = (uint64_t) now_usec(CLOCK_MONOTONIC) | 1;
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        return s;
+}
+
+/* Queue order for this fetch: as configured, or Sidekiq's weighted shuffle ("critical,2" appears
+ * twice in the pool, the pool is shuffled, duplicates dropped). Returns the count. */
+static size_t queue_order(Worker *w, const char **out) {
+        const WorkerConfig *c = &w->config;
+        size_t pool[WORKER_QUEUES_MAX * WORKER_QUEUE_WEIGHT_MAX], n = 0, m = 0;
+
+        if (!worker_config_weighted(c)) {
+                for (size_t i = 0; i < c->n_queues; i++)
+                        out[i] = c->queues[i].name;
+                return c->n_queues;
+        }
+        for (size_t i = 0; i < c->n_queues; i++)
+                for (unsigned k = 0; k < MAX(c->queues[i].weight, 1u); k++)
+                        pool[n++] = i;
+        for (size_t i = n; i > 1; i--) {
+                size_t k = xorshift() % i, t = pool[i - 1];
+                pool[i - 1] = pool[k];
+                pool[k] = t;
+        }
+        for (size_t i = 0; i < n; i++) {
+                bool seen = false;
+                for (size_t k = 0; k < m && !seen; k++)
+                        seen = out[k] == c->queues[pool[i]].name;
+                if (!seen)
+                        out[m++] = c->queues[pool[i]].name;
+        }
+        return m;
+}
+
+static void fetch_block(Worker *w);
+
+static void on_fetch_reply(redisAsyncContext *ac, void *reply, void *privdata) {
+        Worker *w = privdata;
+        redisReply *r = reply;
+
+        w->fetch_in_flight = false;
+        if (!r)
+                return; /* connection lost: fetching resumes once it is back */
+        if (r->type != REDIS_REPLY_ARRAY) {
+                log_warning("Fetching jobs failed: %s", strna(redis_async_reply_error(r)));
+                return; /* the next heartbeat kicks again */
+        }
+        for (size_t i = 0; i + 1 < r->elements; i += 2)
+                work_job_start(w, r->element[i]->str, r->element[i + 1]->str, r->element[i + 1]->len);
+        if (r->elements == 0)
+                fetch_block(w);
+        else
+                worker_kick(w);
+}
+
+static void on_block_reply(redisAsyncContext *ac, void *reply, void *privdata) {
+        Worker *w = privdata;
+        redisReply *r = reply;
+        const char *q = w->config.queues[w->queue_turn % w->config.n_queues].name;
+
+        w->block_in_flight = false;
+        if (!r)
+                return;
+        if (r->type == REDIS_REPLY_STRING) {
+                work_job_start(w, q, r->str, r->len);
+                worker_kick(w);
+                return;
+        }
+        if (r->type == REDIS_REPLY_ERROR) {
+                log_warning("Waiting for jobs failed: %s", r->str);
+                return;
+        }
+        /* Timed out: with one queue keep waiting, else look at every queue again, then the next one. */
+        w->queue_turn++;
+        if (w->config.n_queues == 1)
+                fetch_block(w);
+        else
+                worker_kick(w);
+}
+
+static void fetch_block(Worker *w) {
+        _cleanup_free_ char *dst = NULL;
+        const QueueSpec *q;
+        int r;
+
+        if (w->state != WORKER_RUNNING || w->block_in_flight || !redis_async_is_up(w->block))
+                return;
+        q = &w->config.queues[w->queue_turn % w->config.n_queues];
+        dst = fetch_inflight_key(w, q->name);
+        if (!dst)
+                return (void) log_oom();
+        r = redis_async_command(w->block, on_block_reply, w, "BLMOVE queue:%s %s RIGHT LEFT %d", q->name, dst,
+                                w->config.n_queues == 1 ? WORKER_BLOCK_SINGLE_SEC : WORKER_BLOCK_MULTI_SEC);
+        if (r >= 0)
+                w->block_in_flight = true;
+}
+
+void fetch_maybe(Worker *w) {
+        const char *argv[5 + WORKER_QUEUES_MAX];
+        char max[16];
+        unsigned free_slots;
+        size_t n;
+        int r;
+
+        if (w->state != WORKER_RUNNING || w->fetch_in_flight || w->block_in_flight || !redis_async_is_up(w->redis))
+                return;
+        free_slots = w->config.concurrency > w->n_running ? w->config.concurrency - w->n_running : 0;
+        if (free_slots == 0)
+                return;
+        snprintf(max, sizeof max, "%u", MIN(free_slots, (unsigned) WORKER_FETCH_BATCH_MAX));
+        argv[0] = "EVAL";
+        argv[1] = fetch_script;
+        argv[2] = "0";
+        argv[3] = w->identity;
+        argv[4] = max;
+        n = queue_order(w, argv + 5);
+        r = redis_async_command_argv(w->redis, on_fetch_reply, w, (int) (5 + n), argv, NULL);
+        if (r >= 0)
+                w->fetch_in_flight = true;
+}
+
+void fetch_cancel(Worker *w) {
+        /* Dropping the connection is the only way to end a BLMOVE; a job it moved at that very
+         * moment stays in our list and is pushed back by the final recover. */
+        if (w->block_in_flight)
+                redis_async_reset(w->block);
+}

@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: MIT */
+/* Every 5 s, in one pipeline: the process heartbeat Sidekiq's Web UI and jobsctl read, the signal
+ * queue, recovery of dead processes' in-flight lists, and the poller for `retry` and `schedule`.
+ *
+ * Redis keys (Sidekiq's): processes (set of identities); <identity> (hash: info JSON, busy, beat,
+ * quiet, rss KiB, rtt_us; expires after 60 s); <identity>:work (hash jid → {"queue","payload","run_at"},
+ * expires after 60 s); <identity>-signals (list: LPUSH TSTP to quiet, TERM to stop). Ours:
+ * jobs:alive:<identity> and jobs:inflight (see fetch.c). */
+
+#include <inttypes.h>
+#include <systemd/sd-daemon.h>
+
+#include "config.h"
+#include "worker-internal.h"
+
+/* Sidekiq's poller: due members of retry, then schedule, one at a time, into their queue with a fresh
+ * enqueued_at. The payload is edited as text, so every other byte (unknown fields, big integers) is
+ * kept exactly; a payload that is not a JSON object goes to dead. */
+static const char poll_script[] =
+        "local now, max = ARGV[1], tonumber(ARGV[2])\n"
+        "local moved = 0\n"
+        "for _, set in ipairs({'retry', 'schedule'}) do\n"
+        "  while moved < max do\n"
+        "    local jobs = redis.call('ZRANGE', set, '-inf', now, 'BYSCORE', 'LIMIT', 0, 1)\n"
+        "    if #jobs == 0 then break end\n"
+        "    local j = jobs[1]\n"
+        "    redis.call('ZREM', set, j)\n"
+        "    local ok, o = pcall(cjson.decode, j)\n"
+        "    if ok and type(o) == 'table' and (o.queue == nil or type(o.queue) == 'string') then\n"
+        "      local q = o.queue or 'default'\n"
+        "      local _, n = string.gsub(j, '\"enqueued_at\":', '')\n"
+        "      if o.enqueued_at ~= nil and n == 1 then\n"
+        "        j = string.gsub(j, '(\"enqueued_at\":%s*)[-+%d%.eE]+', '%1' .. now, 1)\n"
+        "      elseif o.enqueued_at == nil and n == 0 then\n"
+        "        j = string.gsub(j, '}%s*$', ',\"enqueued_at\":' .. now .. '}', 1)\n"
+        "      end\n"
+        "      redis.call('SADD', 'queues', q)\n"
+        "      redis.call('LPUSH', 'queue:' .. q, j)\n"
+        "    else\n"
+        "      redis.call('ZADD', 'dead', now, j)\n"
+        "    end\n"
+        "    moved = moved + 1\n"
+        "  end\n"
+        "end\n"
+        "return moved\n";
+
+static long rss_kib(void) {
+        _cleanup_fclose_ FILE *f = fopen("/proc/self/statm", "re");
+        unsigned long size, resident;
+
+        if (!f || fscanf(f, "%lu %lu", &size, &resident) != 2)
+                return 0;
+        return (long) (resident * (unsigned long) sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static char *process_info(Worker *w) {
+        _cleanup_(json_decrefp) json_t *o = NULL, *queues = NULL, *weights = NULL;
+
+        queues = json_array();
+        weights = json_object();
+        if (!queues || !weights)
+                return NULL;
+        for (size_t i = 0; i < w->config.n_queues; i++) {
+                (void) json_array_append_new(queues, json_string(w->config.queues[i].name));
+                (void) json_object_set_new(weights, w->config.queues[i].name, json_integer(w->config.queues[i].weight));
+        }
+        o = json_pack("{s:s, s:f, s:i, s:s, s:i, s:O, s:O, s:[], s:s, s:s, s:b}",
+                      "hostname", w->hostname, "started_at", w->started_at, "pid", (int) getpid(),
+                      "tag", strempty(w->config.tag), "concurrency", (int) w->config.concurrency, "queues", queues,
+                      "weights", weights, "labels", "identity", w->identity, "version", "jobs " JOBS_VERSION,
+                      "embedded", false);
+        return o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+}
+
+static void on_signal_reply(redisAsyncContext *ac, void *reply, void *privdata) {
+        Worker *w = privdata;
+        redisReply *r = reply;
+
+        if (!r || r->type != REDIS_REPLY_STRING)
+                return;
+        if (streq(r->str, "TSTP"))
+                worker_set_quiet(w, "TSTP in the signal queue");
+        else if (streq(r->str, "TERM"))
+                worker_begin_stop(w, "TERM in the signal queue");
+        else
+                log_warning("Ignoring unknown signal \"%.32s\" in %s-signals.", r->str, w->identity);
+}
+
+static void on_recover_reply(redisAsyncContext *ac, void *reply, void *privdata) {
+        Worker *w = privdata;
+        redisReply *r = reply;
+
+        if (!r)
+                return;
+        if (r->type != REDIS_REPLY_INTEGER) {
+                log_warning("Recovering in-flight jobs of stopped workers failed: %s", strna(redis_async_reply_error(r)));
+                return;
+        }
+        if (r->integer > 0)
+                log_notice("Recovered %lld in-flight jobs of workers that stopped beating; they are back in their queues.",
+                           r->integer);
+        if (!w->ready) {
+                w->ready = true;
+                (void) sd_notify(false, "READY=1");
+                if (w->state == WORKER_STARTING)
+                        w->state = WORKER_RUNNING;
+                log_info("Connected to Redis at %s as %s; working on %zu queue(s) with concurrency %u.", w->where,
+                         w->identity, w->config.n_queues, w->config.concurrency);
+                worker_update_status(w, true);
+                worker_kick(w);
+        }
+}
+
+static void on_poll_reply(redisAsyncContext *ac, void *reply, void *privdata) {
+        redisReply *r = reply;
+
+        if (r && r->type == REDIS_REPLY_INTEGER && r->integer > 0)
+                log_debug("Moved %lld due jobs from retry/schedule to their queues.", r->integer);
+        else if (r && r->type == REDIS_REPLY_ERROR)
+                log_warning("Polling retry/schedule failed: %s", r->str);
+}
+
+static void on_ping_reply(redisAsyncContext *ac, void *reply, void *privdata) {
+        Worker *w = privdata;
+
+        w->heartbeat_in_flight = false;
+        if (!reply)
+                return;
+        w->heartbeat_misses = 0;
+        w->rtt_us = now_usec(CLOCK_MONOTONIC) - w->heartbeat_sent;
+        worker_update_status(w, false);
+}
+
+static int send_work(Worker *w, const char *work_key) {
+        int r = redis_async_command(w->redis, NULL, NULL, "DEL %s", work_key);
+
+        for (WorkJob *j = w->jobs; r >= 0 && j; j = j->next) {
+                _cleanup_(json_decrefp) json_t *o = NULL;
+                _cleanup_free_ char *s = NULL;
+
+                if (!j->running)
+                        continue;
+                o = json_pack("{s:s, s:s, s:I}", "queue", j->queue, "payload", j->raw, "run_at", (json_int_t) j->run_at);
+                s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+                if (!s)
+                        continue; /* payload not UTF-8: leave it out of the display */
+                r = redis_async_command(w->redis, NULL, NULL, "HSET %s %s %s", work_key, j->jid, s);
+        }
+        if (r >= 0 && w->n_running > 0)
+                r = redis_async_command(w->redis, NULL, NULL, "EXPIRE %s %d", work_key, WORKER_PROCESS_TTL_SEC);
+        return r;
+}
+
+void heartbeat_send(Worker *w) {
+        _cleanup_free_ char *info = NULL, *work_key = NULL;
+        char busy[16], beat[32], rss[24], rtt[24], now[32];
+        int r;
+
+        if (!redis_async_is_up(w->redis))
+                return;
+        if (w->heartbeat_in_flight) {
+                /* Three beats without an answer: the connection is dead without saying so. */
+                if (++w->heartbeat_misses >= 3) {
+                        log_warning("Redis at %s has not answered for %u heartbeats, reconnecting.", w->where,
+                                    w->heartbeat_misses);
+                        w->heartbeat_misses = 0;
+                        redis_async_reset(w->redis);
+                        redis_async_reset(w->block);
+                }
+                return;
+        }
+        info = process_info(w);
+        work_key = strdupf("%s:work", w->identity);
+        if (!info || !work_key)
+                return (void) log_oom();
+        snprintf(busy, sizeof busy, "%u", w->n_running);
+        snprintf(beat, sizeof beat, "%.6f", epoch_now());
+        snprintf(now, sizeof now, "%.6f", epoch_now());
+        snprintf(rss, sizeof rss, "%ld", rss_kib());
+        snprintf(rtt, sizeof rtt, "%" PRIu64, w->rtt_us);
+
+        w->heartbeat_sent = now_usec(CLOCK_MONOTONIC);
+        r = fetch_register(w);
+        if (r >= 0)
+                r = redis_async_command(w->redis, NULL, NULL, "SADD processes %s", w->identity);
+        if (r >= 0)
+                r = redis_async_command(w->redis, NULL, NULL, "HSET %s info %s busy %s beat %s quiet %s rss %s rtt_us %s",
+                                        w->identity, info, busy, beat, w->state == WORKER_RUNNING || w->state == WORKER_STARTING ? "false" : "true",
+                                        rss, rtt);
+        if (r >= 0)
+                r = redis_async_command(w->redis, NULL, NULL, "EXPIRE %s %d", w->identity, WORKER_PROCESS_TTL_SEC);
+        if (r >= 0)
+                r = send_work(w, work_key);
+        if (r >= 0)
+                r = redis_async_command(w->redis, on_signal_reply, w, "RPOP %s-signals", w->identity);
+        if (r >= 0)
+                r = fetch_recover(w, false, on_recover_reply, w);
+        if (r >= 0 && w->state == WORKER_RUNNING)
+                r = redis_async_command(w->redis, on_poll_reply, w, "EVAL %s 0 %s %d", poll_script, now, WORKER_POLL_BATCH_MAX);
+        if (r >= 0)
+                r = redis_async_command(w->redis, on_ping_reply, w, "PING");
+        if (r >= 0)
+                w->heartbeat_in_flight = true;
+}
+
+static int on_heartbeat_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Worker *w = userdata;
+
+        heartbeat_send(w);
+        ack_send_pending(w);
+        worker_kick(w);
+        worker_update_status(w, false);
+        (void) sd_event_source_set_time_relative(s, WORKER_HEARTBEAT_USEC);
+        (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        return 0;
+}
+
+int heartbeat_start(Worker *w) {
+        int r = sd_event_add_time_relative(w->event, &w->heartbeat_timer, CLOCK_MONOTONIC, WORKER_HEARTBEAT_USEC,
+                                           USEC_PER_SEC / 2, on_heartbeat_timer, w);
+        return r < 0 ? r : 0;
+}

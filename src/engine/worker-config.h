@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/* The worker's settings: defaults, "name[,weight]" queue specs and /etc/jobs/worker.conf (Key=Value). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "util.h"
+
+#define WORKER_QUEUES_MAX 64
+#define WORKER_QUEUE_WEIGHT_MAX 100
+#define WORKER_CONCURRENCY_MAX 1024
+#define WORKER_HANDLERS_MAX 1024
+#define WORKER_HANDLER_DIRS_MAX 16
+#define WORKER_CONFIG_FILE_MAX (256 * 1024)
+#define WORKER_CONFIG_PATH_DEFAULT JOBS_SYSCONFDIR "/jobs/worker.conf"
+#define WORKER_CONCURRENCY_DEFAULT 5
+#define WORKER_SHUTDOWN_TIMEOUT_DEFAULT (25 * USEC_PER_SEC)
+#define WORKER_HANDLER_DIRS_DEFAULT { JOBS_SYSCONFDIR "/jobs/handlers", "/usr/lib/jobs/handlers" }
+
+typedef struct QueueSpec {
+        char *name;
+        unsigned weight; /* 0 = strict order */
+} QueueSpec;
+
+typedef struct ClassSetting {
+        char *class;
+        char *path;    /* Handler=: the executable; NULL for Timeout= entries */
+        usec_t timeout;
+} ClassSetting;
+
+typedef struct WorkerConfig {
+        char *redis_url;            /* NULL: $REDIS_URL or the default */
+        QueueSpec *queues;
+        size_t n_queues;
+        unsigned concurrency;
+        usec_t job_timeout;         /* 0 = none */
+        usec_t shutdown_timeout;
+        char **handler_dirs;        /* NULL-terminated; NULL = defaults */
+        ClassSetting *handlers;     /* Handler=Class /path */
+        size_t n_handlers;
+        ClassSetting *timeouts;     /* Timeout=Class 30s */
+        size_t n_timeouts;
+        char *tag;
+        size_t max_payload;
+} WorkerConfig;
+
+void worker_config_init(WorkerConfig *c);
+void worker_config_done(WorkerConfig *c);
+
+/* "name" or "name,weight". -EINVAL with *ret_reason. */
+int worker_config_add_queue(WorkerConfig *c, const char *spec, const char **ret_reason);
+int worker_config_add_handler(WorkerConfig *c, const char *class, const char *path, const char **ret_reason);
+int worker_config_add_handler_dir(WorkerConfig *c, const char *dir, const char **ret_reason);
+/* "Class duration" */
+int worker_config_add_timeout(WorkerConfig *c, const char *spec, const char **ret_reason);
+
+/* Read a config file ([Worker] section, systemd Key=Value syntax). -ENOENT if missing; other
+ * errors set *ret_error to "path:line: what is wrong" (free it). Values already set are overridden;
+ * an empty assignment (Queue=) resets a list. */
+int worker_config_load(WorkerConfig *c, const char *path, char **ret_error);
+
+/* True if any queue has a weight: then the order is shuffled by weight on every fetch. */
+bool worker_config_weighted(const WorkerConfig *c);
+/* The timeout for a class: its Timeout= entry, else TimeoutSec=. */
+usec_t worker_config_timeout_for(const WorkerConfig *c, const char *class);

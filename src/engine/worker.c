@@ -1,0 +1,380 @@
+/* SPDX-License-Identifier: MIT */
+/* The worker: one sd-event loop owning signals, timers, handler processes and both Redis
+ * connections; its lifecycle (starting → running ⇄ quiet → stopping) and what it tells systemd
+ * (READY=1, STATUS=, WATCHDOG=1 from the loop, STOPPING=1, EXTEND_TIMEOUT_USEC=). */
+
+#include <inttypes.h>
+#include <signal.h>
+#include <systemd/sd-daemon.h>
+
+#include "worker-internal.h"
+
+int jobs_worker_new(JobsWorker **ret) {
+        Worker *w = calloc(1, sizeof *w);
+
+        if (!w)
+                return -ENOMEM;
+        worker_config_init(&w->config);
+        w->state = WORKER_STARTING;
+        *ret = w;
+        return 0;
+}
+
+JobsWorker *jobs_worker_free(JobsWorker *w) {
+        if (!w)
+                return NULL;
+        while (w->jobs) {
+                WorkJob *j = w->jobs;
+                w->jobs = j->next;
+                exec_kill(j);
+                work_job_free(j);
+        }
+        w->redis = redis_async_free(w->redis);
+        w->block = redis_async_free(w->block);
+        sd_event_source_disable_unref(w->kick);
+        sd_event_source_disable_unref(w->heartbeat_timer);
+        sd_event_source_disable_unref(w->stop_timer);
+        sd_event_unref(w->event);
+        for (size_t i = 0; i < w->n_c_handlers; i++)
+                free(w->c_handlers[i].class);
+        free(w->c_handlers);
+        redis_url_done(&w->url);
+        worker_config_done(&w->config);
+        free(w);
+        return NULL;
+}
+
+int jobs_worker_load_config(JobsWorker *w, const char *path) {
+        _cleanup_free_ char *e = NULL;
+        int r = worker_config_load(&w->config, path, &e);
+
+        if (r < 0 && e)
+                log_debug("%s", e);
+        return r;
+}
+
+int jobs_worker_set_redis(JobsWorker *w, const char *url) {
+        char *s = strdup(url);
+
+        if (!s)
+                return -ENOMEM;
+        free(w->config.redis_url);
+        w->config.redis_url = s;
+        return 0;
+}
+
+int jobs_worker_add_queue(JobsWorker *w, const char *spec) {
+        const char *reason;
+        return worker_config_add_queue(&w->config, spec, &reason);
+}
+
+int jobs_worker_set_concurrency(JobsWorker *w, unsigned n) {
+        if (n < 1 || n > WORKER_CONCURRENCY_MAX)
+                return -ERANGE;
+        w->config.concurrency = n;
+        return 0;
+}
+
+int jobs_worker_register(JobsWorker *w, const char *job_class, JobsHandlerFn fn, void *userdata) {
+        CHandler *a;
+
+        if (!fn || !job_class_is_valid(job_class))
+                return -EINVAL;
+        if (worker_find_c_handler(w, job_class))
+                return -EEXIST;
+        if (w->n_c_handlers >= WORKER_HANDLERS_MAX)
+                return -E2BIG;
+        a = realloc(w->c_handlers, (w->n_c_handlers + 1) * sizeof *a);
+        if (!a)
+                return -ENOMEM;
+        w->c_handlers = a;
+        a[w->n_c_handlers] = (CHandler) { strdup(job_class), fn, userdata };
+        if (!a[w->n_c_handlers].class)
+                return -ENOMEM;
+        w->n_c_handlers++;
+        return 0;
+}
+
+const CHandler *worker_find_c_handler(Worker *w, const char *class) {
+        for (size_t i = 0; i < w->n_c_handlers; i++)
+                if (streq(w->c_handlers[i].class, class))
+                        return &w->c_handlers[i];
+        return NULL;
+}
+
+static const char *queues_describe(Worker *w, char *buf, size_t n) {
+        size_t off = 0;
+
+        buf[0] = 0;
+        for (size_t i = 0; i < w->config.n_queues && off < n; i++) {
+                int k = w->config.queues[i].weight
+                                ? snprintf(buf + off, n - off, "%s%s,%u", i ? " " : "", w->config.queues[i].name, w->config.queues[i].weight)
+                                : snprintf(buf + off, n - off, "%s%s", i ? " " : "", w->config.queues[i].name);
+                if (k < 0)
+                        break;
+                off += (size_t) k;
+        }
+        return buf;
+}
+
+/* STATUS= for systemctl status: at most once a second unless forced, and only when it changed. */
+void worker_update_status(Worker *w, bool force) {
+        char s[sizeof w->last_status], q[256], redis[400] = "";
+        usec_t now = now_usec(CLOCK_MONOTONIC);
+        const char *what;
+
+        if (!force && now - w->status_at < USEC_PER_SEC)
+                return;
+        w->status_at = now;
+        if (!redis_async_is_up(w->redis))
+                snprintf(redis, sizeof redis, "; Redis unreachable (%s)", redis_async_status(w->redis));
+        switch (w->state) {
+        case WORKER_STARTING:
+                what = "Connecting";
+                break;
+        case WORKER_QUIET:
+                what = "Quiet (not taking jobs)";
+                break;
+        case WORKER_STOPPING:
+                what = "Stopping";
+                break;
+        case WORKER_STOPPED:
+                what = "Stopped";
+                break;
+        default:
+                what = "Working";
+        }
+        snprintf(s, sizeof s, "%s: busy %u/%u, processed %" PRIu64 ", failed %" PRIu64 "; queues %s%s", what, w->n_running,
+                 w->config.concurrency, w->processed, w->failed, queues_describe(w, q, sizeof q), redis);
+        if (!force && streq(s, w->last_status))
+                return;
+        snprintf(w->last_status, sizeof w->last_status, "%s", s);
+        (void) sd_notifyf(false, "STATUS=%s", s);
+}
+
+static int on_kick(sd_event_source *s, void *userdata) {
+        Worker *w = userdata;
+
+        stats_flush(w);
+        ack_send_pending(w);
+        fetch_maybe(w);
+        worker_maybe_finish_stop(w);
+        worker_update_status(w, false);
+        return 0;
+}
+
+void worker_kick(Worker *w) {
+        if (w->kick)
+                (void) sd_event_source_set_enabled(w->kick, SD_EVENT_ONESHOT);
+}
+
+void worker_set_quiet(Worker *w, const char *why) {
+        if (w->state != WORKER_RUNNING && w->state != WORKER_STARTING)
+                return;
+        log_notice("Quiet (%s): no new jobs are taken; %u running.", why, w->n_running);
+        w->state = WORKER_QUIET;
+        fetch_cancel(w);
+        worker_update_status(w, true);
+}
+
+static void on_final_reply(redisAsyncContext *ac, void *reply, void *privdata) {
+        Worker *w = privdata;
+        redisReply *r = reply;
+
+        w->final_in_flight = false;
+        if (!r)
+                return; /* again once reconnected, or the hard deadline ends it */
+        if (r->type == REDIS_REPLY_INTEGER && r->integer > 0)
+                log_notice("Pushed %lld jobs left in this worker's in-flight lists back to their queues.", r->integer);
+        w->state = WORKER_STOPPED;
+        log_info("Stopped: processed %" PRIu64 ", failed %" PRIu64 ".", w->processed, w->failed);
+        worker_update_status(w, true);
+        (void) sd_event_exit(w->event, w->exit_code);
+}
+
+/* Every job settled and recorded: put back whatever a lost reply left in our lists, sign off. */
+void worker_maybe_finish_stop(Worker *w) {
+        _cleanup_free_ char *work = NULL;
+        int r;
+
+        if (w->state != WORKER_STOPPING || w->n_jobs > 0 || w->final_in_flight || !redis_async_is_up(w->redis))
+                return;
+        stats_flush(w);
+        work = strdupf("%s:work", w->identity);
+        if (!work)
+                return (void) log_oom();
+        r = redis_async_command(w->redis, NULL, NULL, "SREM processes %s", w->identity);
+        if (r >= 0)
+                r = redis_async_command(w->redis, NULL, NULL, "DEL %s %s jobs:alive:%s", w->identity, work, w->identity);
+        if (r >= 0)
+                r = fetch_recover(w, true, on_final_reply, w);
+        if (r >= 0)
+                w->final_in_flight = true;
+}
+
+static int on_stop_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
+        Worker *w = userdata;
+
+        log_warning("Redis did not confirm everything before the deadline; %u job(s) stay in this worker's in-flight "
+                    "lists and are recovered by the next worker.", w->n_jobs);
+        (void) sd_event_exit(w->event, w->exit_code);
+        return 0;
+}
+
+static int on_stop_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        Worker *w = userdata;
+        unsigned n = 0;
+
+        for (WorkJob *j = w->jobs; j; j = j->next)
+                if (j->running && j->pid > 0) {
+                        j->stop_killed = true;
+                        exec_kill(j);
+                        n++;
+                }
+        if (n > 0)
+                log_warning("Shutdown timeout reached: killed %u handler(s); their jobs go back to their queues.", n);
+        w->stop_timer = sd_event_source_disable_unref(w->stop_timer);
+        (void) sd_event_add_time_relative(w->event, &w->stop_timer, CLOCK_MONOTONIC, WORKER_STOP_GRACE_USEC, 0,
+                                          on_stop_deadline, w);
+        return 0;
+}
+
+void worker_begin_stop(Worker *w, const char *why) {
+        char d[DURATION_MAX];
+
+        if (w->state >= WORKER_STOPPING)
+                return;
+        w->state = WORKER_STOPPING;
+        log_info("Stopping (%s): waiting up to %s for %u running job(s).", why,
+                 format_duration(d, sizeof d, w->config.shutdown_timeout), w->n_running);
+        (void) sd_notifyf(false, "STOPPING=1\nEXTEND_TIMEOUT_USEC=%" PRIu64,
+                          w->config.shutdown_timeout + 2 * WORKER_STOP_GRACE_USEC);
+        fetch_cancel(w);
+        (void) sd_event_add_time_relative(w->event, &w->stop_timer, CLOCK_MONOTONIC, w->config.shutdown_timeout, 0,
+                                          on_stop_timeout, w);
+        worker_update_status(w, true);
+        worker_kick(w);
+}
+
+void jobs_worker_stop(JobsWorker *w) {
+        worker_begin_stop(w, "requested");
+}
+
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Worker *w = userdata;
+
+        if (si->ssi_signo == SIGTSTP)
+                worker_set_quiet(w, "SIGTSTP");
+        else if (w->state == WORKER_STARTING && !w->ready) {
+                log_info("Stopping before Redis was reached.");
+                (void) sd_event_exit(w->event, 0);
+        } else
+                worker_begin_stop(w, si->ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+        return 0;
+}
+
+static void on_redis_state(RedisAsync *ra, bool up, const char *error, void *userdata) {
+        Worker *w = userdata;
+
+        if (!up) {
+                if (ra != w->redis)
+                        return (void) log_debug("Fetch connection to Redis dropped (%s).", strna(error));
+                log_warning("Lost the connection to Redis at %s (%s); %u job(s) keep running, reconnecting.", w->where,
+                            strna(error), w->n_running);
+                w->heartbeat_in_flight = false;
+                worker_update_status(w, true);
+                return;
+        }
+        if (ra == w->redis) {
+                if (w->ready)
+                        log_info("Reconnected to Redis at %s.", w->where);
+                heartbeat_send(w); /* registers, recovers; the first reply makes us ready */
+                ack_send_pending(w);
+                worker_update_status(w, true);
+        }
+        worker_kick(w);
+}
+
+static int worker_identity(Worker *w) {
+        uint8_t nonce[6];
+        char hex[13], boot[64] = "unknown";
+        _cleanup_free_ char *b = NULL;
+        int r;
+
+        if (gethostname(w->hostname, sizeof w->hostname - 1) < 0)
+                snprintf(w->hostname, sizeof w->hostname, "localhost");
+        r = random_bytes(nonce, sizeof nonce);
+        if (r < 0)
+                return r;
+        hex_encode(nonce, sizeof nonce, hex);
+        snprintf(w->identity, sizeof w->identity, "%s:%d:%s", w->hostname, (int) getpid(), hex);
+        if (read_full_file("/proc/sys/kernel/random/boot_id", 64, &b, NULL) >= 0)
+                snprintf(boot, sizeof boot, "%s", strstrip(b));
+        snprintf(w->alive_value, sizeof w->alive_value, "%s %d", boot, (int) getpid());
+        return 0;
+}
+
+int jobs_worker_run(JobsWorker *w) {
+        const char *reason = NULL;
+        sigset_t mask;
+        int r;
+
+        if (w->config.n_queues == 0) {
+                r = worker_config_add_queue(&w->config, "default", &reason);
+                if (r < 0)
+                        return r;
+        }
+        r = redis_url_parse(redis_url_pick(w->config.redis_url), &w->url, &reason);
+        if (r < 0)
+                return log_error_errno(r, "Invalid Redis URL: %s.", strna(reason));
+        r = redis_url_load_credential(&w->url);
+        if (r < 0)
+                return log_error_errno(r, "Cannot read the redis-password credential: %m");
+        redis_url_describe(&w->url, w->where, sizeof w->where);
+        r = worker_identity(w);
+        if (r < 0)
+                return log_error_errno(r, "Cannot make a process identity: %m");
+        w->started_at = epoch_now();
+
+        /* Signals become events; a dropped Redis socket must not kill us with SIGPIPE. */
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGTSTP);
+        sigaddset(&mask, SIGCHLD);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return log_error_errno(errno, "Cannot block signals: %m");
+        (void) signal(SIGPIPE, SIG_IGN);
+
+        r = sd_event_new(&w->event);
+        if (r < 0)
+                return log_error_errno(r, "Cannot create the event loop: %m");
+        r = sd_event_set_watchdog(w->event, true);
+        if (r < 0)
+                return log_error_errno(r, "Cannot enable the watchdog: %m");
+        w->watchdog = r > 0;
+        if ((r = sd_event_add_signal(w->event, NULL, SIGTERM, on_signal, w)) < 0 ||
+            (r = sd_event_add_signal(w->event, NULL, SIGINT, on_signal, w)) < 0 ||
+            (r = sd_event_add_signal(w->event, NULL, SIGTSTP, on_signal, w)) < 0)
+                return log_error_errno(r, "Cannot watch signals: %m");
+        r = sd_event_add_defer(w->event, &w->kick, on_kick, w);
+        if (r < 0)
+                return log_error_errno(r, "Cannot create the event loop: %m");
+        (void) sd_event_source_set_enabled(w->kick, SD_EVENT_OFF);
+        r = heartbeat_start(w);
+        if (r < 0)
+                return log_error_errno(r, "Cannot start the heartbeat: %m");
+
+        r = redis_async_new(w->event, &w->url, "Redis", on_redis_state, w, &w->redis);
+        if (r >= 0)
+                r = redis_async_new(w->event, &w->url, "Redis (fetch)", on_redis_state, w, &w->block);
+        if (r < 0)
+                return log_error_errno(r, "Cannot connect to Redis at %s: %m", w->where);
+        log_info("Starting as %s, Redis at %s%s.", w->identity, w->where, w->watchdog ? ", watchdog on" : "");
+        worker_update_status(w, true);
+
+        r = sd_event_loop(w->event);
+        if (r < 0)
+                return log_error_errno(r, "Event loop failed: %m");
+        return r;
+}
