@@ -44,6 +44,9 @@ meson test -C build-valgrind --suite unit --print-errorlogs \
         --wrapper 'valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --quiet' \
         2>&1 | tee build-valgrind/summary.txt || status=1
 count build-valgrind/summary.txt
+# the integration tests that check themselves with valgrind when the build has no ASan
+meson test -C build-valgrind --print-errorlogs enqueue 2>&1 | tee build-valgrind/summary.txt || status=1
+count build-valgrind/summary.txt
 
 echo "$passed passed, $failed failed"
 [ "$status" = 0 ] && [ "$failed" = 0 ]
