@@ -1,0 +1,54 @@
+# SPDX-License-Identifier: MIT
+# Helpers for the jobs-worker integration tests, on top of lib.sh: handler directory, starting and
+# stopping workers in the background, reading their log.
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+W="$BIN/jobs-worker"
+E="$BIN/jobs-enqueue"
+H="$T/handlers"
+mkdir -p "$H"
+WORKER_PIDS=()
+on_exit 'for p in "${WORKER_PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done; pkill_handlers'
+# Handlers started by the tests carry this marker in their environment, so leftovers can be found.
+export JOBS_TEST_MARK="$T"
+
+pkill_handlers() {
+        local p
+        for p in /proc/[0-9]*; do
+                grep -qz "^JOBS_TEST_MARK=$T\$" "$p/environ" 2>/dev/null && kill -9 "${p#/proc/}" 2>/dev/null
+        done
+        return 0
+}
+
+# handler NAME <<'EOF' ... : an executable handler script in $H.
+handler() {
+        { echo '#!/bin/bash'; cat; } >"$H/$1"
+        chmod +x "$H/$1"
+}
+
+# start_worker NAME [ARGS...]: a worker in the background, log in $T/NAME.log, pid in WORKER_PID.
+start_worker() {
+        local name=$1; shift
+        JOBS_LOG_FIELDS=1 "$W" --handler-dir "$H" "$@" >"$T/$name.log" 2>&1 &
+        WORKER_PID=$!
+        WORKER_PIDS+=("$WORKER_PID")
+        wait_for "worker $name to be ready" 30 grep -q "Connected to Redis" "$T/$name.log"
+}
+
+# stop_worker PID: SIGTERM, wait for the exit, require status 0.
+stop_worker() {
+        local rc=0
+        kill -TERM "$1"
+        wait "$1" || rc=$?
+        [ "$rc" = 0 ] || fail "worker $1 exited with $rc"
+}
+
+log_has() { grep -q -- "$2" "$T/$1.log"; }
+wait_log() { wait_for "'$2' in $1.log" "${3:-30}" log_has "$1" "$2"; }
+
+# json RAW EXPR: evaluate a Python expression over d = the parsed JSON.
+json() { python3 -c "import json,sys; d=json.loads(sys.argv[1]); print(eval(sys.argv[2]))" "$@"; }
+
+count_lines() { [ -f "$1" ] && sort -u "$1" | wc -l || echo 0; }
+lines_at_least() { [ "$(count_lines "$1")" -ge "$2" ]; }
+key_is() { [ "$(redis_cli "${@:2}")" = "$1" ]; }
