@@ -1,0 +1,38 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# kill -9 of a worker (and of its handlers, as systemd would) while jobs run: another worker
+# recovers the in-flight list and every job completes. Count in, count done: none lost.
+. "$(dirname "$0")/worker-lib.sh"
+
+N=40
+redis_start
+handler Work <<'EOF2'
+sleep "0.$((RANDOM % 3 + 1))"
+echo "$JOB_ID" >>"$JOBS_TEST_MARK/done"
+EOF2
+
+for i in $(seq $N); do "$E" -Q Work -a "[$i]"; done
+redis_cli --raw LRANGE queue:default 0 -1 | python3 -c 'import json,sys; [print(json.loads(l)["jid"]) for l in sys.stdin]' | sort >"$T/in"
+assert_eq "$(wc -l <"$T/in")" "$N" "jobs in"
+
+start_worker w1 -c 4
+wait_for "some jobs done" 60 lines_at_least "$T/done" 5
+id1=$(redis_cli --raw SMEMBERS processes)
+kill -9 "$WORKER_PID"
+wait "$WORKER_PID" 2>/dev/null || true
+pkill_handlers
+held=0
+for k in $(redis_cli --raw HKEYS jobs:inflight); do held=$((held + $(redis_cli LLEN "$k"))); done
+[ "$held" -gt 0 ] || fail "expected jobs in the killed worker's in-flight list"
+echo "# killed with $(count_lines "$T/done") done, $held in flight, $(redis_cli LLEN queue:default) queued"
+
+start_worker w2 -c 4
+wait_for "every job done" 90 lines_at_least "$T/done" "$N"
+sort -u "$T/done" >"$T/done.sorted"
+diff "$T/in" "$T/done.sorted" || fail "jobs lost or foreign jobs done"
+wait_log w2 "Recovered [0-9]* in-flight jobs of workers that stopped beating"
+assert_eq "$(redis_cli LLEN queue:default)" 0 "queue empty"
+assert_eq "$(redis_cli HEXISTS jobs:inflight "jobs:inflight:$id1:default")" 0 "dead worker's list forgotten"
+for k in $(redis_cli --raw HKEYS jobs:inflight); do assert_eq "$(redis_cli LLEN "$k")" 0 "$k empty"; done
+stop_worker "$WORKER_PID"
+ok "kill -9 while $held jobs ran: recovered by the next worker, all $N jobs done ($(wc -l <"$T/done") runs)"
