@@ -1,0 +1,55 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The systemd contract seen from the notification socket: READY=1 once connected, STATUS= with live
+# figures and Redis outages, STOPPING=1 + EXTEND_TIMEOUT_USEC= on SIGTERM, and WATCHDOG=1 sent only
+# while the event loop turns: none while the process is stopped (SIGSTOP), again after SIGCONT.
+. "$(dirname "$0")/worker-lib.sh"
+
+redis_start store
+handler Work <<'EOF2'
+echo "$JOB_ID" >>"$JOBS_TEST_MARK/done"
+EOF2
+
+python3 "$JOBS_SOURCE_DIR/tests/integration/notify-listen.py" "$T/notify.sock" "$T/notify.log" &
+LISTENER=$!
+on_exit "kill $LISTENER 2>/dev/null || true"
+wait_for "listener" 10 grep -q LISTENING "$T/notify.log"
+
+NOTIFY_SOCKET="$T/notify.sock" WATCHDOG_USEC=500000 start_worker w
+notified() { grep -c -- "$1" "$T/notify.log" || true; }
+notified_at_least() { [ "$(notified "$1")" -ge "$2" ]; }
+wait_for "READY=1" 20 grep -q '^READY=1' "$T/notify.log"
+wait_for "STATUS=Working" 20 grep -q '^STATUS=Working: busy 0/5, processed 0, failed 0; queues default$' "$T/notify.log"
+ok "READY=1 after connecting, STATUS= with figures"
+
+"$E" -Q Work; "$E" -Q Work
+wait_for "two jobs done" 20 lines_at_least "$T/done" 2
+wait_for "STATUS with processed 2" 20 grep -q '^STATUS=Working: busy 0/5, processed 2, failed 0' "$T/notify.log"
+ok "STATUS= follows the work"
+
+# --- watchdog: pings only while the loop turns ----------------------------------------------------
+wait_for "watchdog pings" 20 notified_at_least '^WATCHDOG=1$' 3
+kill -STOP "$WORKER_PID"
+wait_for "the worker to be stopped" 10 bash -c "grep -q '^[^)]*) T' /proc/$WORKER_PID/stat"
+before=$(notified '^WATCHDOG=1$')
+sleep 2 # four watchdog periods with the process frozen: this is what is being observed, not a wait
+after=$(notified '^WATCHDOG=1$')
+[ $((after - before)) -le 1 ] || fail "$((after - before)) watchdog pings while the loop was stopped"
+kill -CONT "$WORKER_PID"
+wait_for "pings to resume" 20 notified_at_least '^WATCHDOG=1$' $((after + 3))
+ok "WATCHDOG=1 stops while the loop is frozen ($((after - before)) in 2s) and resumes after SIGCONT"
+
+# --- Redis outage shows in STATUS= ----------------------------------------------------------------
+redis_cli SHUTDOWN NOSAVE >/dev/null 2>&1 || true
+wait "$REDIS_PID" 2>/dev/null || true
+wait_for "STATUS with the outage" 30 grep -q '^STATUS=Working: .*Redis unreachable (Redis: .*retrying in' "$T/notify.log"
+n=$(wc -l <"$T/notify.log")
+redis_start store
+wait_for "STATUS back to normal" 30 bash -c "tail -n +$n '$T/notify.log' | grep -q '^STATUS=Working: busy 0/5, processed 2, failed 0; queues default\$'"
+ok "STATUS= reports the Redis outage and the recovery"
+
+kill -TERM "$WORKER_PID"
+rc=0; wait "$WORKER_PID" || rc=$?
+assert_eq "$rc" 0 "exit status"
+grep -q '^STOPPING=1 | EXTEND_TIMEOUT_USEC=[0-9]*$' "$T/notify.log" || fail "no STOPPING=1 with EXTEND_TIMEOUT_USEC"
+ok "SIGTERM: STOPPING=1 and EXTEND_TIMEOUT_USEC=, exit 0"
