@@ -7,16 +7,22 @@
  *                                     (newest at the left); a job leaves it only once it is done, in
  *                                     retry/dead, or pushed back to its queue.
  *   jobs:inflight                     hash: in-flight list key → the <identity> that owns it.
- *   jobs:alive:<identity>             "<boot-id> <pid>", set with PX 20000 by every heartbeat (5 s).
+ *   jobs:alive:<identity>             "<boot-id> <pid-namespace> <pid>", set with PX 20000 by every
+ *                                     heartbeat (5 s).
  * <identity> is Sidekiq's "hostname:pid:<12 hex>". Every heartbeat of every worker runs the recover
  * script: each list in jobs:inflight whose owner has no jobs:alive key any more is moved back to the
- * right end of queue:<queue> (so its jobs are the next ones taken) and forgotten. A process stopping
+ * right end of queue:<queue> (so its jobs are the next ones taken) and forgotten. Owners on this very
+ * host (same boot id and pid namespace) whose pid no longer exists are recovered at once, without
+ * waiting for the key to expire: a worker restarted after kill -9 takes its jobs back in the first
+ * heartbeat. A process stopping
  * cleanly recovers its own lists last, so a fetch reply lost in a dropped connection is not lost.
  *
  * Fetching: one Lua script moves up to N jobs (N = free slots) from the queues in strict order, or in
  * an order shuffled by weight on every call (Sidekiq's "-q critical,2 -q default"). When nothing is
  * waiting, BLMOVE blocks on a second connection: on the only queue for 10 s, or on the queues in
  * turn for 2 s each, so an idle worker costs well under one round trip per second. */
+
+#include <signal.h>
 
 #include "worker-internal.h"
 
@@ -33,6 +39,24 @@ static const char fetch_script[] =
         "    out[#out + 1] = j\n"
         "  end\n"
         "  if #out >= 2 * max then break end\n"
+        "end\n"
+        "return out\n";
+
+/* Owners of in-flight lists on this host: identity, pid pairs. */
+static const char local_owners_script[] =
+        "local prefix = ARGV[1]\n"
+        "local h = redis.call('HGETALL', 'jobs:inflight')\n"
+        "local seen, out = {}, {}\n"
+        "for i = 2, #h, 2 do\n"
+        "  local id = h[i]\n"
+        "  if not seen[id] then\n"
+        "    seen[id] = true\n"
+        "    local v = redis.call('GET', 'jobs:alive:' .. id)\n"
+        "    if v and string.sub(v, 1, #prefix) == prefix then\n"
+        "      out[#out + 1] = id\n"
+        "      out[#out + 1] = string.sub(v, #prefix + 1)\n"
+        "    end\n"
+        "  end\n"
         "end\n"
         "return out\n";
 
@@ -54,6 +78,10 @@ static const char recover_script[] =
         "      if moved > 0 then redis.call('SADD', 'queues', q) end\n"
         "    end\n"
         "    redis.call('HDEL', 'jobs:inflight', key)\n"
+        "    if id == forced then\n"
+        "      redis.call('DEL', 'jobs:alive:' .. id, id, id .. ':work')\n"
+        "      redis.call('SREM', 'processes', id)\n"
+        "    end\n"
         "  end\n"
         "end\n"
         "return moved\n";
@@ -95,6 +123,40 @@ finish:
 
 int fetch_recover(Worker *w, bool all_own, redisCallbackFn *fn, void *privdata) {
         return redis_async_command(w->redis, fn, privdata, "EVAL %s 0 %s", recover_script, all_own ? w->identity : "");
+}
+
+static void on_forced_recover_reply(redisAsyncContext *ac, void *reply, void *privdata) {
+        redisReply *r = reply;
+
+        if (r && r->type == REDIS_REPLY_INTEGER && r->integer > 0)
+                log_notice("Recovered %lld in-flight jobs of a worker of this host that is gone; they are back in their queues.",
+                           r->integer);
+        else if (r && r->type == REDIS_REPLY_ERROR)
+                log_warning("Recovering in-flight jobs failed: %s", r->str);
+}
+
+static void on_local_owners_reply(redisAsyncContext *ac, void *reply, void *privdata) {
+        Worker *w = privdata;
+        redisReply *r = reply;
+
+        if (!r || r->type != REDIS_REPLY_ARRAY)
+                return;
+        for (size_t i = 0; i + 1 < r->elements; i += 2) {
+                const char *id = r->element[i]->str;
+                unsigned pid;
+
+                if (!id || streq(id, w->identity) || parse_unsigned(r->element[i + 1]->str, &pid) < 0 || pid == 0 ||
+                    (pid_t) pid == getpid())
+                        continue;
+                if (kill((pid_t) pid, 0) == 0 || errno != ESRCH)
+                        continue; /* alive, or not ours to judge */
+                log_notice("Worker %s (pid %u on this host) is gone; taking its in-flight jobs back now.", id, pid);
+                (void) redis_async_command(w->redis, on_forced_recover_reply, w, "EVAL %s 0 %s", recover_script, id);
+        }
+}
+
+int fetch_recover_local(Worker *w) {
+        return redis_async_command(w->redis, on_local_owners_reply, w, "EVAL %s 0 %s", local_owners_script, w->alive_prefix);
 }
 
 static uint64_t xorshift(void) {

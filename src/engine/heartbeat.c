@@ -194,6 +194,8 @@ void heartbeat_send(Worker *w) {
         if (r >= 0)
                 r = redis_async_command(w->redis, on_signal_reply, w, "RPOP %s-signals", w->identity);
         if (r >= 0)
+                r = fetch_recover_local(w);
+        if (r >= 0)
                 r = fetch_recover(w, false, on_recover_reply, w);
         if (r >= 0 && w->state == WORKER_RUNNING)
                 r = redis_async_command(w->redis, on_poll_reply, w, "EVAL %s 0 %s %d", poll_script, now, WORKER_POLL_BATCH_MAX);

@@ -102,7 +102,8 @@ struct JobsWorker {
         size_t n_c_handlers;
         char hostname[256];
         char identity[WORKER_IDENTITY_MAX];
-        char alive_value[128];
+        char alive_prefix[128];   /* "<boot-id> <pid-namespace> " */
+        char alive_value[160];
         double started_at;
         WorkerState state;
         bool ready;               /* READY=1 sent */
@@ -145,6 +146,7 @@ void fetch_maybe(Worker *w);
 void fetch_cancel(Worker *w);
 char *fetch_inflight_key(Worker *w, const char *queue);
 int fetch_recover(Worker *w, bool all_own, redisCallbackFn *fn, void *privdata);
+int fetch_recover_local(Worker *w);
 
 /* run.c */
 void work_job_start(Worker *w, const char *queue, const char *raw, size_t len);

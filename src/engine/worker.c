@@ -297,8 +297,9 @@ static void on_redis_state(RedisAsync *ra, bool up, const char *error, void *use
 
 static int worker_identity(Worker *w) {
         uint8_t nonce[6];
-        char hex[13], boot[64] = "unknown";
+        char hex[13], boot[64] = "unknown", ns[64] = "unknown";
         _cleanup_free_ char *b = NULL;
+        ssize_t k;
         int r;
 
         if (gethostname(w->hostname, sizeof w->hostname - 1) < 0)
@@ -310,7 +311,10 @@ static int worker_identity(Worker *w) {
         snprintf(w->identity, sizeof w->identity, "%s:%d:%s", w->hostname, (int) getpid(), hex);
         if (read_full_file("/proc/sys/kernel/random/boot_id", 64, &b, NULL) >= 0)
                 snprintf(boot, sizeof boot, "%s", strstrip(b));
-        snprintf(w->alive_value, sizeof w->alive_value, "%s %d", boot, (int) getpid());
+        k = readlink("/proc/self/ns/pid", ns, sizeof ns - 1);
+        ns[k > 0 ? k : 0] = 0;
+        snprintf(w->alive_prefix, sizeof w->alive_prefix, "%s %s ", boot, k > 0 ? ns : "unknown");
+        snprintf(w->alive_value, sizeof w->alive_value, "%s%d", w->alive_prefix, (int) getpid());
         return 0;
 }
 

@@ -30,10 +30,34 @@ start_worker w2 -c 4
 wait_for "every job done" 90 lines_at_least "$T/done" "$N"
 sort -u "$T/done" >"$T/done.sorted"
 diff "$T/in" "$T/done.sorted" || fail "jobs lost or foreign jobs done"
-wait_log w2 "Recovered [0-9]* in-flight jobs of workers that stopped beating"
+assert_eq "$(redis_cli SISMEMBER processes "$id1")" 0 "the dead worker left the processes set"
+wait_log w2 "Worker $id1 (pid [0-9]* on this host) is gone; taking its in-flight jobs back now"
+wait_log w2 "Recovered $held in-flight jobs of a worker of this host that is gone"
 assert_eq "$(redis_cli LLEN queue:default)" 0 "queue empty"
 assert_eq "$(redis_cli HEXISTS jobs:inflight "jobs:inflight:$id1:default")" 0 "dead worker's list forgotten"
 # Jobs whose handler wrote its line just before the kill run again (at least once): let them end.
 for k in $(redis_cli --raw HKEYS jobs:inflight); do wait_for "$k to empty" 30 key_is 0 LLEN "$k"; done
-stop_worker "$WORKER_PID"
-ok "kill -9 while $held jobs ran: recovered by the next worker, all $N jobs done ($(wc -l <"$T/done") runs)"
+ok "kill -9 while $held jobs ran: the restarted worker took them back at once, all $N jobs done ($(wc -l <"$T/done") runs)"
+W2=$WORKER_PID
+
+# A worker on another host dies: a live worker recovers its list once its alive key expires.
+start_worker w3 -c 4
+id3=$(redis_cli --raw SMEMBERS processes | grep ":$WORKER_PID:")
+for i in $(seq 41 70); do "$E" -Q Work -a "[$i]"; done
+redis_cli --raw LRANGE queue:default 0 -1 | python3 -c 'import json,sys; [print(json.loads(l)["jid"]) for l in sys.stdin]' >>"$T/in"
+sort -o "$T/in" "$T/in"
+w3_holds() { [ "$(redis_cli LLEN "jobs:inflight:$id3:default")" -gt 0 ]; }
+wait_for "w3 to hold jobs" 30 w3_holds
+groups=$(pgrep -P "$WORKER_PID" || true)
+kill -9 "$WORKER_PID"
+wait "$WORKER_PID" 2>/dev/null || true
+for g in $groups; do kill -9 -- "-$g" 2>/dev/null || true; done
+# Pretend it ran elsewhere (another boot id), with its last beat 3 s from expiring.
+redis_cli SET "jobs:alive:$id3" "another-host pid:[1] 1" PX 3000 >/dev/null
+wait_for "all 70 jobs done" 90 lines_at_least "$T/done" 70
+sort -u "$T/done" >"$T/done.sorted"
+diff "$T/in" "$T/done.sorted" || fail "jobs lost or foreign jobs done"
+wait_log w2 "Recovered [0-9]* in-flight jobs of workers that stopped beating"
+assert_eq "$(redis_cli HEXISTS jobs:inflight "jobs:inflight:$id3:default")" 0 "remote dead worker's list forgotten"
+stop_worker "$W2"
+ok "a live worker recovered the in-flight list of a dead worker of another host; all 70 jobs done"
