@@ -19,7 +19,6 @@ static const struct {
         { "dead", "MESSAGE_ID=e5c3a1f9d7b54e2a8c6f4d2b0e9a7c95" },
         { "drop", "MESSAGE_ID=7a9c1e3f5b2d4a6c8e1f3b5d7a9c2e16" },
         { "requeue", "MESSAGE_ID=3d5f7b9a1c2e4f6a8b1d3f5a7c9e2b47" },
-        { "invalid", "MESSAGE_ID=9f1b3d5a7c2e4b6d8f1a3c5e7b9d2f38" },
 };
 
 void work_job_log(WorkJob *j, int level, const char *status, const char *const *extra, const char *fmt, ...) {
