@@ -24,10 +24,6 @@
 
 #include <signal.h>
 
-static inline bool startswith(const char *s, const char *p) {
-        return strncmp(s, p, strlen(p)) == 0;
-}
-
 #include "worker-internal.h"
 
 static const char fetch_script[] =
@@ -161,7 +157,7 @@ static void on_local_owners_reply(redisAsyncContext *ac, void *reply, void *priv
 
 int fetch_recover_local(Worker *w) {
         /* Without a boot id, "same host" cannot be told apart from "same pid namespace inode". */
-        if (startswith(w->alive_prefix, "unknown "))
+        if (strncmp(w->alive_prefix, "unknown ", 8) == 0)
                 return 0;
         return redis_async_command(w->redis, on_local_owners_reply, w, "EVAL %s 0 %s", local_owners_script, w->alive_prefix);
 }
