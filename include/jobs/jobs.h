@@ -7,6 +7,7 @@
  *     }
  *
  *     JobsWorker *w;
+ *     jobs_log_open("my-worker");
  *     jobs_worker_new(&w);
  *     jobs_worker_add_queue(w, "default");      // or "critical,2" for weighted order
  *     jobs_worker_register(w, "SayHello", say_hello, NULL);
@@ -30,6 +31,10 @@ typedef struct JobsJob JobsJob;
 
 /* Return 0 when the job is done. Return a negative errno, or jobs_job_fail(...), to fail it. */
 typedef int (*JobsHandlerFn)(JobsJob *job, void *userdata);
+
+/* Log as the jobs programs do: native journal entries with fields under systemd, lines on stderr
+ * otherwise; $JOBS_LOG_LEVEL and $JOBS_LOG_FIELDS apply. Call once, first. */
+void jobs_log_open(const char *program);
 
 int jobs_worker_new(JobsWorker **ret);
 JobsWorker *jobs_worker_free(JobsWorker *w);

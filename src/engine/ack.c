@@ -115,8 +115,8 @@ static void annotate_invalid(WorkJob *j, double now) {
 void ack_requeue(WorkJob *j) {
         job_settle(j);
         j->action = ACK_REQUEUE;
-        work_job_log(j, LOG_NOTICE, "requeue", NULL, "Pushing %s job %s back to queue %s: the worker is stopping.",
-                     j->class, j->jid, j->queue);
+        work_job_log(j, LOG_NOTICE, "requeue", NULL, "Pushing %s job %s back to queue %s: %s.", j->class, j->jid,
+                     j->queue, j->stop_killed ? "it did not finish within the shutdown timeout" : "not started, the worker is quiet or stopping");
         ack_send(j);
         worker_kick(j->worker);
 }

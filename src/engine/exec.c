@@ -16,28 +16,32 @@ extern char **environ;
 
 #define ENV_MAX 512
 
-/* Our environment minus what belongs to this service's supervision, plus the job's variables. */
-static int build_env(WorkJob *j, char **extra, size_t n_extra, const char ***ret) {
+/* Our environment minus what belongs to this service's supervision, computed once; each spawn fills
+ * the four slots after it with the job's variables. */
+static int exec_env(Worker *w, char **extra, const char ***ret) {
         static const char *const drop[] = { "NOTIFY_SOCKET=", "WATCHDOG_USEC=", "WATCHDOG_PID=", "LISTEN_FDS=",
                                             "LISTEN_PID=", "LISTEN_FDNAMES=", "JOB_ID=", "JOB_CLASS=",
                                             "JOB_QUEUE=", "JOB_RETRY_COUNT=" };
-        const char **env;
-        size_t n = 0;
 
-        env = calloc(ENV_MAX + n_extra + 1, sizeof *env);
-        if (!env)
-                return -ENOMEM;
-        for (char **e = environ; e && *e && n < ENV_MAX; e++) {
-                bool skip = false;
-                for (size_t i = 0; i < ELEMENTSOF(drop) && !skip; i++)
-                        skip = strncmp(*e, drop[i], strlen(drop[i])) == 0;
-                if (!skip)
-                        env[n++] = *e;
+        if (!w->exec_env) {
+                size_t n = 0;
+
+                w->exec_env = calloc(ENV_MAX + 5, sizeof *w->exec_env);
+                if (!w->exec_env)
+                        return -ENOMEM;
+                for (char **e = environ; e && *e && n < ENV_MAX; e++) {
+                        bool skip = false;
+                        for (size_t i = 0; i < ELEMENTSOF(drop) && !skip; i++)
+                                skip = strncmp(*e, drop[i], strlen(drop[i])) == 0;
+                        if (!skip)
+                                w->exec_env[n++] = *e;
+                }
+                w->n_exec_env = n;
         }
-        for (size_t i = 0; i < n_extra; i++)
-                env[n++] = extra[i];
-        env[n] = NULL;
-        *ret = env;
+        for (size_t i = 0; i < 4; i++)
+                w->exec_env[w->n_exec_env + i] = extra[i];
+        w->exec_env[w->n_exec_env + 4] = NULL;
+        *ret = w->exec_env;
         return 0;
 }
 
@@ -106,8 +110,7 @@ static const char *signal_name(int sig) {
         return s ? s : "unknown";
 }
 
-static int on_child(sd_event_source *s, const siginfo_t *si, void *userdata) {
-        WorkJob *j = userdata;
+void exec_on_exit(WorkJob *j, const siginfo_t *si) {
         Worker *w = j->worker;
         char m[1024], d[DURATION_MAX];
         const char *tail;
@@ -120,31 +123,30 @@ static int on_child(sd_event_source *s, const siginfo_t *si, void *userdata) {
         j->out_source = sd_event_source_disable_unref(j->out_source);
         j->err_source = sd_event_source_disable_unref(j->err_source);
         j->timeout_source = sd_event_source_disable_unref(j->timeout_source);
-        j->child_source = sd_event_source_disable_unref(j->child_source);
         /* Leave nothing of the handler behind: its group goes with it (the zombie leader still holds
-         * the group id), then reap it ourselves rather than rely on the source we just dropped. */
+         * the group id until it is reaped, right after). */
         (void) kill(-j->pid, SIGKILL);
         (void) waitpid(j->pid, NULL, WNOHANG);
         j->pid = -1;
 
         tail = j->last_err[0] ? j->last_err : NULL;
         if (j->stop_killed)
-                return ack_requeue(j), 0;
+                return ack_requeue(j);
         if (j->timed_out) {
                 snprintf(m, sizeof m, "handler ran longer than its timeout of %s and was killed%s%s",
                          format_duration(d, sizeof d, worker_config_timeout_for(&w->config, j->class)),
                          tail ? ": " : "", strempty(tail));
-                return ack_finish(j, false, "HandlerTimeout", m), 0;
+                return ack_finish(j, false, "HandlerTimeout", m);
         }
         if (si->si_code == CLD_EXITED && si->si_status == 0)
-                return ack_finish(j, true, NULL, NULL), 0;
+                return ack_finish(j, true, NULL, NULL);
         if (si->si_code == CLD_EXITED) {
                 snprintf(m, sizeof m, "handler exited with status %d%s%s", si->si_status, tail ? ": " : "", strempty(tail));
-                return ack_finish(j, false, "HandlerExitError", m), 0;
+                return ack_finish(j, false, "HandlerExitError", m);
         }
         snprintf(m, sizeof m, "handler killed by signal %s%s%s%s", signal_name(si->si_status),
                  si->si_code == CLD_DUMPED ? " (core dumped)" : "", tail ? ": " : "", strempty(tail));
-        return ack_finish(j, false, "HandlerSignalError", m), 0;
+        ack_finish(j, false, "HandlerSignalError", m);
 }
 
 static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -163,7 +165,7 @@ void exec_kill(WorkJob *j) {
 int exec_spawn(WorkJob *j, const char *path) {
         Worker *w = j->worker;
         _cleanup_close_ int in = -1, out_r = -1, out_w = -1, err_r = -1, err_w = -1;
-        _cleanup_free_ const char **env = NULL;
+        const char **env = NULL;
         char *extra[4] = {};
         posix_spawn_file_actions_t fa;
         posix_spawnattr_t attr;
@@ -198,7 +200,7 @@ int exec_spawn(WorkJob *j, const char *path) {
         extra[1] = strdupf("JOB_CLASS=%s", j->class);
         extra[2] = strdupf("JOB_QUEUE=%s", j->queue);
         extra[3] = strdupf("JOB_RETRY_COUNT=%d", MAX(j->retry_count, 0));
-        r = (extra[0] && extra[1] && extra[2] && extra[3]) ? build_env(j, extra, 4, &env) : -ENOMEM;
+        r = (extra[0] && extra[1] && extra[2] && extra[3]) ? exec_env(w, extra, &env) : -ENOMEM;
         if (r >= 0) {
                 char *argv[] = { (char *) path, NULL };
 
@@ -224,13 +226,7 @@ int exec_spawn(WorkJob *j, const char *path) {
                 return r;
         j->pid = pid;
 
-        r = sd_event_add_child(w->event, &j->child_source, pid, WEXITED, on_child, j);
-        if (r < 0) {
-                (void) kill(-pid, SIGKILL);
-                (void) waitpid(pid, NULL, 0);
-                j->pid = -1;
-                return r;
-        }
+        /* Its exit arrives as SIGCHLD (worker.c), which finds the job by pid. */
         r = sd_event_add_io(w->event, &j->out_source, out_r, EPOLLIN, on_output, j);
         if (r >= 0) {
                 (void) sd_event_source_set_io_fd_own(j->out_source, true);
@@ -246,7 +242,7 @@ int exec_spawn(WorkJob *j, const char *path) {
                                                        on_timeout, j);
         }
         if (r < 0) {
-                /* The child source stays: the job ends through on_child as a failure. */
+                /* The job ends through its exit, as a failure. */
                 j->timed_out = false;
                 exec_kill(j);
                 log_warning_errno(r, "Cannot watch handler %s of job %s: %m", path, j->jid);

@@ -268,14 +268,17 @@ static void fetch_block(Worker *w) {
 void fetch_maybe(Worker *w) {
         const char *argv[5 + WORKER_QUEUES_MAX];
         char max[16];
-        unsigned free_slots;
+        unsigned free_slots, prefetch;
         size_t n;
         int r;
 
         if (w->state != WORKER_RUNNING || w->fetch_in_flight || w->block_in_flight || !redis_async_is_up(w->redis))
                 return;
-        free_slots = w->config.concurrency > w->n_running ? w->config.concurrency - w->n_running : 0;
-        if (free_slots == 0)
+        prefetch = MIN(w->config.concurrency, (unsigned) WORKER_PREFETCH_MAX);
+        free_slots = w->config.concurrency + prefetch;
+        free_slots = free_slots > w->n_running + w->n_pending ? free_slots - w->n_running - w->n_pending : 0;
+        /* While jobs are waiting ready, refill in batches rather than one round trip per job. */
+        if (free_slots == 0 || (w->n_pending > 0 && free_slots < MAX(prefetch / 2, 1u)))
                 return;
         snprintf(max, sizeof max, "%u", MIN(free_slots, (unsigned) WORKER_FETCH_BATCH_MAX));
         argv[0] = "EVAL";

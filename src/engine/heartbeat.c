@@ -209,6 +209,7 @@ static int on_heartbeat_timer(sd_event_source *s, uint64_t usec, void *userdata)
         Worker *w = userdata;
 
         heartbeat_send(w);
+        stats_flush(w);
         ack_send_pending(w);
         worker_kick(w);
         worker_update_status(w, false);

@@ -56,7 +56,6 @@ void work_job_log(WorkJob *j, int level, const char *status, const char *const *
 WorkJob *work_job_free(WorkJob *j) {
         if (!j)
                 return NULL;
-        j->child_source = sd_event_source_disable_unref(j->child_source);
         j->out_source = sd_event_source_disable_unref(j->out_source);
         j->err_source = sd_event_source_disable_unref(j->err_source);
         j->timeout_source = sd_event_source_disable_unref(j->timeout_source);
@@ -137,9 +136,58 @@ static void run_c_handler(WorkJob *j, const CHandler *h) {
         ack_finish(j, false, "HandlerError", m);
 }
 
-void work_job_start(Worker *w, const char *queue, const char *raw, size_t len) {
-        const CHandler *ch;
+static void work_job_run(WorkJob *j) {
+        Worker *w = j->worker;
         _cleanup_free_ char *path = NULL;
+        const CHandler *ch;
+        int r;
+
+        j->running = true;
+        w->n_running++;
+        j->started = now_usec(CLOCK_MONOTONIC);
+        j->run_at = epoch_now();
+        work_job_log(j, LOG_INFO, "start", NULL, "Starting %s job %s from queue %s.", j->class, j->jid, j->queue);
+
+        ch = worker_find_c_handler(w, j->class);
+        if (ch)
+                return run_c_handler(j, ch);
+
+        r = handler_find_exec(w, j->class, &path);
+        if (r == -ENOMEM)
+                return ack_finish(j, false, "NoMemoryError", "out of memory looking up the handler");
+        if (r < 0) {
+                char dirs[512], m[1024];
+                handler_dirs_describe(w, dirs, sizeof dirs);
+                snprintf(m, sizeof m, "no handler for class %s: no C handler is registered, no Handler= entry and no "
+                         "executable named %s in %s", j->class, j->class, dirs);
+                return ack_finish(j, false, "NameError", m);
+        }
+        r = exec_spawn(j, path);
+        if (r < 0) {
+                char m[PATH_MAX + 128];
+                snprintf(m, sizeof m, "cannot start %s: %s", path, strerror(-r));
+                return ack_finish(j, false, "HandlerSpawnError", m);
+        }
+}
+
+/* Start waiting jobs while slots are free; once quiet or stopping, give them all back. */
+void work_start_pending(Worker *w) {
+        while (w->pending_head && (w->state >= WORKER_QUIET || w->n_running < w->config.concurrency)) {
+                WorkJob *j = w->pending_head;
+
+                w->pending_head = j->pending_next;
+                if (!w->pending_head)
+                        w->pending_tail = NULL;
+                j->pending_next = NULL;
+                w->n_pending--;
+                if (w->state >= WORKER_QUIET)
+                        ack_requeue(j);
+                else
+                        work_job_run(j);
+        }
+}
+
+void work_job_start(Worker *w, const char *queue, const char *raw, size_t len) {
         WorkJob *j;
         int r;
 
@@ -174,33 +222,16 @@ void work_job_start(Worker *w, const char *queue, const char *raw, size_t len) {
         snprintf(j->class, sizeof j->class, "%s", job_get_class(j->job));
         j->retry_count = job_get_retry_count(j->job);
 
-        if (w->state >= WORKER_STOPPING)
-                return ack_requeue(j); /* fetched as the stop began: not started, back it goes */
-
-        j->running = true;
-        w->n_running++;
-        work_job_log(j, LOG_INFO, "start", NULL, "Starting %s job %s from queue %s.", j->class, j->jid, j->queue);
-
-        ch = worker_find_c_handler(w, j->class);
-        if (ch)
-                return run_c_handler(j, ch);
-
-        r = handler_find_exec(w, j->class, &path);
-        if (r == -ENOMEM)
-                return ack_finish(j, false, "NoMemoryError", "out of memory looking up the handler");
-        if (r < 0) {
-                char dirs[512], m[1024];
-                handler_dirs_describe(w, dirs, sizeof dirs);
-                snprintf(m, sizeof m, "no handler for class %s: no C handler is registered, no Handler= entry and no "
-                         "executable named %s in %s", j->class, j->class, dirs);
-                return ack_finish(j, false, "NameError", m);
-        }
-        r = exec_spawn(j, path);
-        if (r < 0) {
-                char m[PATH_MAX + 128];
-                snprintf(m, sizeof m, "cannot start %s: %s", path, strerror(-r));
-                return ack_finish(j, false, "HandlerSpawnError", m);
-        }
+        if (w->state >= WORKER_QUIET)
+                return ack_requeue(j); /* fetched as quiet or stop began: not started, back it goes */
+        if (w->n_running < w->config.concurrency && !w->pending_head)
+                return work_job_run(j);
+        if (w->pending_tail)
+                w->pending_tail->pending_next = j;
+        else
+                w->pending_head = j;
+        w->pending_tail = j;
+        w->n_pending++;
 }
 
 /* The public view of a job, for C handlers. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Sidekiq's counters: stat:processed (failures included) and stat:failed, total and per UTC day
- * (stat:processed:YYYY-MM-DD, kept five years), added in one pipeline per loop turn, not per job. */
+ * (stat:processed:YYYY-MM-DD, kept five years), added with every heartbeat and when stopping, as
+ * Sidekiq does, not per job. */
 
 #include <inttypes.h>
 

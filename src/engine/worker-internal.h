@@ -4,6 +4,7 @@
 #pragma once
 
 #include <jansson.h>
+#include <signal.h>
 #include <sys/types.h>
 #include <systemd/sd-event.h>
 
@@ -20,6 +21,8 @@
 #define WORKER_ALIVE_TTL_MSEC 20000          /* in-flight lists of a process silent this long are recovered */
 #define WORKER_PROCESS_TTL_SEC 60            /* Sidekiq's expiry of <identity> and <identity>:work */
 #define WORKER_FETCH_BATCH_MAX 256           /* jobs moved per fetch round trip */
+#define WORKER_PREFETCH_MAX 4                /* jobs held ready beyond the free slots, so a slot that frees
+                                              * does not wait a round trip for its next job */
 #define WORKER_BLOCK_SINGLE_SEC 10           /* BLMOVE timeout with one queue */
 #define WORKER_BLOCK_MULTI_SEC 2             /* with several queues: how late a lower queue may be seen when idle */
 #define WORKER_POLL_BATCH_MAX 100            /* due jobs moved per poll */
@@ -77,10 +80,12 @@ struct JobsJob {
 
         /* executable handler */
         pid_t pid;
-        sd_event_source *child_source, *out_source, *err_source, *timeout_source;
+        sd_event_source *out_source, *err_source, *timeout_source;
         LineBuffer out, err;
         char last_err[512];
         bool timed_out, stop_killed;
+
+        WorkJob *pending_next;    /* fetched, waiting for a free slot */
 
         /* outcome, kept until Redis confirmed it */
         bool running;
@@ -98,6 +103,8 @@ struct JobsWorker {
         sd_event *event;
         RedisAsync *redis;        /* every command but the blocking fetch */
         RedisAsync *block;        /* BLMOVE only */
+        const char **exec_env;    /* environment of handlers, see exec.c */
+        size_t n_exec_env;
         CHandler *c_handlers;
         size_t n_c_handlers;
         char hostname[256];
@@ -113,6 +120,8 @@ struct JobsWorker {
         WorkJob *jobs;            /* running and awaiting their ack */
         unsigned n_running;
         unsigned n_jobs;
+        WorkJob *pending_head, *pending_tail;
+        unsigned n_pending;
         bool fetch_in_flight, block_in_flight;
         unsigned queue_turn;      /* which queue BLMOVE waits on */
 
@@ -150,6 +159,7 @@ int fetch_recover_local(Worker *w);
 
 /* run.c */
 void work_job_start(Worker *w, const char *queue, const char *raw, size_t len);
+void work_start_pending(Worker *w);
 WorkJob *work_job_free(WorkJob *j);
 void work_job_log(WorkJob *j, int level, const char *status, const char *const *extra, const char *fmt, ...)
         _printf_(5, 6);
@@ -158,6 +168,7 @@ int handler_find_exec(Worker *w, const char *class, char **ret_path);
 /* exec.c */
 int exec_spawn(WorkJob *j, const char *path);
 void exec_kill(WorkJob *j);
+void exec_on_exit(WorkJob *j, const siginfo_t *si);
 
 /* ack.c */
 void ack_finish(WorkJob *j, bool ok, const char *error_class, const char *error_message);

@@ -5,9 +5,15 @@
 
 #include <inttypes.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <systemd/sd-daemon.h>
 
 #include "worker-internal.h"
+
+void jobs_log_open(const char *program) {
+        log_open(program, "worker");
+        log_open_journal();
+}
 
 int jobs_worker_new(JobsWorker **ret) {
         Worker *w = calloc(1, sizeof *w);
@@ -35,6 +41,7 @@ JobsWorker *jobs_worker_free(JobsWorker *w) {
         sd_event_source_disable_unref(w->heartbeat_timer);
         sd_event_source_disable_unref(w->stop_timer);
         sd_event_unref(w->event);
+        free(w->exec_env);
         for (size_t i = 0; i < w->n_c_handlers; i++)
                 free(w->c_handlers[i].class);
         free(w->c_handlers);
@@ -155,7 +162,7 @@ void worker_update_status(Worker *w, bool force) {
 static int on_kick(sd_event_source *s, void *userdata) {
         Worker *w = userdata;
 
-        stats_flush(w);
+        work_start_pending(w);
         ack_send_pending(w);
         fetch_maybe(w);
         worker_maybe_finish_stop(w);
@@ -174,6 +181,7 @@ void worker_set_quiet(Worker *w, const char *why) {
         log_notice("Quiet (%s): no new jobs are taken; %u running.", why, w->n_running);
         w->state = WORKER_QUIET;
         fetch_cancel(w);
+        work_start_pending(w);
         worker_update_status(w, true);
 }
 
@@ -250,6 +258,7 @@ void worker_begin_stop(Worker *w, const char *why) {
         (void) sd_notifyf(false, "STOPPING=1\nEXTEND_TIMEOUT_USEC=%" PRIu64,
                           w->config.shutdown_timeout + 2 * WORKER_STOP_GRACE_USEC);
         fetch_cancel(w);
+        work_start_pending(w);
         (void) sd_event_add_time_relative(w->event, &w->stop_timer, CLOCK_MONOTONIC, w->config.shutdown_timeout, 0,
                                           on_stop_timeout, w);
         worker_update_status(w, true);
@@ -270,6 +279,27 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
                 (void) sd_event_exit(w->event, 0);
         } else
                 worker_begin_stop(w, si->ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+        return 0;
+}
+
+/* Handlers end: find each by pid. WNOWAIT first, so that the job can kill the handler's process group
+ * while the zombie still holds its id; exec_on_exit() reaps it. */
+static int on_sigchld(sd_event_source *s, const struct signalfd_siginfo *ssi, void *userdata) {
+        Worker *w = userdata;
+
+        for (;;) {
+                siginfo_t si = {};
+                WorkJob *j;
+
+                if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid <= 0)
+                        break;
+                for (j = w->jobs; j && j->pid != si.si_pid; j = j->next)
+                        ;
+                if (j)
+                        exec_on_exit(j, &si);
+                else
+                        (void) waitpid(si.si_pid, NULL, 0); /* not a handler of ours: just reap it */
+        }
         return 0;
 }
 
@@ -359,7 +389,8 @@ int jobs_worker_run(JobsWorker *w) {
         w->watchdog = r > 0;
         if ((r = sd_event_add_signal(w->event, NULL, SIGTERM, on_signal, w)) < 0 ||
             (r = sd_event_add_signal(w->event, NULL, SIGINT, on_signal, w)) < 0 ||
-            (r = sd_event_add_signal(w->event, NULL, SIGTSTP, on_signal, w)) < 0)
+            (r = sd_event_add_signal(w->event, NULL, SIGTSTP, on_signal, w)) < 0 ||
+            (r = sd_event_add_signal(w->event, NULL, SIGCHLD, on_sigchld, w)) < 0)
                 return log_error_errno(r, "Cannot watch signals: %m");
         r = sd_event_add_defer(w->event, &w->kick, on_kick, w);
         if (r < 0)

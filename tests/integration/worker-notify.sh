@@ -51,5 +51,5 @@ ok "STATUS= reports the Redis outage and the recovery"
 kill -TERM "$WORKER_PID"
 rc=0; wait "$WORKER_PID" || rc=$?
 assert_eq "$rc" 0 "exit status"
-grep -q '^STOPPING=1 | EXTEND_TIMEOUT_USEC=[0-9]*$' "$T/notify.log" || fail "no STOPPING=1 with EXTEND_TIMEOUT_USEC"
+wait_for "STOPPING=1 with EXTEND_TIMEOUT_USEC" 10 grep -q '^STOPPING=1 | EXTEND_TIMEOUT_USEC=[0-9]*$' "$T/notify.log"
 ok "SIGTERM: STOPPING=1 and EXTEND_TIMEOUT_USEC=, exit 0"

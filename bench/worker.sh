@@ -1,0 +1,92 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Benchmark (not a test) of jobs-worker against a private local Redis (unix socket), all in one run:
+#   - in-process C handler (examples/hello-worker, class Noop): jobs/s for N no-op jobs, with the
+#     per-job log lines off (JOBS_LOG_LEVEL=warning) and on (info, to /dev/null);
+#   - executable handler /bin/true (jobs-worker, Handler=Noop /bin/true): jobs/s beside a raw
+#     fork+exec+wait loop of /bin/true with the same parallelism (bench/fork-exec);
+#   - redis-benchmark of the commands each job costs (LMOVE to fetch, LREM to ack), pipelined;
+#   - an idle worker over 10 s: RSS, wakeups (voluntary context switches), Redis round trips (the
+#     worker's write() calls, by strace) and commands (INFO commandstats, Lua's inner calls included).
+# Targets: in-process >= 35,000 jobs/s; exec >= 0.8x the raw loop; idle <= 4 MiB, <= 1 wakeup/s,
+# <= 1 round trip/s.   usage: bench/worker.sh [BUILD_DIR] [N_INPROCESS] [N_EXEC]
+set -euo pipefail
+build=$(realpath "${1:-build}")
+n=${2:-100000}
+nx=${3:-5000}
+T=$(mktemp -d)
+trap 'kill $(cat $T/pid) 2>/dev/null; [ -z "${WP:-}" ] || kill $WP 2>/dev/null; rm -rf $T' EXIT
+redis-server --port 0 --unixsocket "$T/redis.sock" --save '' --appendonly no --daemonize yes \
+        --pidfile "$T/pid" --logfile "$T/log" --dir "$T"
+until redis-cli -s "$T/redis.sock" PING >/dev/null 2>&1; do sleep 0.05; done
+R() { redis-cli -s "$T/redis.sock" "$@"; }
+URL="unix://$T/redis.sock"
+
+# N jobs of class Noop, written as jobs-enqueue writes them, loaded with one pipelined redis-cli.
+fill() {
+        python3 - "$1" <<'PY' | redis-cli -s "$T/redis.sock" --pipe >/dev/null
+import json, sys
+for i in range(int(sys.argv[1])):
+    j = json.dumps({"class": "Noop", "args": [i], "retry": True, "queue": "default", "jid": "%024x" % i,
+                    "created_at": 1764240000.5, "enqueued_at": 1764240000.5}, separators=(",", ":"))
+    sys.stdout.write("*3\r\n$5\r\nLPUSH\r\n$13\r\nqueue:default\r\n$%d\r\n%s\r\n" % (len(j), j))
+PY
+}
+now() { date +%s.%N; }
+rate() { python3 -c "import sys; print('%.0f' % (float(sys.argv[1]) / (float(sys.argv[3]) - float(sys.argv[2]))))" "$@"; }
+held() { R EVAL "local n = 0 for _, k in ipairs(redis.call('KEYS', 'jobs:inflight:*')) do n = n + redis.call('LLEN', k) end return n + redis.call('LLEN', 'queue:default')" 0; }
+
+echo "== redis-benchmark: the commands of one job (pipelined 64, unix socket)"
+R FLUSHALL >/dev/null
+lpush=$(redis-benchmark -s "$T/redis.sock" -n "$n" -P 64 -q LPUSH benchq payload-of-about-two-hundred-bytes | grep -o '[0-9.]* requests' | cut -d' ' -f1)
+lmove=$(redis-benchmark -s "$T/redis.sock" -n "$n" -P 64 -q LMOVE benchq benchinflight RIGHT LEFT | grep -o '[0-9.]* requests' | cut -d' ' -f1)
+lrem=$(redis-benchmark -s "$T/redis.sock" -n "$n" -P 64 -q LREM benchinflight -1 payload-of-about-two-hundred-bytes | grep -o '[0-9.]* requests' | cut -d' ' -f1)
+both=$(python3 -c "import sys; a, b = map(float, sys.argv[1:]); print('%.0f' % (1 / (1 / a + 1 / b)))" "$lmove" "$lrem")
+printf '  LMOVE %s/s, LREM %s/s -> at most %s jobs/s for fetch+ack (LPUSH %s/s)\n' "$lmove" "$lrem" "$both" "$lpush"
+
+echo "== in-process C handler (hello-worker, class Noop), $n jobs"
+for c in 5 64; do
+        for lvl in warning info; do
+                R FLUSHALL >/dev/null
+                fill "$n"
+                s=$(now)
+                JOBS_LOG_LEVEL=$lvl "$build/examples/hello-worker" -r "$URL" -c $c --stop-after "$n" 2>/dev/null
+                e=$(now)
+                printf '  concurrency %-3s per-job log %-4s %8s jobs/s\n' "$c" "$([ $lvl = info ] && echo on || echo off)" "$(rate "$n" "$s" "$e")"
+        done
+done
+
+echo "== executable handler /bin/true vs raw fork+exec, $nx jobs"
+printf '[Worker]\nHandler=Noop /bin/true\n' >"$T/worker.conf"
+for c in 2 4; do
+        R FLUSHALL >/dev/null
+        fill "$nx"
+        s=$(now)
+        JOBS_LOG_LEVEL=warning "$build/src/programs/jobs-worker" -C "$T/worker.conf" -r "$URL" -c $c 2>/dev/null &
+        WP=$!
+        until [ "$(held)" = 0 ]; do sleep 0.02; done
+        e=$(now)
+        kill $WP; wait $WP || true; WP=
+        w=$(rate "$nx" "$s" "$e")
+        raw=$("$build/bench/fork-exec" "$nx" $c)
+        printf '  parallel %s: jobs-worker %s jobs/s, raw fork+exec %s/s, ratio %s\n' "$c" "$w" "$raw" \
+                "$(python3 -c "import sys; print('%.2f' % (float(sys.argv[1]) / float(sys.argv[2])))" "$w" "$raw")"
+done
+
+echo "== idle jobs-worker over 10 s (watchdog 30 s, one queue)"
+R FLUSHALL >/dev/null
+WATCHDOG_USEC=30000000 "$build/src/programs/jobs-worker" -r "$URL" 2>/dev/null &
+WP=$!
+until R EXISTS "jobs:alive:$(hostname):$WP:*" >/dev/null 2>&1 && [ -n "$(R --raw SMEMBERS processes)" ]; do sleep 0.05; done
+sleep 2
+v1=$(awk '/^voluntary/ {print $2}' /proc/$WP/status)
+sleep 10
+v2=$(awk '/^voluntary/ {print $2}' /proc/$WP/status)
+rss=$(awk '/^VmRSS/ {print $2}' /proc/$WP/status)
+R CONFIG RESETSTAT >/dev/null
+timeout 10 strace -c -e trace=write,sendmsg -p $WP -o "$T/strace" 2>/dev/null || true
+calls=$(R INFO commandstats | grep -v 'config|resetstat\|^#' | grep -o 'calls=[0-9]*' | cut -d= -f2 | paste -sd+ | bc)
+writes=$(awk '$NF == "write" {print $4}' "$T/strace")
+kill $WP; wait $WP || true; WP=
+printf '  RSS %s KiB, %s wakeups in 10 s, %s Redis round trips in 10 s, %s Redis commands in 10 s\n' \
+        "$rss" "$((v2 - v1))" "${writes:-0}" "$calls"
