@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: MIT */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "worker-config.h"
+
+static char *write_tmp(const char *text) {
+        char *path = strdup("/tmp/test-worker-config.XXXXXX");
+        int fd = mkstemp(path);
+
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, text, strlen(text)), (ssize_t) strlen(text));
+        close(fd);
+        return path;
+}
+
+static int load(WorkerConfig *c, const char *text, char **error) {
+        _cleanup_free_ char *p = write_tmp(text);
+        int r;
+
+        *error = NULL;
+        r = worker_config_load(c, p, error);
+        unlink(p);
+        return r;
+}
+
+static void test_queues(void **state) {
+        WorkerConfig c;
+        const char *reason = NULL;
+
+        worker_config_init(&c);
+        assert_int_equal(worker_config_add_queue(&c, "critical,2", &reason), 0);
+        assert_int_equal(worker_config_add_queue(&c, "default", &reason), 0);
+        assert_int_equal(c.n_queues, 2);
+        assert_string_equal(c.queues[0].name, "critical");
+        assert_int_equal(c.queues[0].weight, 2);
+        assert_int_equal(c.queues[1].weight, 0);
+        assert_true(worker_config_weighted(&c));
+        assert_int_equal(worker_config_add_queue(&c, "default", &reason), -EINVAL);
+        assert_int_equal(worker_config_add_queue(&c, "x,0", &reason), -EINVAL);
+        assert_int_equal(worker_config_add_queue(&c, "x,101", &reason), -EINVAL);
+        assert_int_equal(worker_config_add_queue(&c, "x,2x", &reason), -EINVAL);
+        assert_int_equal(worker_config_add_queue(&c, "bad queue", &reason), -EINVAL);
+        assert_int_equal(worker_config_add_queue(&c, "", &reason), -EINVAL);
+        worker_config_done(&c);
+        assert_int_equal(c.n_queues, 0);
+}
+
+static void test_file(void **state) {
+        _cleanup_free_ char *error = NULL;
+        WorkerConfig c;
+
+        worker_config_init(&c);
+        assert_int_equal(load(&c,
+                              "# comment\n"
+                              "; also a comment\n"
+                              "[Worker]\n"
+                              "Redis = unix:///run/redis.sock\n"
+                              "Queue=old\n"
+                              "Queue=\n"
+                              "Queue=critical,3 default\n"
+                              "Concurrency=12\n"
+                              "TimeoutSec=30min\n"
+                              "Timeout=NightlyReport 2h\n"
+                              "Timeout=NightlyReport 3h\n"
+                              "ShutdownTimeoutSec=1min\n"
+                              "Handler=SayHello /opt/say hello\n"
+                              "HandlerDirectory=/srv/handlers\n"
+                              "Tag=blue\n"
+                              "MaxPayload=4096\n",
+                              &error),
+                         0);
+        assert_string_equal(c.redis_url, "unix:///run/redis.sock");
+        assert_int_equal(c.n_queues, 2);
+        assert_string_equal(c.queues[0].name, "critical");
+        assert_int_equal(c.queues[0].weight, 3);
+        assert_string_equal(c.queues[1].name, "default");
+        assert_int_equal(c.concurrency, 12);
+        assert_int_equal(c.job_timeout, 30 * USEC_PER_MINUTE);
+        assert_int_equal(worker_config_timeout_for(&c, "NightlyReport"), 3 * USEC_PER_HOUR);
+        assert_int_equal(worker_config_timeout_for(&c, "Other"), 30 * USEC_PER_MINUTE);
+        assert_int_equal(c.n_timeouts, 1);
+        assert_int_equal(c.shutdown_timeout, USEC_PER_MINUTE);
+        assert_string_equal(c.handlers[0].class, "SayHello");
+        assert_string_equal(c.handlers[0].path, "/opt/say hello");
+        assert_string_equal(c.handler_dirs[0], "/srv/handlers");
+        assert_null(c.handler_dirs[1]);
+        assert_string_equal(c.tag, "blue");
+        assert_int_equal(c.max_payload, 4096);
+        worker_config_done(&c);
+}
+
+static void test_errors(void **state) {
+        static const struct {
+                const char *text, *error;
+        } cases[] = {
+                { "Concurrency=5\n", ":1: assignment outside of the [Worker] section" },
+                { "[Service]\n", ":1: unknown section [Service]" },
+                { "[Worker]\nNoEquals\n", ":2: expected Key=Value" },
+                { "[Worker]\nConcurrency=0\n", ":2: Concurrency=0: Concurrency= must be a number from 1 to 1024" },
+                { "[Worker]\nConcurrency=1025\n", ":2: Concurrency=1025:" },
+                { "[Worker]\nTimeoutSec=soon\n", ":2: TimeoutSec=soon: invalid duration" },
+                { "[Worker]\nTimeout=Foo\n", ":2: Timeout=Foo: expected \"Class duration\"" },
+                { "[Worker]\nTimeout=../etc 1s\n", ":2: Timeout=../etc 1s: class names" },
+                { "[Worker]\nHandler=Foo relative/path\n", ":2: Handler=Foo relative/path: the handler must be an absolute path" },
+                { "[Worker]\nHandler=a/b /bin/true\n", ":2: Handler=a/b /bin/true: class names" },
+                { "[Worker]\nHandlerDirectory=handlers\n", ":2: HandlerDirectory=handlers: a handler directory must be an absolute path" },
+                { "[Worker]\nMaxPayload=10\n", ":2: MaxPayload=10:" },
+                { "[Worker]\nQueue=a,0\n", ":2: Queue=a,0: queue weight" },
+                { "[Worker]\nFrobnicate=1\n", ":2: Frobnicate=1: unknown setting" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *error = NULL;
+                WorkerConfig c;
+
+                worker_config_init(&c);
+                assert_int_equal(load(&c, cases[i].text, &error), -EINVAL);
+                assert_non_null(error);
+                if (!strstr(error, cases[i].error))
+                        fail_msg("case %zu: '%s' does not contain '%s'", i, error, cases[i].error);
+                worker_config_done(&c);
+        }
+}
+
+static void test_missing(void **state) {
+        _cleanup_free_ char *error = NULL;
+        WorkerConfig c;
+
+        worker_config_init(&c);
+        assert_int_equal(worker_config_load(&c, "/nonexistent/worker.conf", &error), -ENOENT);
+        assert_null(error);
+        worker_config_done(&c);
+}
+
+static void test_empty_handler_dirs(void **state) {
+        _cleanup_free_ char *error = NULL;
+        WorkerConfig c;
+
+        worker_config_init(&c);
+        assert_int_equal(load(&c, "[Worker]\nHandlerDirectory=/a\nHandlerDirectory=\n", &error), 0);
+        assert_non_null(c.handler_dirs);
+        assert_null(c.handler_dirs[0]);
+        worker_config_done(&c);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_queues),
+                cmocka_unit_test(test_file),
+                cmocka_unit_test(test_errors),
+                cmocka_unit_test(test_missing),
+                cmocka_unit_test(test_empty_handler_dirs),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
