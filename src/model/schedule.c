@@ -45,7 +45,7 @@ Schedule *schedule_free(Schedule *s) {
                 free(s->paths[i]);
         free(s->paths);
         for (size_t i = 0; i < s->n_errors; i++)
-                free(s->errors[i]);
+                free(s->errors[i].message);
         free(s->errors);
         json_decref(s->names);
         free(s);
@@ -84,12 +84,33 @@ int schedule_add_error(Schedule *s, ScheduleEntry *entry, const char *path, unsi
         if (!full)
                 return -ENOMEM;
         /* errors is grown one by one: it stays small (SCHEDULE_ERRORS_MAX) */
-        char **n = reallocarray(s->errors, s->n_errors + 1, sizeof(char *));
+        ScheduleError *n = reallocarray(s->errors, s->n_errors + 1, sizeof(ScheduleError));
         if (!n)
                 return -ENOMEM;
         s->errors = n;
-        s->errors[s->n_errors++] = TAKE_PTR(full);
+        size_t file = 0;
+        for (size_t i = s->n_paths; i > 0; i--)
+                if (streq(s->paths[i - 1], path)) {
+                        file = i - 1;
+                        break;
+                }
+        s->errors[s->n_errors++] = (ScheduleError) { TAKE_PTR(full), file, line };
         return 0;
+}
+
+static bool error_after(const ScheduleError *x, const ScheduleError *y) {
+        return x->file != y->file ? x->file > y->file : x->line > y->line;
+}
+
+void schedule_sort_errors(Schedule *s) {
+        /* insertion sort: stable, and there are at most SCHEDULE_ERRORS_MAX of them */
+        for (size_t i = 1; i < s->n_errors; i++) {
+                ScheduleError t = s->errors[i];
+                size_t j = i;
+                for (; j > 0 && error_after(&s->errors[j - 1], &t); j--)
+                        s->errors[j] = s->errors[j - 1];
+                s->errors[j] = t;
+        }
 }
 
 /* Values are quoted in messages, shortened so that a 16 KiB line does not flood the terminal. */
@@ -322,21 +343,26 @@ static int parse_description(Parser *p, ScheduleEntry *e, const char *key, const
         return set_string(&e->description, value);
 }
 
+enum {
+        KEY_NAME, KEY_CLASS, KEY_QUEUE, KEY_ARGS, KEY_RETRY, KEY_ON_CALENDAR, KEY_EVERY, KEY_PERSISTENT,
+        KEY_RANDOMIZED_DELAY, KEY_ACCURACY, KEY_DESCRIPTION, _KEY_MAX,
+};
+
 static const struct {
         const char *key;
         KeyParser parse;
-} keys[] = {
-        { "Name", parse_name },
-        { "Class", parse_class },
-        { "Queue", parse_queue },
-        { "Args", parse_args },
-        { "Retry", parse_retry },
-        { "OnCalendar", parse_calendar },
-        { "Every", parse_every },
-        { "Persistent", parse_persistent },
-        { "RandomizedDelaySec", parse_randomized_delay },
-        { "AccuracySec", parse_accuracy },
-        { "Description", parse_description },
+} keys[_KEY_MAX] = {
+        [KEY_NAME] = { "Name", parse_name },
+        [KEY_CLASS] = { "Class", parse_class },
+        [KEY_QUEUE] = { "Queue", parse_queue },
+        [KEY_ARGS] = { "Args", parse_args },
+        [KEY_RETRY] = { "Retry", parse_retry },
+        [KEY_ON_CALENDAR] = { "OnCalendar", parse_calendar },
+        [KEY_EVERY] = { "Every", parse_every },
+        [KEY_PERSISTENT] = { "Persistent", parse_persistent },
+        [KEY_RANDOMIZED_DELAY] = { "RandomizedDelaySec", parse_randomized_delay },
+        [KEY_ACCURACY] = { "AccuracySec", parse_accuracy },
+        [KEY_DESCRIPTION] = { "Description", parse_description },
 };
 #define KEYS_ALLOWED "Name=, Class=, Queue=, Args=, Retry=, OnCalendar=, Every=, Persistent=, " \
         "RandomizedDelaySec=, AccuracySec=, Description= (and X-* keys, which are ignored)"
@@ -351,36 +377,39 @@ static int entry_finish(Parser *p) {
         e = &p->s->entries[p->cur];
         p->cur = SIZE_MAX;
 
-        if (!e->name) {
+#define REJECTED(k) (e->rejected & (1U << (k)))
+        if (!e->name && !REJECTED(KEY_NAME)) {
                 r = schedule_add_error(p->s, e, p->path, e->line,
                                        "[Job]: Name= is missing; every entry needs a Name= (it becomes the unit "
                                        "names jobs-NAME.timer and jobs-NAME.service)");
                 if (r < 0)
                         return r;
         }
-#define ENTRY_ERR(...)                                                                          \
-        do {                                                                                    \
-                r = schedule_add_error(p->s, e, p->path, e->line, "[Job] Name=%s: " __VA_ARGS__); \
-                if (r < 0)                                                                      \
-                        return r;                                                               \
+        /* "[Job] Name=x: " when the entry has a name, "[Job]: " when not */
+        const char *sep = e->name ? " Name=" : "", *n = strempty(e->name);
+#define ENTRY_ERR(fmt, ...)                                                                             \
+        do {                                                                                            \
+                r = schedule_add_error(p->s, e, p->path, e->line, "[Job]%s%s: " fmt, sep, n, ##__VA_ARGS__); \
+                if (r < 0)                                                                              \
+                        return r;                                                                       \
         } while (0)
-        const char *n = strna(e->name);
-        if (!e->class)
-                ENTRY_ERR("Class= is missing; every entry needs Class=NAME, the job class to enqueue", n);
-        if (e->n_calendars == 0 && e->every == 0)
+        if (!e->class && !REJECTED(KEY_CLASS))
+                ENTRY_ERR("Class= is missing; every entry needs Class=NAME, the job class to enqueue");
+        if (e->n_calendars == 0 && e->every == 0 && !REJECTED(KEY_ON_CALENDAR) && !REJECTED(KEY_EVERY))
                 ENTRY_ERR("no OnCalendar= and no Every=; an entry needs one of them, e.g. Every=1min or "
-                          "OnCalendar=*-*-* 02:00 Europe/London", n);
+                          "OnCalendar=*-*-* 02:00 Europe/London");
         if (e->n_calendars > 0 && e->every > 0)
                 ENTRY_ERR("both OnCalendar= and Every= are set; use one of them (several OnCalendar= lines "
-                          "are allowed)", n);
+                          "are allowed)");
         if (e->every > 0 && e->persistent > 0) {
                 char buf[SCHEDULE_EVERY_CALENDAR_MAX], d[DURATION_MAX];
                 if (!schedule_every_to_calendar(e->every, buf))
                         ENTRY_ERR("Persistent=yes needs a calendar schedule, but Every=%s does not divide a "
                                   "minute, an hour or a day and runs as a monotonic timer, which cannot catch "
-                                  "up missed runs; use OnCalendar= or an Every= such as 5min, 1h or 1d", n,
+                                  "up missed runs; use OnCalendar= or an Every= such as 5min, 1h or 1d",
                                   format_duration(d, sizeof d, e->every));
         }
+#undef REJECTED
 #undef ENTRY_ERR
 
         if (e->name && schedule_name_is_valid(e->name)) {
@@ -476,8 +505,13 @@ static int parse_logical_line(Parser *p, char *l, unsigned line) {
                 return ERR(p, e, line, key, value, "empty key; lines are Key=Value");
 
         for (size_t i = 0; i < ELEMENTSOF(keys); i++)
-                if (streq(keys[i].key, key))
-                        return keys[i].parse(p, e, key, value, line);
+                if (streq(keys[i].key, key)) {
+                        size_t before = p->s->n_errors + p->s->n_errors_dropped;
+                        r = keys[i].parse(p, e, key, value, line);
+                        if (p->s->n_errors + p->s->n_errors_dropped > before)
+                                e->rejected |= 1U << i;
+                        return r;
+                }
         if (strncmp(key, "X-", 2) == 0)
                 return 0;
         return ERR(p, e, line, key, value, "unknown key %s=; allowed: " KEYS_ALLOWED, key);

@@ -44,7 +44,14 @@ typedef struct ScheduleEntry {
         usec_t randomized_delay; /* RandomizedDelaySec=, USEC_INFINITY when unset */
         usec_t accuracy;     /* AccuracySec=, USEC_INFINITY when unset (the units say 1s) */
         bool broken;         /* an error was reported against this entry; never emit it */
+        unsigned rejected;   /* bit per key whose value was refused: no "missing" error for it */
 } ScheduleEntry;
+
+typedef struct ScheduleError {
+        char *message;       /* "FILE:LINE: Key=value: what is wrong; what is allowed" */
+        size_t file;         /* index in paths, for sorting */
+        unsigned line;
+} ScheduleError;
 
 typedef struct Schedule {
         ScheduleEntry *entries;
@@ -52,7 +59,7 @@ typedef struct Schedule {
         json_t *names;       /* set of entry names (a jansson object used as a hash table) */
         char **paths;        /* file names the entries point into */
         size_t n_paths;
-        char **errors;       /* "FILE:LINE: Key=value: what is wrong; what is allowed" */
+        ScheduleError *errors;
         size_t n_errors;
         size_t n_errors_dropped; /* errors beyond SCHEDULE_ERRORS_MAX */
 } Schedule;
@@ -73,6 +80,9 @@ int schedule_load_file(Schedule *s, const char *path);
 /* Record a diagnostic ("PATH:LINE: ...") and mark entry (may be NULL) broken. Returns 0 or -ENOMEM. */
 int schedule_add_error(Schedule *s, ScheduleEntry *entry, const char *path, unsigned line, const char *fmt, ...)
         _printf_(5, 6);
+
+/* Order the diagnostics by file, then line (they are recorded as found). */
+void schedule_sort_errors(Schedule *s);
 
 /* Number of entries not marked broken. */
 size_t schedule_count_good(const Schedule *s);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* jobs-generator: a systemd generator that turns host-local schedules in /etc/jobs/*.schedule into
+/* jobs-generator: a systemd generator that turns host-local schedules in /etc/jobs/NAME.schedule into
  * timers and services in the directory systemd passes, wired under jobs.target.
  *
  * It runs at boot and on every daemon-reload, before most of the system is up, so it only reads
@@ -44,7 +44,7 @@ static int list_schedules(const char *dir, char ***ret, size_t *ret_n) {
                 size_t l = strlen(de->d_name);
                 struct stat st;
 
-                if (de->d_name[0] == '.' || l <= strlen(SCHEDULE_SUFFIX) ||
+                if (de->d_name[0] == '.' || l <= strlen(SCHEDULE_SUFFIX) || !string_is_charset(de->d_name, 200, "_.-@+:,") ||
                     !streq(de->d_name + l - strlen(SCHEDULE_SUFFIX), SCHEDULE_SUFFIX))
                         continue;
                 if (fstatat(dirfd(d), de->d_name, &st, 0) < 0 || !S_ISREG(st.st_mode)) {
@@ -130,8 +130,9 @@ int main(int argc, char **argv) {
                 return EXIT_FAILURE;
         }
 
+        schedule_sort_errors(s);
         for (size_t i = 0; i < s->n_errors; i++)
-                log_error("%s (entry skipped)", s->errors[i]);
+                log_error("%s (entry skipped)", s->errors[i].message);
         if (s->n_errors_dropped > 0)
                 log_error("%zu more errors not shown.", s->n_errors_dropped);
 

@@ -44,8 +44,9 @@ static int load(const char *path, Schedule **ret) {
                 }
         }
 
+        schedule_sort_errors(s);
         for (size_t i = 0; i < s->n_errors; i++)
-                log_error("%s", s->errors[i]);
+                log_error("%s", s->errors[i].message);
         if (s->n_errors_dropped > 0)
                 log_error("%s: %zu more errors not shown.", path, s->n_errors_dropped);
         if (s->n_errors > 0) {

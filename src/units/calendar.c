@@ -164,9 +164,9 @@ int calendar_check_schedule(Schedule *s) {
         size_t n = 0, k = 0;
         int r;
 
+        /* broken entries too: one run of jobsctl check reports every problem */
         for (size_t i = 0; i < s->n_entries; i++)
-                if (!s->entries[i].broken)
-                        n += s->entries[i].n_calendars;
+                n += s->entries[i].n_calendars;
         if (n == 0)
                 return 0;
         exprs = malloc(n * sizeof(char *));
@@ -174,9 +174,8 @@ int calendar_check_schedule(Schedule *s) {
         if (!exprs || !valid)
                 return -ENOMEM;
         for (size_t i = 0; i < s->n_entries; i++)
-                if (!s->entries[i].broken)
-                        for (size_t j = 0; j < s->entries[i].n_calendars; j++)
-                                exprs[k++] = s->entries[i].calendars[j].expression;
+                for (size_t j = 0; j < s->entries[i].n_calendars; j++)
+                        exprs[k++] = s->entries[i].calendars[j].expression;
 
         r = calendar_check(exprs, n, valid);
         if (r < 0)
@@ -185,8 +184,6 @@ int calendar_check_schedule(Schedule *s) {
         k = 0;
         for (size_t i = 0; i < s->n_entries; i++) {
                 ScheduleEntry *e = &s->entries[i];
-                if (e->broken)
-                        continue;
                 for (size_t j = 0; j < e->n_calendars; j++, k++) {
                         if (valid[k])
                                 continue;

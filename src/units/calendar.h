@@ -17,6 +17,6 @@
  * -ENOENT if systemd-analyze cannot be run, -EPROTO if its output cannot be understood. */
 int calendar_check(const char *const *exprs, size_t n, bool *valid);
 
-/* Check every OnCalendar= of every entry that is not broken yet; report each one systemd rejects
+/* Check every OnCalendar= of every entry; report each one systemd rejects
  * as an error on its entry. Returns 0 or a negative errno from calendar_check(). */
 int calendar_check_schedule(Schedule *s);

@@ -16,6 +16,7 @@ static const char *const sandbox[] = {
         "PrivateDevices=yes",
         "PrivateUsers=yes",
         "PrivateIPC=yes",
+        "PrivateMounts=yes",
         "ProtectSystem=strict",
         "ProtectHome=yes",
         "ProtectHostname=yes",

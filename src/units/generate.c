@@ -114,15 +114,15 @@ int units_write(const Schedule *s, int dirfd, const GenerateOptions *o, char **r
         return 0;
 }
 
-static int rm_rf_at(int dirfd, const char *name, unsigned depth) {
+static int rm_rf_at(int parentfd, const char *name, unsigned depth) {
         _cleanup_close_ int fd = -1;
         DIR *d;
 
-        if (unlinkat(dirfd, name, 0) >= 0 || errno == ENOENT)
+        if (unlinkat(parentfd, name, 0) >= 0 || errno == ENOENT)
                 return 0;
         if ((errno != EISDIR && errno != EPERM) || depth >= RM_DEPTH_MAX)
                 return negative_errno();
-        fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        fd = openat(parentfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
                 return negative_errno();
         d = fdopendir(fd);
@@ -133,7 +133,7 @@ static int rm_rf_at(int dirfd, const char *name, unsigned depth) {
                 if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
                         (void) rm_rf_at(dirfd(d), de->d_name, depth + 1);
         closedir(d);
-        return unlinkat(dirfd, name, AT_REMOVEDIR) < 0 ? negative_errno() : 0;
+        return unlinkat(parentfd, name, AT_REMOVEDIR) < 0 ? negative_errno() : 0;
 }
 
 static bool file_is_ours(int dirfd, const char *name) {
