@@ -14,7 +14,7 @@
 #define SCHEDULE_ENTRIES_MAX 10000U           /* entries in one schedule (all files together) */
 #define SCHEDULE_CALENDARS_MAX 64U            /* OnCalendar= lines per entry */
 #define SCHEDULE_CALENDAR_LEN_MAX 256U        /* bytes of one calendar expression */
-#define SCHEDULE_ARGS_MAX 16384U              /* bytes of the compact Args= JSON */
+#define SCHEDULE_ARGS_MAX 8192U               /* bytes of the compact Args= JSON */
 #define SCHEDULE_DESCRIPTION_MAX 256U
 #define SCHEDULE_ERRORS_MAX 1000U             /* diagnostics kept; more are counted, not stored */
 #define SCHEDULE_UNIT_PREFIX "jobs-"
