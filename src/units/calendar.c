@@ -3,8 +3,8 @@
  *
  * systemd's calendar grammar (systemd.time(7)) has ranges, repetitions, weekday lists, "~" for the
  * last days of a month and IANA time zones; re-implementing it would drift from the systemd that
- * runs the timers. `systemd-analyze calendar A B C ...` parses each argument, prints "Original form:
- * X" for every one it accepts and goes on after a failure, so one invocation checks a whole schedule. */
+ * runs the timers. `systemd-analyze calendar A B C ...` parses each argument, prints a block for
+ * every one it accepts and goes on after a failure, so one invocation checks a whole schedule. */
 
 #include <fcntl.h>
 #include <spawn.h>
@@ -102,16 +102,27 @@ static int check_batch(const char *const *exprs, size_t n, bool *valid) {
                 return WIFEXITED(status) && WEXITSTATUS(status) == 127 ? -ENOENT : -EPROTO;
         out[len] = 0;
 
-        /* Accepted expressions are echoed in argument order; the ones skipped in between were refused. */
+        /* Accepted expressions are echoed in argument order, as "Original form: X" followed by its
+         * "Normalized form:", or only as "Normalized form: X" when X is already normalized; the
+         * ones skipped in between were refused. */
         size_t i = 0;
+        bool had_original = false;
         for (char *line = out, *next; line && *line; line = next) {
                 next = strchr(line, '\n');
                 if (next)
                         *next++ = 0;
                 const char *l = line + strspn(line, " ");
-                if (strncmp(l, "Original form: ", 15) != 0)
+                if (strncmp(l, "Original form: ", 15) == 0) {
+                        l += 15;
+                        had_original = true;
+                } else if (strncmp(l, "Normalized form: ", 17) == 0) {
+                        l += 17;
+                        if (had_original) {
+                                had_original = false;
+                                continue;
+                        }
+                } else
                         continue;
-                l += 15;
                 while (i < n && !streq(exprs[i], l))
                         valid[i++] = false;
                 if (i >= n)
