@@ -118,11 +118,17 @@ static const char *source_path(const ScheduleEntry *e, const EmitOptions *o) {
         return o && o->source_path ? o->source_path : e->path;
 }
 
-static int put_header(FILE *f, const ScheduleEntry *e, const EmitOptions *o) {
+/* Open the text of a unit and write its header and the common [Unit] lines. buf and size must
+ * live until the stream is closed (open_memstream updates them then). */
+static int begin(const ScheduleEntry *e, const EmitOptions *o, char **buf, size_t *size, FILE **ret) {
         const char *sp = source_path(e, o);
+        FILE *f;
 
         if (has_control(e->path) || check_path(sp) < 0)
                 return -EINVAL;
+        f = open_memstream(buf, size);
+        if (!f)
+                return -ENOMEM;
         fprintf(f, EMIT_MARKER " from %s:%u \xe2\x80\x94 do not edit\n", e->path, e->line);
         fputs("[Unit]\nDescription=", f);
         if (e->description)
@@ -132,6 +138,7 @@ static int put_header(FILE *f, const ScheduleEntry *e, const EmitOptions *o) {
         fputs("\nDocumentation=man:jobs-schedule(5)\nSourcePath=", f);
         put_escaped(f, sp);
         fputc('\n', f);
+        *ret = f;
         return 0;
 }
 
@@ -160,10 +167,7 @@ int emit_timer(const ScheduleEntry *e, const EmitOptions *o, char **ret) {
         r = emit_unit_name(e, ".service", &service);
         if (r < 0)
                 return r;
-        f = open_memstream(&buf, &size);
-        if (!f)
-                return -ENOMEM;
-        r = put_header(f, e, o);
+        r = begin(e, o, &buf, &size, &f);
         if (r < 0)
                 return r;
         fputs("PartOf=" EMIT_TARGET "\n\n[Timer]\n", f);
@@ -210,10 +214,7 @@ int emit_service(const ScheduleEntry *e, const EmitOptions *o, char **ret) {
         else
                 snprintf(retry, sizeof retry, "%u", e->retry.count);
 
-        f = open_memstream(&buf, &size);
-        if (!f)
-                return -ENOMEM;
-        r = put_header(f, e, o);
+        r = begin(e, o, &buf, &size, &f);
         if (r < 0)
                 return r;
         /* ordering only: a local Redis is up before a catch-up run at boot; a remote one is retried */
