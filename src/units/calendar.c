@@ -8,6 +8,8 @@
 
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "calendar.h"
@@ -20,15 +22,43 @@ static int cmp_str(const void *a, const void *b) {
         return strcmp(*(const char *const *) a, *(const char *const *) b);
 }
 
-/* Run systemd-analyze on exprs[0..n) (distinct) and set valid[] from the "Original form:" lines. */
+/* The whole content of a memfd the child wrote into, NUL-terminated. */
+static int read_back(int fd, char **ret) {
+        struct stat st;
+        char *buf;
+        size_t got = 0;
+
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        if ((uint64_t) st.st_size > CALENDAR_OUTPUT_MAX)
+                return -EPROTO;
+        buf = malloc((size_t) st.st_size + 1);
+        if (!buf)
+                return -ENOMEM;
+        while (got < (size_t) st.st_size) {
+                ssize_t k = pread(fd, buf + got, (size_t) st.st_size - got, (off_t) got);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0) {
+                        free(buf);
+                        return k < 0 ? negative_errno() : -EIO;
+                }
+                got += (size_t) k;
+        }
+        buf[got] = 0;
+        *ret = buf;
+        return 0;
+}
+
+/* Run systemd-analyze on exprs[0..n) (distinct) and set valid[] from what it printed. Its stdout and
+ * stderr go to two memory files read after it exited: no pipe to fill, no interleaving. */
 static int check_batch(const char *const *exprs, size_t n, bool *valid) {
         const char *prog = getenv("JOBS_SYSTEMD_ANALYZE");
         _cleanup_free_ const char **argv = NULL;
-        _cleanup_free_ char *out = NULL;
-        _cleanup_close_ int rfd = -1, wfd = -1;
+        _cleanup_free_ char *out = NULL, *err = NULL;
+        _cleanup_close_ int outfd = -1, errfd = -1;
         posix_spawn_file_actions_t fa;
-        size_t len = 0, alloc = 0;
-        int fds[2], r, status;
+        int r, status;
         pid_t pid;
 
         if (!prog || !*prog)
@@ -42,70 +72,45 @@ static int check_batch(const char *const *exprs, size_t n, bool *valid) {
         for (size_t i = 0; i < n; i++)
                 argv[3 + i] = exprs[i];
 
-        if (pipe2(fds, O_CLOEXEC) < 0)
+        outfd = memfd_create("systemd-analyze-stdout", MFD_CLOEXEC);
+        errfd = memfd_create("systemd-analyze-stderr", MFD_CLOEXEC);
+        if (outfd < 0 || errfd < 0)
                 return negative_errno();
-        rfd = fds[0];
-        wfd = fds[1];
 
         r = posix_spawn_file_actions_init(&fa);
         if (r != 0)
                 return -r;
         r = posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
         if (r == 0)
-                r = posix_spawn_file_actions_adddup2(&fa, wfd, STDOUT_FILENO);
+                r = posix_spawn_file_actions_adddup2(&fa, outfd, STDOUT_FILENO);
         if (r == 0)
-                r = posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+                r = posix_spawn_file_actions_adddup2(&fa, errfd, STDERR_FILENO);
         if (r == 0)
                 r = posix_spawnp(&pid, prog, &fa, NULL, (char *const *) argv, environ);
         posix_spawn_file_actions_destroy(&fa);
         if (r != 0)
                 return -r;
-        closep(&wfd);
-        wfd = -1;
-
-        for (;;) {
-                if (len + 1 >= alloc) {
-                        size_t want = alloc ? alloc * 2 : 65536;
-                        char *m;
-                        if (want > CALENDAR_OUTPUT_MAX) {
-                                r = -EPROTO;
-                                break;
-                        }
-                        m = realloc(out, want);
-                        if (!m) {
-                                r = -ENOMEM;
-                                break;
-                        }
-                        out = m;
-                        alloc = want;
-                }
-                ssize_t k = read(rfd, out + len, alloc - len - 1);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0) {
-                        r = negative_errno();
-                        break;
-                }
-                if (k == 0)
-                        break;
-                len += (size_t) k;
-        }
-        closep(&rfd);
-        rfd = -1;
         while (waitpid(pid, &status, 0) < 0)
                 if (errno != EINTR)
                         return negative_errno();
-        if (r < 0)
-                return r;
         /* 0: all accepted, 1: some refused; anything else means it did not do its job */
         if (!WIFEXITED(status) || WEXITSTATUS(status) > 1)
                 return WIFEXITED(status) && WEXITSTATUS(status) == 127 ? -ENOENT : -EPROTO;
-        out[len] = 0;
+        r = read_back(outfd, &out);
+        if (r >= 0)
+                r = read_back(errfd, &err);
+        if (r < 0)
+                return r;
+
+        /* every refusal is one "Failed to parse calendar specification '...'" line on stderr */
+        size_t refused = 0;
+        for (const char *p = err; (p = strstr(p, "Failed to parse calendar specification")); p++)
+                refused++;
 
         /* Accepted expressions are echoed in argument order, as "Original form: X" followed by its
          * "Normalized form:", or only as "Normalized form: X" when X is already normalized; the
          * ones skipped in between were refused. */
-        size_t i = 0;
+        size_t i = 0, accepted = 0;
         bool had_original = false;
         for (char *line = out, *next; line && *line; line = next) {
                 next = strchr(line, '\n');
@@ -128,7 +133,10 @@ static int check_batch(const char *const *exprs, size_t n, bool *valid) {
                 if (i >= n)
                         return -EPROTO;
                 valid[i++] = true;
+                accepted++;
         }
+        if (accepted + refused != n || (WEXITSTATUS(status) == 0) != (refused == 0))
+                return -EPROTO;
         while (i < n)
                 valid[i++] = false;
         return 0;
