@@ -28,7 +28,7 @@ static char *enqueue_path(void) {
         return strdup(JOBS_ENQUEUE_PATH);
 }
 
-int verb_enqueue(int argc, char **argv, void *userdata) {
+int verb_enqueue(int argc, char **argv) {
         _cleanup_free_ char *path = enqueue_path();
         _cleanup_free_ char **av = NULL;
         size_t n = 0;

@@ -180,7 +180,7 @@ int ctl_print_processes(const ProcessInfo *p, size_t n, usec_t now) {
         return ctl_print_table(t);
 }
 
-int verb_processes(int argc, char **argv, void *userdata) {
+int verb_processes(int argc, char **argv) {
         _cleanup_(redis_done) Redis r = {};
         ProcessInfo *p = NULL;
         char **args;
@@ -325,18 +325,18 @@ static int signal_one(Redis *r, const char *identity, const char *sig) {
 
         /* Sidekiq's Process#signal: LPUSH <identity>-signals SIG and EXPIRE 60, in one transaction;
          * only for a process that is registered and alive (its hash exists). */
-        k = redis_command(r, &reply, "EVAL %s 2 processes %s %s",
+        k = redis_command(r, &reply, "EVAL %s 3 processes %s %s-signals %s %s",
                           "if redis.call('sismember', KEYS[1], ARGV[1]) == 0 or "
-                          "redis.call('exists', ARGV[1]) == 0 then return 0 end "
-                          "redis.call('lpush', ARGV[1] .. '-signals', ARGV[2]) "
-                          "redis.call('expire', ARGV[1] .. '-signals', 60) return 1",
-                          identity, identity, sig);
+                          "redis.call('exists', KEYS[2]) == 0 then return 0 end "
+                          "redis.call('lpush', KEYS[3], ARGV[2]) "
+                          "redis.call('expire', KEYS[3], 60) return 1",
+                          identity, identity, identity, sig);
         if (k < 0)
                 return k;
         return reply->type == REDIS_REPLY_INTEGER ? (int) reply->integer : -EPROTO;
 }
 
-int verb_signal(int argc, char **argv, void *userdata) {
+int verb_signal(int argc, char **argv) {
         _cleanup_(redis_done) Redis r = {};
         const char *sig = streq(argv[0], "quiet") ? "TSTP" : "TERM";
         const char *what = streq(argv[0], "quiet") ? "quiet" : "stop";

@@ -128,7 +128,7 @@ int ctl_print_queues(const QueueSummary *q, size_t n, usec_t now) {
         return ctl_print_table(t);
 }
 
-int verb_queues(int argc, char **argv, void *userdata) {
+int verb_queues(int argc, char **argv) {
         _cleanup_(redis_done) Redis r = {};
         QueueSummary *q = NULL;
         char **args;
@@ -211,7 +211,7 @@ static int queue_clear(const char *name) {
         return EX_OK;
 }
 
-int verb_queue(int argc, char **argv, void *userdata) {
+int verb_queue(int argc, char **argv) {
         char **args;
         int k, n;
 

@@ -457,7 +457,7 @@ static int dead_kill(Redis *r, const char *jid) {
         return EX_NOINPUT;
 }
 
-int verb_job_set(int argc, char **argv, void *userdata) {
+int verb_job_set(int argc, char **argv) {
         _cleanup_(redis_done) Redis r = {};
         const SetVerb *v = NULL;
         char **args;

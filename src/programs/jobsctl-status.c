@@ -113,7 +113,7 @@ static json_t *stats_json(const Stats *s, const char *where) {
                          (json_int_t) s->retries, "dead", (json_int_t) s->dead);
 }
 
-int verb_status(int argc, char **argv, void *userdata) {
+int verb_status(int argc, char **argv) {
         _cleanup_(redis_done) Redis r = {};
         json_auto_t *busy = NULL, *timers = NULL, *out = NULL;
         QueueSummary *q = NULL;

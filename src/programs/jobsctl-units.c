@@ -196,7 +196,7 @@ static int run_now(const char *name) {
         return EX_OK;
 }
 
-int verb_run_now(int argc, char **argv, void *userdata) {
+int verb_run_now(int argc, char **argv) {
         char **args;
         int k, n;
 

@@ -45,28 +45,26 @@ static const struct option options[] = {
         {},
 };
 
-void ctl_help(void) {
+static const Verb *help_verbs = NULL;
+static size_t help_n_verbs = 0;
+
+void ctl_help(const Verb *verbs, size_t n) {
         printf("%s [OPTIONS...] COMMAND ...\n\n"
                "Operate the jobs queue in Redis (Sidekiq's layout) and the local job timers.\n\n"
-               "Commands:\n"
-               "  status                         Totals, queues, busy jobs, processes, timers\n"
-               "  queues [--names]               Queues with size and latency\n"
-               "  queue clear NAME               Delete every job waiting in a queue\n"
-               "  retries|dead|scheduled list [--class C] [--limit N]\n"
-               "                                 Jobs waiting for a retry, dead, or scheduled\n"
-               "  retries|dead|scheduled show JID\n"
-               "                                 One job in full\n"
-               "  retries|dead|scheduled retry JID|--all [--class C]\n"
-               "                                 Put jobs back on their queue now\n"
-               "  retries|dead|scheduled delete JID|--all [--class C]\n"
-               "                                 Delete jobs for good\n"
-               "  retries|scheduled kill JID|--all [--class C]\n"
-               "  dead kill JID                  Move jobs to the dead set\n"
-               "  processes                      Worker processes and their heartbeat\n"
-               "  quiet|stop IDENTITY|--all      Ask worker processes to stop fetching / to exit\n"
-               "  enqueue --class CLASS ...      Push a job now (options of jobs-enqueue(1))\n"
-               "  run-now NAME                   Start the service of schedule entry NAME now\n\n"
-               "Options:\n"
+               "Commands:\n",
+               program_invocation_short_name);
+        for (size_t i = 0; i < n; i++) {
+                int w = printf("  %s %s", verbs[i].name, verbs[i].usage);
+                printf("%*s%s\n", w < 34 ? 34 - w : 1, "", verbs[i].help);
+        }
+        printf("\nActions of retries, dead and scheduled:\n"
+               "  list [--class C] [--limit N]    Jobs in the set, soonest (dead: latest) first\n"
+               "  show JID                        One job in full\n"
+               "  retry JID|--all [--class C]     Put jobs back on their queue now\n"
+               "  delete JID|--all [--class C]    Delete jobs for good\n"
+               "  kill JID|--all [--class C]      Move jobs to the dead set (retries, scheduled;\n"
+               "                                  dead kill JID finds the job in either)\n");
+        printf("\nOptions:\n"
                "  -h --help                      Show this help\n"
                "     --version                   Show the version\n"
                "     --redis URL                 Redis to use (default: $REDIS_URL, else %s)\n"
@@ -75,10 +73,12 @@ void ctl_help(void) {
                "     --class CLASS               Only jobs of this class\n"
                "     --limit N                   Show at most N jobs (default %u)\n"
                "     --all                       Act on every job (or process) instead of one\n"
-               "     --names                     Print queue names only\n"
+               "     --names                     queues: print the names only\n"
                "     --no-block                  run-now: do not wait for the service to finish\n\n"
-               "See the jobsctl(1) man page for details.\n",
-               program_invocation_short_name, REDIS_URL_DEFAULT, CTL_LIMIT_DEFAULT);
+               "Exit status: 0 ok, 64 usage, 65 bad data, 66 no such job/queue/process/entry,\n"
+               "69 Redis or the system bus unreachable, 75 try again, 76 Redis protocol error,\n"
+               "77 permission denied, 78 bad Redis URL. See jobsctl(1).\n",
+               REDIS_URL_DEFAULT, CTL_LIMIT_DEFAULT);
 }
 
 static int parse_option(int c, unsigned allowed, const char *given) {
@@ -150,15 +150,17 @@ static int parse_option(int c, unsigned allowed, const char *given) {
         return EX_USAGE;
 }
 
-int ctl_parse_global(int argc, char **argv) {
+int ctl_parse_global(int argc, char **argv, const Verb *verbs, size_t n) {
         int c, r;
 
+        help_verbs = verbs;
+        help_n_verbs = n;
         opterr = 1;
         optind = 0;
         while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0) {
                 switch (c) {
                 case 'h':
-                        ctl_help();
+                        ctl_help(help_verbs, help_n_verbs);
                         return -1;
                 case ARG_VERSION:
                         printf("jobsctl %s\n", JOBS_VERSION);
@@ -191,7 +193,7 @@ int ctl_parse_verb(int argc, char **argv, unsigned allowed, char ***ret_args, in
         optind = 0;
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
                 if (c == 'h') {
-                        ctl_help();
+                        ctl_help(help_verbs, help_n_verbs);
                         return -1;
                 }
                 if (c == ARG_VERSION) {

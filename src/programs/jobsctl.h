@@ -4,6 +4,7 @@
 #pragma once
 
 #include <jansson.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <sysexits.h>
 
@@ -11,15 +12,29 @@
 #include "table.h"
 #include "timestamp.h"
 
+typedef int (*VerbFunction)(int argc, char **argv);
+
+typedef struct Verb {
+        const char *name;
+        unsigned min_args, max_args; /* positional arguments after the verb */
+        VerbFunction run;            /* argv[0] is the verb, argv[1..argc) its arguments */
+        const char *usage;           /* arguments, for --help */
+        const char *help;            /* one line, for --help */
+} Verb;
+
+/* The operator verbs parse their own options (they may follow the verb), so their argument counts
+ * are checked by the verb itself. */
+#define VERB_ANY UINT_MAX
+
 /* Verbs return an exit status: EX_OK or a sysexits code. argv[0] is the verb. */
-int verb_status(int argc, char **argv, void *userdata);
-int verb_queues(int argc, char **argv, void *userdata);
-int verb_queue(int argc, char **argv, void *userdata);
-int verb_job_set(int argc, char **argv, void *userdata);   /* retries | dead | scheduled */
-int verb_processes(int argc, char **argv, void *userdata);
-int verb_signal(int argc, char **argv, void *userdata);    /* quiet | stop */
-int verb_enqueue(int argc, char **argv, void *userdata);
-int verb_run_now(int argc, char **argv, void *userdata);
+int verb_status(int argc, char **argv);
+int verb_queues(int argc, char **argv);
+int verb_queue(int argc, char **argv);
+int verb_job_set(int argc, char **argv);   /* retries | dead | scheduled */
+int verb_processes(int argc, char **argv);
+int verb_signal(int argc, char **argv);    /* quiet | stop */
+int verb_enqueue(int argc, char **argv);
+int verb_run_now(int argc, char **argv);
 
 typedef enum JsonMode {
         JSON_OFF,
@@ -51,8 +66,8 @@ typedef enum CtlOption {
 
 /* Parse the options that come before the verb (stops at the first non-option). Returns the index
  * of the verb in argv, or -(exit status) (EX_USAGE, or -1 for --help/--version: exit 0). */
-int ctl_parse_global(int argc, char **argv);
-void ctl_help(void);
+int ctl_parse_global(int argc, char **argv, const Verb *verbs, size_t n);
+void ctl_help(const Verb *verbs, size_t n);
 
 /* Parse the verb's own arguments (options may come anywhere). On success *ret_args points into argv
  * at the positional arguments after the verb (*ret_n of them) and EX_OK is returned. */
