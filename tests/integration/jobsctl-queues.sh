@@ -60,7 +60,7 @@ expect_exit 64 "$C" queue drop default
 expect_exit 64 "$C" queues extra
 expect_exit 64 "$C" queues --limit 3
 expect_exit 69 "$C" --redis "unix://$T/nope.sock" queues
-expect_exit 78 "$C" --redis "http://x" queues
+expect_exit 64 "$C" --redis "http://x" queues
 assert_contains "$ERR" "Invalid Redis URL in --redis"
 REDIS_URL=bogus expect_exit 78 "$C" queues
 assert_contains "$ERR" "REDIS_URL"
