@@ -77,7 +77,7 @@ void ctl_help(const Verb *verbs, size_t n) {
                "     --no-block                  run-now: do not wait for the service to finish\n\n"
                "Exit status: 0 ok, 64 usage, 65 bad data, 66 no such job/queue/process/entry,\n"
                "69 Redis or the system bus unreachable, 75 try again, 76 Redis protocol error,\n"
-               "77 permission denied, 78 bad Redis URL. See jobsctl(1).\n",
+               "77 permission denied, 78 bad $REDIS_URL. See jobsctl(1).\n",
                REDIS_URL_DEFAULT, CTL_LIMIT_DEFAULT);
 }
 
@@ -244,7 +244,8 @@ int ctl_connect(Redis *r) {
                           "or unix:///path/to/socket[?db=N].",
                           arg_redis ? " in --redis" : getenv("REDIS_URL") ? " in $REDIS_URL" : "",
                           strna(reason));
-                return EX_CONFIG;
+                /* As jobs-enqueue: a bad option is a usage error, a bad environment a configuration one. */
+                return arg_redis ? EX_USAGE : EX_CONFIG;
         }
         q = redis_url_load_credential(&u);
         if (q < 0) {
