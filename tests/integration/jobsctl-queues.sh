@@ -26,8 +26,8 @@ expect_exit 0 "$C" queues
 assert_match "$(sed -n 1p <<<"$OUT")" '^QUEUE +SIZE +LATENCY +OLDEST$'
 assert_match "$OUT" $'\n''default +1 ' "default row"
 assert_match "$OUT" $'\n''mail +3 ' "mail row"
-assert_match "$OUT" $'\n''reports +1 +(59min [0-9]+s|1h) ' "latency of an hour-old job"
-assert_match "$OUT" $'\n''ms8 +1 +1h( 1min)? ' "Sidekiq 8 milliseconds"
+assert_match "$OUT" $'\n''reports +1 +(59min [0-9]+s|1h( [0-9]+min)?) ' "latency of an hour-old job"
+assert_match "$OUT" $'\n''ms8 +1 +1h( [0-9]+min)? ' "Sidekiq 8 milliseconds"
 assert_contains "$OUT" "4 queues listed, 6 jobs waiting."
 expect_exit 0 "$C" queues --names
 assert_eq "$OUT" "$(printf 'default\nmail\nms8\nreports')"
