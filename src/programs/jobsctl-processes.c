@@ -183,20 +183,12 @@ int ctl_print_processes(const ProcessInfo *p, size_t n, usec_t now) {
 int verb_processes(int argc, char **argv) {
         _cleanup_(redis_done) Redis r = {};
         ProcessInfo *p = NULL;
-        char **args;
         size_t n = 0;
-        int k, nargs;
+        int k;
 
-        k = ctl_parse_verb(argc, argv, 0, &args, &nargs);
-        if (k != EX_OK)
+        k = ctl_begin(argc, argv, 0, &r);
+        if (k != 0)
                 return k < 0 ? EX_OK : k;
-        if (nargs > 0) {
-                log_error("'processes' takes no arguments.");
-                return EX_USAGE;
-        }
-        k = ctl_connect(&r);
-        if (k != EX_OK)
-                return k;
         k = ctl_processes(&r, &p, &n);
         if (k == -E2BIG) {
                 log_error("Redis set 'processes' has more than %d members; refusing to list them.", PROCESSES_MAX);

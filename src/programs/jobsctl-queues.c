@@ -131,21 +131,13 @@ int ctl_print_queues(const QueueSummary *q, size_t n, usec_t now) {
 int verb_queues(int argc, char **argv) {
         _cleanup_(redis_done) Redis r = {};
         QueueSummary *q = NULL;
-        char **args;
         size_t n = 0;
         long long total = 0;
-        int k, nargs;
+        int k;
 
-        k = ctl_parse_verb(argc, argv, CTL_OPT_NAMES, &args, &nargs);
-        if (k != EX_OK)
+        k = ctl_begin(argc, argv, CTL_OPT_NAMES, &r);
+        if (k != 0)
                 return k < 0 ? EX_OK : k;
-        if (nargs > 0) {
-                log_error("'queues' takes no arguments; to empty a queue use: jobsctl queue clear NAME");
-                return EX_USAGE;
-        }
-        k = ctl_connect(&r);
-        if (k != EX_OK)
-                return k;
         k = ctl_queue_summaries(&r, &q, &n);
         if (k == -E2BIG) {
                 log_error("Redis set 'queues' has more than %d members; refusing to list them.", QUEUES_MAX);

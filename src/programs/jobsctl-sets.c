@@ -54,22 +54,33 @@ static usec_t score_usec(double score) {
         return usec_from_sidekiq_time(score, false);
 }
 
+/* Members start..start+BATCH-1 in display order (with scores if asked): an array reply, maybe empty. */
+static int fetch_batch(Redis *r, const SetVerb *v, long long start, bool scores, redisReply **ret) {
+        _cleanup_reply_ redisReply *reply = NULL;
+        int k;
+
+        /* hiredis splits the format, not the arguments: WITHSCORES must be a word of its own. */
+        k = redis_command(r, &reply, scores ? "%s %s %lld %lld WITHSCORES" : "%s %s %lld %lld",
+                          v->newest_first ? "ZREVRANGE" : "ZRANGE", job_set_key(v->kind), start, start + BATCH - 1);
+        if (k < 0)
+                return k;
+        if (reply->type != REDIS_REPLY_ARRAY)
+                return -EPROTO;
+        *ret = TAKE_PTR(reply);
+        return 0;
+}
+
 /* Walk the set in display order in batches, calling f for each member until it returns != 0. */
 typedef int (*member_fn)(const SetVerb *v, const char *member, size_t len, double score, json_t *job, void *data);
 
 static int walk(Redis *r, const SetVerb *v, member_fn f, void *data) {
-        const char *key = job_set_key(v->kind);
-
         for (long long start = 0;; start += BATCH) {
                 _cleanup_reply_ redisReply *reply = NULL;
                 int k;
 
-                k = redis_command(r, &reply, "%s %s %lld %lld WITHSCORES", v->newest_first ? "ZREVRANGE" : "ZRANGE",
-                                  key, start, start + BATCH - 1);
+                k = fetch_batch(r, v, start, true, &reply);
                 if (k < 0)
                         return k;
-                if (reply->type != REDIS_REPLY_ARRAY)
-                        return -EPROTO;
                 if (reply->elements == 0)
                         return 0;
                 for (size_t i = 0; i + 1 < reply->elements; i += 2) {
@@ -303,19 +314,15 @@ static int act_on(Redis *r, const SetVerb *v, Action a, const char *member, size
  * the rest, so each batch starts after the skipped ones; at most as many members as the set held
  * when we started are visited, as Sidekiq's pop_each. */
 static int act_each(Redis *r, const SetVerb *v, ActState *s) {
-        const char *key = job_set_key(v->kind);
         long long offset = 0;
 
         while (s->budget > 0) {
                 _cleanup_reply_ redisReply *reply = NULL;
                 int k;
 
-                k = redis_command(r, &reply, "%s %s %lld %lld", v->newest_first ? "ZREVRANGE" : "ZRANGE", key,
-                                  offset, offset + BATCH - 1);
+                k = fetch_batch(r, v, offset, false, &reply);
                 if (k < 0)
                         return k;
-                if (reply->type != REDIS_REPLY_ARRAY)
-                        return -EPROTO;
                 if (reply->elements == 0)
                         return 0;
                 for (size_t i = 0; i < reply->elements && s->budget > 0; i++, s->budget--) {

@@ -121,20 +121,12 @@ int verb_status(int argc, char **argv) {
         size_t nq = 0, np = 0;
         Stats s = {};
         long long enqueued = 0, busy_total = 0, threads = 0;
-        int k, nargs, timers_error;
-        char **args;
+        int k, timers_error;
         usec_t now;
 
-        k = ctl_parse_verb(argc, argv, 0, &args, &nargs);
-        if (k != EX_OK)
+        k = ctl_begin(argc, argv, 0, &r);
+        if (k != 0)
                 return k < 0 ? EX_OK : k;
-        if (nargs > 0) {
-                log_error("'status' takes no arguments.");
-                return EX_USAGE;
-        }
-        k = ctl_connect(&r);
-        if (k != EX_OK)
-                return k;
         k = read_stats(&r, &s);
         if (k >= 0)
                 k = ctl_queue_summaries(&r, &q, &nq);

@@ -267,6 +267,21 @@ int ctl_connect(Redis *r) {
         return EX_OK;
 }
 
+int ctl_begin(int argc, char **argv, unsigned allowed, Redis *r) {
+        char **args;
+        int k, n;
+
+        k = ctl_parse_verb(argc, argv, allowed, &args, &n);
+        if (k != EX_OK)
+                return k;
+        if (n > 0) {
+                log_error("'%s' takes no arguments; see %s --help.", argv[0], program_invocation_short_name);
+                return EX_USAGE;
+        }
+        k = ctl_connect(r);
+        return k == EX_OK ? 0 : k;
+}
+
 int ctl_redis_error(Redis *r, int error, const char *doing) {
         if (error == -ENOMEM)
                 log_oom();

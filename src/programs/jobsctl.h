@@ -73,6 +73,10 @@ void ctl_help(const Verb *verbs, size_t n);
  * at the positional arguments after the verb (*ret_n of them) and EX_OK is returned. */
 int ctl_parse_verb(int argc, char **argv, unsigned allowed, char ***ret_args, int *ret_n);
 
+/* For verbs without positional arguments: parse the options, refuse arguments, connect. 0 to go
+ * on, -1 when --help was printed (exit 0), else the exit status to return. */
+int ctl_begin(int argc, char **argv, unsigned allowed, Redis *r);
+
 /* Connect to --redis / $REDIS_URL / the default. EX_OK, or logs what to do and returns EX_CONFIG,
  * EX_UNAVAILABLE, EX_NOPERM or EX_TEMPFAIL. */
 int ctl_connect(Redis *r);
