@@ -134,8 +134,9 @@ static int run_now(const char *name) {
         if (k < 0) {
                 if (sd_bus_error_has_name(&err, "org.freedesktop.systemd1.NoSuchUnit") ||
                     sd_bus_error_has_name(&err, "org.freedesktop.systemd1.LoadFailed")) {
-                        log_error("No schedule entry '%s': %s. systemctl list-timers '" UNIT_PREFIX "*' lists them.",
-                                  name, err.message ? err.message : unit);
+                        log_error("No schedule entry '%s': %s is not loaded. systemctl list-timers '" UNIT_PREFIX
+                                  "*' lists the entries.",
+                                  name, unit);
                         return EX_NOINPUT;
                 }
                 if (sd_bus_error_has_name(&err, SD_BUS_ERROR_ACCESS_DENIED) ||
