@@ -150,8 +150,11 @@ int verb_queues(int argc, char **argv) {
         if (arg_json != JSON_OFF)
                 k = ctl_print_json(ctl_queues_to_json(q, n, now));
         else if (arg_names) {
-                for (size_t i = 0; i < n; i++)
-                        puts(q[i].name);
+                /* Names come from Redis: nothing in them may drive the terminal. */
+                for (size_t i = 0; i < n; i++) {
+                        _cleanup_free_ char *clean = string_sanitize(q[i].name, JOB_QUEUE_MAX * 4);
+                        puts(clean ? clean : "");
+                }
                 k = EX_OK;
         } else {
                 k = ctl_print_queues(q, n, now);

@@ -245,7 +245,11 @@ static int set_show(Redis *r, const SetVerb *v, const char *jid) {
                 return ctl_print_json(entry_json(v, e.score, job, e.member, e.len));
 
         bool c = ctl_colors();
-        printf("%s●%s %s %s\n", c ? ANSI_RED : "", c ? ANSI_NORMAL : "", jstr(job, "jid"), display_class(job));
+        _cleanup_free_ char *title = strdupf("%s %s", jid, strna(display_class(job)));
+        _cleanup_free_ char *clean = title ? string_sanitize(title, 512) : NULL;
+        if (!clean)
+                return (void) log_oom(), EX_OSERR;
+        printf("%s●%s %s\n", c ? ANSI_RED : "", c ? ANSI_NORMAL : "", clean);
         show_line("Set", job_set_key(v->kind), NULL);
         show_line(v->kind == JOB_SET_RETRY ? "Next retry" : v->kind == JOB_SET_DEAD ? "Died" : "Runs at",
                   ctl_format_time_both(buf, sizeof buf, score_usec(e.score), now), NULL);

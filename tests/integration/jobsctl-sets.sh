@@ -69,6 +69,14 @@ assert_contains "$ERR" "No job $(jid 4) in the retry set"
 expect_exit 64 "$C" retries show 'bad*jid'
 expect_exit 64 "$C" retries show
 expect_exit 64 "$C" retries frobnicate
+# data from Redis cannot drive the terminal: escape sequences and newlines are replaced
+redis_cli ZADD retry $((now + 9000)).5 "$(job_json "$(jid 80)" Evil default '"error_class":"X","error_message":"a\u001b]0;pwned\u0007b\nc"')" >/dev/null
+expect_exit 0 "$C" retries list
+[[ "$OUT" != *$'\e'* && "$OUT" != *$'\a'* ]] || fail "control characters reached the terminal"
+assert_contains "$OUT" "X: a?]0;pwned?b c"
+expect_exit 0 "$C" retries show "$(jid 80)"
+[[ "$OUT" != *$'\e'* ]] || fail "control characters reached the terminal"
+expect_exit 0 "$C" retries delete "$(jid 80)"
 ok "show, and its errors"
 
 # --- retry one: ZREM from retry + LPUSH to its queue with a fresh enqueued_at, retry_count - 1 --
