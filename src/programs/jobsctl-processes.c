@@ -248,12 +248,13 @@ int ctl_busy_jobs(Redis *r, const ProcessInfo *p, size_t n, json_t **ret) {
 
         if (!a)
                 return -ENOMEM;
-        for (i = 0; i < n; i++) {
-                k = redis_append(r, "HGETALL %s:work", p[i].identity);
+        /* Sidekiq >= 6.4.2 keeps the running jobs in <identity>:work, older ones in <identity>:workers. */
+        for (i = 0; i < 2 * n; i++) {
+                k = redis_append(r, i % 2 ? "HGETALL %s:workers" : "HGETALL %s:work", p[i / 2].identity);
                 if (k < 0)
                         return k;
         }
-        for (i = 0; i < n; i++) {
+        for (i = 0; i < 2 * n; i++) {
                 _cleanup_reply_ redisReply *h = NULL;
 
                 k = redis_get_reply(r, &h);
@@ -268,7 +269,8 @@ int ctl_busy_jobs(Redis *r, const ProcessInfo *p, size_t n, json_t **ret) {
                         thread = strndup(h->element[j]->str, h->element[j]->len);
                         if (!thread)
                                 return -ENOMEM;
-                        if (busy_entry(p[i].identity, thread, h->element[j + 1]->str, h->element[j + 1]->len, a) < 0)
+                        if (busy_entry(p[i / 2].identity, thread, h->element[j + 1]->str, h->element[j + 1]->len,
+                                       a) < 0)
                                 return -ENOMEM;
                 }
         }
