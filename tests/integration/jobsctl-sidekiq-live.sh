@@ -25,7 +25,7 @@ RUBY
 (cd "$T" && exec env REDIS_URL="unix://$REDIS_SOCK" sidekiq -r ./app.rb -c 2 -q default -q critical -g shop \
         >"$T/sidekiq.log" 2>&1) &
 sk=$!
-on_exit "kill -9 $sk 2>/dev/null; wait $sk 2>/dev/null; [ -z \"${KEEP_LOG:-}\" ] || cp $T/sidekiq.log /tmp/sidekiq.log"
+on_exit "kill -9 $sk 2>/dev/null; wait $sk 2>/dev/null"
 
 one_process() { [ "$("$C" processes --json | jq length)" = 1 ]; }
 wait_for "Sidekiq's heartbeat" 60 one_process
