@@ -20,14 +20,6 @@ static int compare_identity(const void *a, const void *b) {
         return strcmp(((const ProcessInfo *) a)->identity, ((const ProcessInfo *) b)->identity);
 }
 
-static long long reply_to_ll(const redisReply *e) {
-        if (e->type == REDIS_REPLY_INTEGER)
-                return e->integer;
-        if (e->type == REDIS_REPLY_STRING)
-                return strtoll(e->str, NULL, 10);
-        return 0;
-}
-
 static usec_t reply_to_time(const redisReply *e) {
         if (e->type != REDIS_REPLY_STRING)
                 return 0;
@@ -79,10 +71,10 @@ int ctl_processes(Redis *r, ProcessInfo **ret, size_t *ret_n) {
                 p[n] = (ProcessInfo) {
                         .identity = strndup(ids->element[i]->str, ids->element[i]->len),
                         .info = info,
-                        .busy = reply_to_ll(h->element[1]),
+                        .busy = ctl_reply_integer(h->element[1]),
                         .beat = reply_to_time(h->element[2]),
                         .quiet = h->element[3]->type == REDIS_REPLY_STRING && streq(h->element[3]->str, "true"),
-                        .rss = reply_to_ll(h->element[4]),
+                        .rss = ctl_reply_integer(h->element[4]),
                 };
                 n++;
                 if (!p[n - 1].identity) {
@@ -91,7 +83,7 @@ int ctl_processes(Redis *r, ProcessInfo **ret, size_t *ret_n) {
                 }
                 /* Sidekiq 7 keeps concurrency in the hash, Sidekiq 6 in info. */
                 v = json_object_get(info, "concurrency");
-                p[n - 1].concurrency = h->element[5]->type != REDIS_REPLY_NIL ? reply_to_ll(h->element[5]) :
+                p[n - 1].concurrency = h->element[5]->type != REDIS_REPLY_NIL ? ctl_reply_integer(h->element[5]) :
                                        json_is_integer(v)                     ? json_integer_value(v) :
                                                                                 0;
                 p[n - 1].started_at = ctl_job_time(info, "started_at");

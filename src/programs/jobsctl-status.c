@@ -13,14 +13,6 @@ typedef struct Stats {
         char version[32];
 } Stats;
 
-static long long as_ll(const redisReply *e) {
-        if (e->type == REDIS_REPLY_INTEGER)
-                return e->integer;
-        if (e->type == REDIS_REPLY_STRING)
-                return strtoll(e->str, NULL, 10);
-        return 0;
-}
-
 static int read_stats(Redis *r, Stats *ret) {
         _cleanup_reply_ redisReply *reply = NULL;
         char today[16];
@@ -37,10 +29,10 @@ static int read_stats(Redis *r, Stats *ret) {
                 return k;
         if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 4)
                 return -EPROTO;
-        ret->processed = as_ll(reply->element[0]);
-        ret->failed = as_ll(reply->element[1]);
-        ret->processed_today = as_ll(reply->element[2]);
-        ret->failed_today = as_ll(reply->element[3]);
+        ret->processed = ctl_reply_integer(reply->element[0]);
+        ret->failed = ctl_reply_integer(reply->element[1]);
+        ret->processed_today = ctl_reply_integer(reply->element[2]);
+        ret->failed_today = ctl_reply_integer(reply->element[3]);
 
         static const char *const sets[] = { "schedule", "retry", "dead" };
         long long *dst[] = { &ret->scheduled, &ret->retries, &ret->dead };
@@ -54,7 +46,7 @@ static int read_stats(Redis *r, Stats *ret) {
                 k = redis_get_reply(r, &z);
                 if (k < 0)
                         return k;
-                *dst[i] = as_ll(z);
+                *dst[i] = ctl_reply_integer(z);
         }
 
         _cleanup_reply_ redisReply *info = NULL;

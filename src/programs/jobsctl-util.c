@@ -292,6 +292,14 @@ int ctl_redis_error(Redis *r, int error, const char *doing) {
         return ctl_exit_status(error);
 }
 
+long long ctl_reply_integer(const redisReply *e) {
+        if (e->type == REDIS_REPLY_INTEGER)
+                return e->integer;
+        if (e->type == REDIS_REPLY_STRING)
+                return strtoll(e->str, NULL, 10);
+        return 0;
+}
+
 bool ctl_colors(void) {
         const char *e = getenv("NO_COLOR"), *term = getenv("TERM");
 

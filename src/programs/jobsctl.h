@@ -82,6 +82,8 @@ int ctl_begin(int argc, char **argv, unsigned allowed, Redis *r);
 int ctl_connect(Redis *r);
 /* Log a failed Redis command (r->error) with context and return the matching exit status. */
 int ctl_redis_error(Redis *r, int error, const char *doing);
+/* An integer reply, or a string holding one (GET, HGET); 0 for nil and anything else. */
+long long ctl_reply_integer(const redisReply *e);
 /* sysexits code for a negative errno from the Redis layer. */
 int ctl_exit_status(int error);
 
