@@ -36,7 +36,14 @@ url=$REDIS_URL
 REDIS_URL="unix://$T/nope.sock"
 assert_eq "$(complete_line queue clear "")" ""
 assert_eq "$(complete_line --redis "$url" queue clear "")" "mail reports"
-ok "completion of verbs, actions, options, queues and identities"
+# job ids of the set named on the line (dead kill: of the sets it takes jobs from)
+redis_cli ZADD retry 1 "$(failed_json "$(jid 11)" A)" 2 "$(failed_json "$(jid 12)" A)" >/dev/null
+redis_cli ZADD schedule 1 "$(job_json "$(jid 13)" A)" >/dev/null
+assert_eq "$(complete_line --redis "$url" retries show "")" "$(jid 11) $(jid 12)"
+assert_eq "$(complete_line --redis "$url" scheduled retry "")" "$(jid 13)"
+assert_eq "$(complete_line --redis "$url" dead kill "")" "$(jid 11) $(jid 12) $(jid 13)"
+assert_eq "$(complete_line --redis "$url" dead show "")" ""
+ok "completion of verbs, actions, options, queues, identities and job ids"
 
 # schedule entry names come from the installed jobs-*.timer units
 mkdir -p "$T/units1" "$T/units2"
