@@ -2,6 +2,8 @@
 /* jobsctl retries|dead|scheduled: list, show, retry, delete, kill — Sidekiq's RetrySet, DeadSet and
  * ScheduledSet with the same effect in Redis as its API for the same action. */
 
+#include <limits.h>
+
 #include "job.h"
 #include "jobset.h"
 #include "jobsctl.h"
@@ -132,7 +134,8 @@ static int list_one(const SetVerb *v, const char *member, size_t len, double sco
                 return 0;
         s->matched++;
         if (s->shown >= arg_limit)
-                return 0; /* keep counting the matches for the footer */
+                /* With a filter, keep counting the matches for the footer; without, ZCARD says it. */
+                return arg_class ? 0 : 1;
         s->shown++;
         if (s->json)
                 return json_array_append_new(s->json, entry_json(v, score, job, member, len)) < 0 ? -ENOMEM : 0;
@@ -166,7 +169,7 @@ static int set_list(Redis *r, const SetVerb *v) {
         if (arg_json != JSON_OFF)
                 s.json = json = json_array();
         else if (v->kind == JOB_SET_RETRY)
-                s.table = t = table_new(7, (const char *[]) { v->when, "LEFT", "JID", "CLASS", "QUEUE", "RETRIED",
+                s.table = t = table_new(7, (const char *[]) { v->when, "LEFT", "JID", "CLASS", "QUEUE", "RETRIES",
                                                               "ERROR" });
         else if (v->kind == JOB_SET_DEAD)
                 s.table = t = table_new(6, (const char *[]) { v->when, "PASSED", "JID", "CLASS", "QUEUE", "ERROR" });
@@ -183,6 +186,13 @@ static int set_list(Redis *r, const SetVerb *v) {
         k = walk(r, v, list_one, &s);
         if (k < 0)
                 return ctl_redis_error(r, k, "list the jobs");
+        if (!arg_class && s.shown >= arg_limit) {
+                _cleanup_reply_ redisReply *size = NULL;
+                k = redis_command(r, &size, "ZCARD %s", job_set_key(v->kind));
+                if (k < 0)
+                        return ctl_redis_error(r, k, "count the jobs");
+                s.matched = (unsigned) MIN(ctl_reply_integer(size), (long long) UINT_MAX);
+        }
         if (json)
                 return ctl_print_json(TAKE_PTR(json));
         k = ctl_print_table(t);

@@ -22,7 +22,7 @@ redis_cli SADD queues other >/dev/null
 
 # --- list -------------------------------------------------------------------------------------
 expect_exit 0 "$C" retries list
-assert_match "$(sed -n 1p <<<"$OUT")" '^NEXT RETRY +LEFT +JID +CLASS +QUEUE +RETRIED +ERROR$' "header"
+assert_match "$(sed -n 1p <<<"$OUT")" '^NEXT RETRY +LEFT +JID +CLASS +QUEUE +RETRIES +ERROR$' "header"
 assert_eq "$(grep -c '^[A-Z][a-z][a-z] 20' <<<"$OUT")" 3 "three rows"
 # soonest first
 assert_eq "$(grep -o '0000000000000000000000[0-9]\{2\}' <<<"$OUT" | tr '\n' ' ')" "$(jid 1) $(jid 2) $(jid 3) " "order"
