@@ -56,6 +56,10 @@ static int read_stats(Redis *r, Stats *ret) {
         return 0;
 }
 
+static bool bus_is_absent(int error) {
+        return error == -ENOENT || error == -ECONNREFUSED || error == -ENOMEDIUM;
+}
+
 static void heading(const char *s) {
         bool c = ctl_colors();
         printf("\n%s%s%s\n", c ? ANSI_HIGHLIGHT : "", s, c ? ANSI_NORMAL : "");
@@ -69,9 +73,14 @@ static void print_timers(json_t *timers, int timers_error, usec_t now) {
 
         heading("Timers");
         if (timers_error < 0) {
-                errno = -timers_error;
-                printf("  Not available: no system bus (%m). On a host booted with systemd this lists the\n"
-                       "  jobs-*.timer units of the schedule with their next and last run.\n");
+                /* No bus socket at all is the usual case in a container without systemd. */
+                if (bus_is_absent(timers_error))
+                        printf("  Not available: no system bus (%s).\n", strerror(-timers_error));
+                else
+                        printf("  Not available: systemd did not answer over the system bus (%s).\n",
+                               strerror(-timers_error));
+                printf("  On a host booted with systemd this lists the jobs-*.timer units of the schedule\n"
+                       "  with their next and last run.\n");
                 return;
         }
         if (json_array_size(timers) == 0) {
