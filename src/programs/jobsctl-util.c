@@ -233,6 +233,8 @@ int ctl_exit_status(int error) {
         }
 }
 
+#define AUTH_HINT "Put the password in the URL (redis://:PASSWORD@host, unix:///path?password=PASSWORD) or the redis-password credential."
+
 int ctl_connect(Redis *r) {
         _cleanup_(redis_url_done) RedisURL u = {};
         const char *url = redis_url_pick(arg_redis), *reason = NULL;
@@ -254,8 +256,7 @@ int ctl_connect(Redis *r) {
         }
         q = redis_open(r, &u, REDIS_TIMEOUT_DEFAULT);
         if (q == -EACCES) {
-                log_error("%s. Put the password in the URL (redis://:PASSWORD@host) or the redis-password credential.",
-                          r->error);
+                log_error("%s. " AUTH_HINT, r->error);
                 return EX_NOPERM;
         }
         if (q < 0) {
@@ -285,6 +286,8 @@ int ctl_begin(int argc, char **argv, unsigned allowed, Redis *r) {
 int ctl_redis_error(Redis *r, int error, const char *doing) {
         if (error == -ENOMEM)
                 log_oom();
+        else if (error == -EACCES)
+                log_error("Failed to %s: %s. " AUTH_HINT, doing, r->error);
         else if (error == -EPROTO && !r->error[0])
                 log_error("Failed to %s: unexpected reply from Redis at %s.", doing, r->where);
         else

@@ -65,3 +65,14 @@ assert_contains "$ERR" "Invalid Redis URL in --redis"
 REDIS_URL=bogus expect_exit 78 "$C" queues
 assert_contains "$ERR" "REDIS_URL"
 ok "errors"
+
+# a Redis with a password: refused without it (77), fine with it in the URL or the credential
+redis_stop
+REDIS_AUTH=s3cret redis_start auth --requirepass s3cret
+expect_exit 77 "$C" queues
+assert_contains "$ERR" "password"
+[[ "$ERR" != *s3cret* ]] || fail "the password appears in a message"
+expect_exit 0 "$C" --redis "unix://$REDIS_SOCK?password=s3cret" queues --names
+mkdir -p "$T/creds" && printf 's3cret\n' >"$T/creds/redis-password"
+CREDENTIALS_DIRECTORY="$T/creds" expect_exit 0 "$C" queues --names
+ok "passwords"
