@@ -7,9 +7,12 @@
 #include "jobsctl.h"
 #include "log.h"
 
+#define INFLIGHT_LISTS_MAX 10000
+
 typedef struct Stats {
         long long processed, failed, processed_today, failed_today;
         long long scheduled, retries, dead;
+        long long in_flight, in_flight_orphaned; /* jobs-worker's reliable fetch */
         char version[32];
 } Stats;
 
@@ -60,6 +63,45 @@ static bool bus_is_absent(int error) {
         return error == -ENOENT || error == -ECONNREFUSED || error == -ENOMEDIUM;
 }
 
+/* jobs-worker's reliable fetch keeps the jobs it runs in lists named in the hash jobs:inflight
+ * (list key -> owner identity); an owner without a jobs:alive:<identity> key stopped beating and
+ * its jobs go back to their queues at the next heartbeat of any worker. */
+static int read_in_flight(Redis *r, Stats *s) {
+        _cleanup_reply_ redisReply *h = NULL;
+        size_t n;
+        int k;
+
+        k = redis_command(r, &h, "HGETALL jobs:inflight");
+        if (k < 0)
+                return k;
+        if (h->type != REDIS_REPLY_ARRAY)
+                return 0; /* not ours to judge: someone else's data under that name */
+        n = MIN(h->elements / 2, (size_t) INFLIGHT_LISTS_MAX);
+        for (size_t i = 0; i < n; i++) {
+                if (h->element[2 * i]->type != REDIS_REPLY_STRING || h->element[2 * i + 1]->type != REDIS_REPLY_STRING)
+                        return -EPROTO;
+                k = redis_append(r, "LLEN %b", h->element[2 * i]->str, h->element[2 * i]->len);
+                if (k >= 0)
+                        k = redis_append(r, "EXISTS jobs:alive:%b", h->element[2 * i + 1]->str,
+                                         h->element[2 * i + 1]->len);
+                if (k < 0)
+                        return k;
+        }
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_reply_ redisReply *len = NULL, *alive = NULL;
+                int k2;
+
+                k = redis_get_reply(r, &len);
+                k2 = redis_get_reply(r, &alive);
+                if (k < 0 || k2 < 0)
+                        return k < 0 ? k : k2;
+                s->in_flight += ctl_reply_integer(len);
+                if (ctl_reply_integer(alive) == 0)
+                        s->in_flight_orphaned += ctl_reply_integer(len);
+        }
+        return 0;
+}
+
 static void heading(const char *s) {
         bool c = ctl_colors();
         printf("\n%s%s%s\n", c ? ANSI_HIGHLIGHT : "", s, c ? ANSI_NORMAL : "");
@@ -107,11 +149,12 @@ static void print_timers(json_t *timers, int timers_error, usec_t now) {
 }
 
 static json_t *stats_json(const Stats *s, const char *where) {
-        return json_pack("{s:s, s:s?, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "redis", where, "redis_version",
-                         s->version[0] ? s->version : NULL, "processed", (json_int_t) s->processed, "failed",
-                         (json_int_t) s->failed, "processed_today", (json_int_t) s->processed_today, "failed_today",
-                         (json_int_t) s->failed_today, "scheduled", (json_int_t) s->scheduled, "retries",
-                         (json_int_t) s->retries, "dead", (json_int_t) s->dead);
+        return json_pack("{s:s, s:s?, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "redis", where,
+                         "redis_version", s->version[0] ? s->version : NULL, "processed", (json_int_t) s->processed,
+                         "failed", (json_int_t) s->failed, "processed_today", (json_int_t) s->processed_today,
+                         "failed_today", (json_int_t) s->failed_today, "scheduled", (json_int_t) s->scheduled,
+                         "retries", (json_int_t) s->retries, "dead", (json_int_t) s->dead, "in_flight",
+                         (json_int_t) s->in_flight, "in_flight_orphaned", (json_int_t) s->in_flight_orphaned);
 }
 
 int verb_status(int argc, char **argv) {
@@ -129,6 +172,8 @@ int verb_status(int argc, char **argv) {
         if (k != 0)
                 return k < 0 ? EX_OK : k;
         k = read_stats(&r, &s);
+        if (k >= 0)
+                k = read_in_flight(&r, &s);
         if (k >= 0)
                 k = ctl_queue_summaries(&r, &q, &nq);
         if (k >= 0)
@@ -170,6 +215,11 @@ int verb_status(int argc, char **argv) {
                c && s.failed_today > 0 ? ANSI_NORMAL : "", s.failed_today);
         printf("Busy:       %lld of %lld threads in %zu process%s\n", busy_total, threads, np, np == 1 ? "" : "es");
         printf("Enqueued:   %lld in %zu queue%s\n", enqueued, nq, nq == 1 ? "" : "s");
+        if (s.in_flight_orphaned > 0)
+                printf("In flight:  %lld (%s%lld held by stopped workers%s, back in their queues at the next heartbeat)\n",
+                       s.in_flight, c ? ANSI_YELLOW : "", s.in_flight_orphaned, c ? ANSI_NORMAL : "");
+        else
+                printf("In flight:  %lld\n", s.in_flight);
         printf("Scheduled:  %lld\n", s.scheduled);
         printf("Retries:    %s%lld%s\n", c && s.retries > 0 ? ANSI_YELLOW : "", s.retries,
                c && s.retries > 0 ? ANSI_NORMAL : "");

@@ -65,11 +65,17 @@ expect_exit 64 "$C" stop "$id1" --all
 ok "quiet and stop"
 
 # --- status -----------------------------------------------------------------------------------
+# jobs-worker's in-flight lists: two jobs held by a live worker, one by a worker that stopped beating
+redis_cli LPUSH "jobs:inflight:$id1:critical" a b >/dev/null
+redis_cli LPUSH "jobs:inflight:gone:1:ffffffffffff:default" c >/dev/null
+redis_cli HSET jobs:inflight "jobs:inflight:$id1:critical" "$id1" "jobs:inflight:gone:1:ffffffffffff:default" gone:1:ffffffffffff >/dev/null
+redis_cli SET "jobs:alive:$id1" "boot ns 4242" PX 60000 >/dev/null
 expect_exit 0 "$C" status
 assert_match "$OUT" "Processed: +1234 \(today 78\)"
 assert_match "$OUT" "Failed: +56 \(today 9\)"
 assert_match "$OUT" "Busy: +1 of 20 threads in 2 processes"
 assert_match "$OUT" "Enqueued: +1 in 1 queue"
+assert_match "$OUT" "In flight: +3 \(1 held by stopped workers, back in their queues at the next heartbeat\)"
 assert_match "$OUT" "Scheduled: +1"$'\n'"Retries: +2"$'\n'"Dead: +1"
 assert_match "$OUT" $'\n''critical +1 '
 assert_match "$OUT" "$(jid 7) +Billing::Charge +critical +$id1 +[0-9]+min( [0-9]+s)? ago"
@@ -78,7 +84,7 @@ assert_contains "$OUT" "Timers"
 DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/no-bus" expect_exit 0 "$C" status
 assert_contains "$OUT" "Not available: no system bus"
 expect_exit 0 "$C" status --json
-assert_eq "$(jq -r '[.processed, .failed, .processed_today, .failed_today, .enqueued, .scheduled, .retries, .dead] | map(tostring) | join(" ")' <<<"$OUT")" "1234 56 78 9 1 1 2 1"
+assert_eq "$(jq -r '[.processed, .failed, .processed_today, .failed_today, .enqueued, .scheduled, .retries, .dead, .in_flight, .in_flight_orphaned] | map(tostring) | join(" ")' <<<"$OUT")" "1234 56 78 9 1 1 2 1 3 1"
 assert_eq "$(jq -r '.queues[0].name + " " + (.queues[0].size|tostring)' <<<"$OUT")" "critical 1"
 assert_eq "$(jq -r '.processes | length' <<<"$OUT")" 2
 assert_eq "$(jq -r '.busy[0].job.jid + " " + .busy[0].process + " " + .busy[0].thread' <<<"$OUT")" "$(jid 7) $id1 t-abc"
