@@ -51,7 +51,7 @@ links=$(find "$dir/ref" -type l | wc -l)
 t_check=$(median : "$J" check "$dir/big.schedule")
 t_fresh=$(median 'rm -rf "$dir/out"' "$J" generate "$dir/big.schedule" "$dir/out")
 t_rerun=$(median : "$J" generate "$dir/big.schedule" "$dir/out")
-t_nocal=$(median 'rm -rf "$dir/out"' "$J" --no-calendar-check generate "$dir/big.schedule" "$dir/out")
+t_nocal=$(median 'rm -rf "$dir/out"' "$J" generate --no-calendar-check "$dir/big.schedule" "$dir/out")
 t_cp=$(median 'rm -rf "$dir/cp"' cp -r "$dir/ref" "$dir/cp")
 t_cal=$(median : xargs -a "$dir/exprs" -d '\n' systemd-analyze calendar --)
 
@@ -60,6 +60,6 @@ echo "10,000 entries: $files files + $links symlinks in $(df --output=fstype "$d
 printf '%-48s %8.3f s\n' "jobsctl check (parse + systemd-analyze)" "$t_check"
 printf '%-48s %8.3f s   %5sx cp -r   (target <= 1 s)\n' "jobsctl generate, empty OUTDIR" "$t_fresh" "$(ratio "$t_fresh" "$t_cp")"
 printf '%-48s %8.3f s   %5sx cp -r\n' "jobsctl generate, rerun, nothing changed" "$t_rerun" "$(ratio "$t_rerun" "$t_cp")"
-printf '%-48s %8.3f s   %5sx cp -r\n' "jobsctl --no-calendar-check generate, empty" "$t_nocal" "$(ratio "$t_nocal" "$t_cp")"
+printf '%-48s %8.3f s   %5sx cp -r\n' "jobsctl generate --no-calendar-check, empty" "$t_nocal" "$(ratio "$t_nocal" "$t_cp")"
 printf '%-48s %8.3f s   (baseline)\n' "cp -r of the output directory" "$t_cp"
 printf '%-48s %8.3f s   (%s distinct expressions)\n' "systemd-analyze calendar" "$t_cal" "$(wc -l <"$dir/exprs")"

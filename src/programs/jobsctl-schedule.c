@@ -1,12 +1,69 @@
 /* SPDX-License-Identifier: MIT */
 /* jobsctl generate and jobsctl check: the schedule file, validated, turned into units. */
 
+#include <getopt.h>
 #include <sysexits.h>
 
 #include "calendar.h"
 #include "generate.h"
 #include "jobsctl.h"
 #include "log.h"
+
+static const char *arg_source_path = NULL;  /* SourcePath= of the generated units */
+static const char *arg_enqueue_path = NULL; /* ExecStart= program of the generated services */
+static bool arg_calendar_check = true;
+
+/* The verb's own options (they may come anywhere after it); the positional arguments must number
+ * exactly n. Returns EX_OK with *ret_args set, -1 after --help, or EX_USAGE. */
+static int parse_verb(int argc, char **argv, int n, bool generate, char ***ret_args) {
+        enum { ARG_SOURCE_PATH = 0x100, ARG_ENQUEUE_PATH, ARG_NO_CALENDAR_CHECK };
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "source-path", required_argument, NULL, ARG_SOURCE_PATH },
+                { "enqueue-path", required_argument, NULL, ARG_ENQUEUE_PATH },
+                { "no-calendar-check", no_argument, NULL, ARG_NO_CALENDAR_CHECK },
+                {},
+        };
+        const char *usage = generate ? "jobsctl generate [--source-path PATH] [--enqueue-path PATH] "
+                                       "[--no-calendar-check] SCHEDULE OUTDIR"
+                                     : "jobsctl check [--no-calendar-check] SCHEDULE";
+        int c;
+
+        opterr = 1;
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        printf("Usage: %s\n%s\n", usage,
+                               generate ? "Write the timers and services of SCHEDULE into OUTDIR, all or nothing."
+                                        : "Check SCHEDULE as generate would, without writing anything.");
+                        return -1;
+                case ARG_SOURCE_PATH:
+                case ARG_ENQUEUE_PATH:
+                        if (!generate)
+                                goto refused;
+                        if (optarg[0] != '/') {
+                                log_error("%s=%s: must be an absolute path.", argv[optind - 1], optarg);
+                                return EX_USAGE;
+                        }
+                        *(c == ARG_SOURCE_PATH ? &arg_source_path : &arg_enqueue_path) = optarg;
+                        break;
+                case ARG_NO_CALENDAR_CHECK:
+                        arg_calendar_check = false;
+                        break;
+                default:
+                        return EX_USAGE;
+                refused:
+                        log_error("Option %s does not apply to this command; see jobsctl --help.", argv[optind - 1]);
+                        return EX_USAGE;
+                }
+        if (argc - optind != n) {
+                log_error("Usage: %s", usage);
+                return EX_USAGE;
+        }
+        *ret_args = argv + optind;
+        return EX_OK;
+}
 
 /* Parse and validate; print every problem. Returns 0 or an exit status. */
 static int load(const char *path, Schedule **ret) {
@@ -60,21 +117,29 @@ static int load(const char *path, Schedule **ret) {
 
 int verb_check(int argc, char **argv) {
         _cleanup_(schedule_freep) Schedule *s = NULL;
+        char **args;
         int r;
 
-        r = load(argv[1], &s);
+        r = parse_verb(argc, argv, 1, false, &args);
+        if (r != EX_OK)
+                return r < 0 ? EX_OK : r;
+        r = load(args[0], &s);
         if (r != 0)
                 return r;
-        printf("%s: %zu entr%s OK\n", argv[1], s->n_entries, s->n_entries == 1 ? "y" : "ies");
+        printf("%s: %zu entr%s OK\n", args[0], s->n_entries, s->n_entries == 1 ? "y" : "ies");
         return EXIT_SUCCESS;
 }
 
 int verb_generate(int argc, char **argv) {
         _cleanup_(schedule_freep) Schedule *s = NULL;
         _cleanup_free_ char *abs = NULL, *name = NULL;
-        const char *schedule = argv[1], *outdir = argv[2];
+        char **args;
         int r;
 
+        r = parse_verb(argc, argv, 2, true, &args);
+        if (r != EX_OK)
+                return r < 0 ? EX_OK : r;
+        const char *schedule = args[0], *outdir = args[1];
         r = load(schedule, &s);
         if (r != 0)
                 return r;

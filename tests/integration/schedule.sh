@@ -16,17 +16,21 @@ snapshot() {
 
 # --- usage and input errors ------------------------------------------------------------------------
 expect_exit 64 "$J"
-assert_contains "$ERR" "Missing verb"
+assert_contains "$ERR" "No command given"
 expect_exit 64 "$J" frobnicate
 assert_contains "$ERR" "Unknown verb 'frobnicate'"
 expect_exit 64 "$J" generate "$S"
-assert_contains "$ERR" "Usage: jobsctl generate SCHEDULE OUTDIR"
+assert_contains "$ERR" "Usage: jobsctl generate [--source-path PATH] [--enqueue-path PATH] [--no-calendar-check] SCHEDULE OUTDIR"
 expect_exit 64 "$J" check
 expect_exit 64 "$J" check a b
-expect_exit 64 "$J" --bogus check "$S"
-expect_exit 64 "$J" --source-path=relative generate "$S" "$T/x"
+expect_exit 64 "$J" check --bogus "$S"
+expect_exit 64 "$J" generate --source-path=relative "$S" "$T/x"
 expect_exit 0 "$J" --help
-assert_contains "$OUT" "generate"
+assert_contains "$OUT" "generate SCHEDULE OUTDIR"
+expect_exit 0 "$J" generate --help
+assert_contains "$OUT" "Usage: jobsctl generate"
+expect_exit 64 "$J" check --enqueue-path=/x "$S"
+assert_contains "$ERR" "does not apply"
 expect_exit 66 "$J" check "$T/missing.schedule"
 assert_contains "$ERR" "Cannot read schedule $T/missing.schedule: No such file or directory"
 ok "usage errors exit 64, a missing schedule 66"
@@ -66,7 +70,7 @@ ok "a bad schedule: exit 65, every error with file:line, key, value and what is 
 # calendar check through systemd-analyze: missing program → 69, or skipped on request
 JOBS_SYSTEMD_ANALYZE=/nonexistent/systemd-analyze expect_exit 69 "$J" check "$S"
 assert_contains "$ERR" "systemd-analyze was not found"
-JOBS_SYSTEMD_ANALYZE=/nonexistent/systemd-analyze expect_exit 0 "$J" --no-calendar-check check "$S"
+JOBS_SYSTEMD_ANALYZE=/nonexistent/systemd-analyze expect_exit 0 "$J" check --no-calendar-check "$S"
 ok "calendar expressions are checked by systemd-analyze (69 when it is missing)"
 
 # --- generate: a fresh directory -----------------------------------------------------------------
@@ -161,7 +165,7 @@ ls -a "$T" | grep -q 'jobs-generate' && fail "temporary directory left behind"
 ok "bad schedule, conflict and unwritable OUTDIR leave it untouched (65/73)"
 
 # --- systemd-analyze verify and security on every generated unit ------------------------------------
-expect_exit 0 "$J" --enqueue-path="$BIN/jobs-enqueue" generate "$S" "$T/v"
+expect_exit 0 "$J" generate --enqueue-path="$BIN/jobs-enqueue" "$S" "$T/v"
 cp "$JOBS_SOURCE_DIR/tests/golden/"*.timer "$JOBS_SOURCE_DIR/tests/golden/"*.service "$T/v/"
 sed -i "s|^ExecStart=/usr/bin/jobs-enqueue|ExecStart=$BIN/jobs-enqueue|" "$T/v/"*.service
 for u in "$T/v/"*.timer "$T/v/"*.service "$T/v/jobs.target"; do

@@ -33,7 +33,7 @@ Name=tick
 Class=Tick
 Every=5s
 X
-expect_exit 0 "$J" --enqueue-path=/mnt/jobs-test/argv-dump generate "$T/test.schedule" "$T/units"
+expect_exit 0 "$J" generate --enqueue-path=/mnt/jobs-test/argv-dump "$T/test.schedule" "$T/units"
 
 mkdir "$T/etc-jobs"
 cat >"$T/etc-jobs/host.schedule" <<'X'
