@@ -337,9 +337,16 @@ static int parse_accuracy(Parser *p, ScheduleEntry *e, const char *key, const ch
 }
 
 static int parse_description(Parser *p, ScheduleEntry *e, const char *key, const char *value, unsigned line) {
-        if (strlen(value) > SCHEDULE_DESCRIPTION_MAX || !utf8_is_valid_printable(value))
+        size_t l = strlen(value);
+        if (l > SCHEDULE_DESCRIPTION_MAX || !utf8_is_valid_printable(value))
                 return ERR(p, e, line, key, value, "a description is at most %u bytes of printable UTF-8",
                            SCHEDULE_DESCRIPTION_MAX);
+        /* in the unit, an odd number of trailing backslashes would continue the line */
+        size_t bs = 0;
+        while (bs < l && value[l - 1 - bs] == '\\')
+                bs++;
+        if (bs % 2 == 1)
+                return ERR(p, e, line, key, value, "a description may not end with an odd number of backslashes");
         return set_string(&e->description, value);
 }
 

@@ -65,11 +65,16 @@ int emit_unit_name(const ScheduleEntry *e, const char *suffix, char **ret) {
         return 0;
 }
 
+/* Control characters would break the line; an odd run of final backslashes would continue it. */
 static bool has_control(const char *s) {
-        for (; *s; s++)
-                if ((unsigned char) *s < 0x20 || *s == 0x7f)
+        size_t l = strlen(s), bs = 0;
+
+        for (size_t i = 0; i < l; i++)
+                if ((unsigned char) s[i] < 0x20 || s[i] == 0x7f)
                         return true;
-        return false;
+        while (bs < l && s[l - 1 - bs] == '\\')
+                bs++;
+        return bs % 2 == 1;
 }
 
 /* Text where systemd expands %-specifiers (Description=, SourcePath=): double every %. */
@@ -131,6 +136,10 @@ static int begin(const ScheduleEntry *e, const EmitOptions *o, char **buf, size_
                 return -ENOMEM;
         fprintf(f, EMIT_MARKER " from %s:%u \xe2\x80\x94 do not edit\n", e->path, e->line);
         fputs("[Unit]\nDescription=", f);
+        if (e->description && has_control(e->description)) {
+                fclose(f);
+                return -EINVAL;
+        }
         if (e->description)
                 put_escaped(f, e->description);
         else

@@ -137,6 +137,7 @@ static void test_exec_word(void **state) {
                 assert_string_equal(w, table[i].out);
         }
         assert_null(word("new\nline"));
+        assert_null(word("trailing\\"));
         assert_null(word("tab\there"));
 }
 
@@ -148,6 +149,8 @@ static void test_refused(void **state) {
         assert_int_equal(emit_timer(&s->entries[0], &relative, &out), -EINVAL);
         EmitOptions ctl = { .source_path = "/a\nb", .enqueue_path = "/usr/bin/jobs-enqueue" };
         assert_int_equal(emit_service(&s->entries[0], &ctl, &out), -EINVAL);
+        EmitOptions bs = { .source_path = "/a\\", .enqueue_path = "/usr/bin/jobs-enqueue" };
+        assert_int_equal(emit_timer(&s->entries[0], &bs, &out), -EINVAL);
         EmitOptions enq = { .source_path = "/a", .enqueue_path = "jobs-enqueue" };
         assert_int_equal(emit_service(&s->entries[0], &enq, &out), -EINVAL);
         assert_null(out);

@@ -201,6 +201,7 @@ static void test_value_errors(void **state) {
         expect_only_error(JOB "Description=tab\there\n", 5, "a description is at most 256 bytes of printable UTF-8");
         expect_only_error(JOB "Description=bad \xff utf8\n", 5, "printable UTF-8");
         expect_only_error(JOB "Description=overlong \xc0\xaf\n", 5, "printable UTF-8");
+        expect_only_error(JOB "Description=a\\ \n", 5, "Description=a\\: a description may not end with an odd number of backslashes");
         _cleanup_(schedule_freep) Schedule *u = parse(JOB "Description=caf\xc3\xa9 \xe2\x80\x94 ok\n");
         assert_int_equal(u->n_errors, 0);
 }
