@@ -8,9 +8,11 @@
 J="$BIN/jobsctl"
 S="$JOBS_SOURCE_DIR/units/jobs.schedule"
 
-# snapshot DIR: every path, type, mode, mtime and content hash, to prove "nothing changed"
+# snapshot DIR: every path, type, mode, content hash, and inode and mtime of each file and symlink,
+# to prove "nothing changed" (directories' own mtimes may change when a change was undone)
 snapshot() {
-        (cd "$1" && find . -printf '%p %y %m %T@ %l\n' | LC_ALL=C sort &&
+        (cd "$1" && find . -printf '%p %y %m %l\n' | LC_ALL=C sort &&
+                find . ! -type d -printf '%p %i %T@\n' | LC_ALL=C sort &&
                 find . -type f -print0 | LC_ALL=C sort -z | xargs -0r sha256sum)
 }
 
@@ -129,7 +131,7 @@ assert_contains "$ERR" "$T/o/jobs.target.wants/jobs-nightly-report.timer exists 
 rm "$T/o/jobs.target.wants/jobs-nightly-report.timer"
 ok "stale generated units removed, nothing else touched"
 
-# a generated file whose entry is gone is removed even though the schedule changed file name
+# back to the whole schedule
 expect_exit 0 "$J" generate "$S" "$T/o"
 [ -f "$T/o/jobs-nightly-report.timer" ] || fail "entry not back"
 
@@ -163,6 +165,26 @@ assert_contains "$ERR" "Cannot write the units into $T/plainfile/out"
 expect_exit 73 "$J" generate "$S" "$T/plainfile"
 ls -a "$T" | grep -q 'jobs-generate' && fail "temporary directory left behind"
 ok "bad schedule, conflict and unwritable OUTDIR leave it untouched (65/73)"
+
+# a failure in the middle of moving files into place is undone: the wants directory made immutable
+# lets the changed service be moved in and the new units too, then refuses the new symlink
+if chattr +i "$T/o/jobs.target.wants" 2>/dev/null; then
+        on_exit 'chattr -i "$T/o/jobs.target.wants"'
+        sed 's/^Args=\["world"\]$/Args=["everyone"]/' "$S" >"$T/changed.schedule"
+        printf '\n[Job]\nName=extra\nClass=Extra\nEvery=1h\n' >>"$T/changed.schedule"
+        snap=$(snapshot "$T/o")
+        expect_exit 73 "$J" generate "$T/changed.schedule" "$T/o"
+        assert_contains "$ERR" "Cannot write the units into $T/o (jobs-extra.timer): Operation not permitted. Nothing was changed."
+        chattr -i "$T/o/jobs.target.wants"
+        assert_eq "$(snapshot "$T/o")" "$snap" "OUTDIR after a failed move"
+        expect_exit 0 "$J" generate "$T/changed.schedule" "$T/o"
+        assert_contains "$(cat "$T/o/jobs-say-hello.service")" "'[\"everyone\"]'"
+        [ -L "$T/o/jobs.target.wants/jobs-extra.timer" ] || fail "extra timer not wired"
+        expect_exit 0 "$J" generate "$S" "$T/o"
+        ok "a failure while moving files into place is rolled back"
+else
+        echo "# skipped the rollback check: chattr +i is not supported on $T"
+fi
 
 # --- systemd-analyze verify and security on every generated unit ------------------------------------
 expect_exit 0 "$J" generate --enqueue-path="$BIN/jobs-enqueue" "$S" "$T/v"
