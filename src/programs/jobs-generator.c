@@ -21,6 +21,7 @@
 
 #define SCHEDULE_SUFFIX ".schedule"
 #define SCHEDULE_FILES_MAX 1000U
+#define SCHEDULE_FILE_NAME_MAX 200U
 
 #define JOURNAL_SOCKET "/run/systemd/journal/socket"
 
@@ -86,9 +87,15 @@ static int list_schedules(const char *dir, char ***ret, size_t *ret_n) {
                 size_t l = strlen(de->d_name);
                 struct stat st;
 
-                if (de->d_name[0] == '.' || l <= strlen(SCHEDULE_SUFFIX) || !string_is_charset(de->d_name, 200, "_.-@+:,") ||
+                if (de->d_name[0] == '.' || l <= strlen(SCHEDULE_SUFFIX) ||
                     !streq(de->d_name + l - strlen(SCHEDULE_SUFFIX), SCHEDULE_SUFFIX))
                         continue;
+                /* the path goes into the units (header, SourcePath=): keep it plain */
+                if (!string_is_charset(de->d_name, SCHEDULE_FILE_NAME_MAX, "_.-@+:,")) {
+                        log_error("%s: skipped the file with a name of characters other than "
+                                  "A-Z a-z 0-9 _ . - @ + : , or longer than %u bytes.", dir, SCHEDULE_FILE_NAME_MAX);
+                        continue;
+                }
                 if (fstatat(dirfd(d), de->d_name, &st, 0) < 0 || !S_ISREG(st.st_mode)) {
                         log_warning("%s/%s: not a regular file, skipped.", dir, de->d_name);
                         continue;

@@ -52,6 +52,7 @@ printf '[Job]\nName=nul\0\n' >"$T/etc/zz-binary.schedule"
 echo "not a schedule" >"$T/etc/README"           # wrong suffix: ignored
 cp "$S" "$T/etc/.hidden.schedule"                 # hidden: ignored
 mkdir "$T/etc/dir.schedule"                        # not a regular file
+cp "$S" "$T/etc/$(printf 'new\nline').schedule"     # a name that cannot go into a unit file
 JOBS_SCHEDULE_DIR="$T/etc" expect_exit 0 "$G" "$T/gen2" "$T/gen2.early" "$T/gen2.late"
 assert_contains "$ERR" "$T/etc/broken.schedule:9: Args=[1,: not valid JSON"
 assert_contains "$ERR" "(entry skipped)"
@@ -59,6 +60,7 @@ assert_contains "$ERR" "$T/etc/broken.schedule:12: [Job] Name=say-hello: the nam
 assert_contains "$ERR" "$T/etc/broken.schedule:17: [Job] Name=no-class: Class= is missing"
 assert_contains "$ERR" "$T/etc/zz-binary.schedule: the file contains a NUL byte"
 assert_contains "$ERR" "$T/etc/dir.schedule: not a regular file, skipped"
+assert_contains "$ERR" "$T/etc: skipped the file with a name of characters other than"
 assert_eq "$(cd "$T/gen2" && find . -mindepth 1 | LC_ALL=C sort | tr '\n' ' ')" \
         "./jobs-good-one.service ./jobs-good-one.timer ./jobs-nightly-report.service ./jobs-nightly-report.timer ./jobs-say-hello.service ./jobs-say-hello.timer ./jobs.target.wants ./jobs.target.wants/jobs-good-one.timer ./jobs.target.wants/jobs-nightly-report.timer ./jobs.target.wants/jobs-say-hello.timer "
 # the first say-hello (app.schedule) won, not the duplicate
