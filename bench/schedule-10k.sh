@@ -4,13 +4,14 @@
 # `jobsctl generate` with baselines measured in the same run on the same file system:
 #   - `cp -r` of the output directory (the same 30,000 files and symlinks, created by cp),
 #   - `systemd-analyze calendar` on the same distinct calendar expressions (part of jobsctl's work).
-# Target: jobsctl generate ≤ 1 s. Usage: bench/schedule-10k.sh [BUILDDIR] [RUNS]
+# Target: jobsctl generate ≤ 1 s. jobs-generator is timed on the same schedule too. Usage: bench/schedule-10k.sh [BUILDDIR] [RUNS]
 # BENCH_DIR picks the file system (default: a new directory under ${TMPDIR:-/tmp}).
 set -euo pipefail
 
 build=${1:-build}
 runs=${2:-5}
 J=$(realpath "$build/src/programs/jobsctl")
+G=$(realpath "$build/src/programs/jobs-generator")
 dir=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/jobs-bench.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
 
@@ -52,6 +53,8 @@ t_check=$(median : "$J" check "$dir/big.schedule")
 t_fresh=$(median 'rm -rf "$dir/out"' "$J" generate "$dir/big.schedule" "$dir/out")
 t_rerun=$(median : "$J" generate "$dir/big.schedule" "$dir/out")
 t_nocal=$(median 'rm -rf "$dir/out"' "$J" generate --no-calendar-check "$dir/big.schedule" "$dir/out")
+t_gen=$(median 'rm -rf "$dir/gen"; mkdir -p "$dir/etc"; cp "$dir/big.schedule" "$dir/etc/"' \
+        env JOBS_SCHEDULE_DIR="$dir/etc" "$G" "$dir/gen" "$dir/gen.early" "$dir/gen.late")
 t_cp=$(median 'rm -rf "$dir/cp"' cp -r "$dir/ref" "$dir/cp")
 t_cal=$(median : xargs -a "$dir/exprs" -d '\n' systemd-analyze calendar --)
 
@@ -61,5 +64,6 @@ printf '%-48s %8.3f s\n' "jobsctl check (parse + systemd-analyze)" "$t_check"
 printf '%-48s %8.3f s   %5sx cp -r   (target <= 1 s)\n' "jobsctl generate, empty OUTDIR" "$t_fresh" "$(ratio "$t_fresh" "$t_cp")"
 printf '%-48s %8.3f s   %5sx cp -r\n' "jobsctl generate, rerun, nothing changed" "$t_rerun" "$(ratio "$t_rerun" "$t_cp")"
 printf '%-48s %8.3f s   %5sx cp -r\n' "jobsctl generate --no-calendar-check, empty" "$t_nocal" "$(ratio "$t_nocal" "$t_cp")"
+printf '%-48s %8.3f s   %5sx cp -r\n' "jobs-generator (writes in place, no check)" "$t_gen" "$(ratio "$t_gen" "$t_cp")"
 printf '%-48s %8.3f s   (baseline)\n' "cp -r of the output directory" "$t_cp"
 printf '%-48s %8.3f s   (%s distinct expressions)\n' "systemd-analyze calendar" "$t_cal" "$(wc -l <"$dir/exprs")"
