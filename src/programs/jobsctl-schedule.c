@@ -66,7 +66,7 @@ static int parse_verb(int argc, char **argv, int n, bool generate, char ***ret_a
 }
 
 /* Parse and validate; print every problem. Returns 0 or an exit status. */
-static int load(const char *path, Schedule **ret) {
+static int load(const char *path, bool generating, Schedule **ret) {
         _cleanup_(schedule_freep) Schedule *s = NULL;
         _cleanup_free_ char *text = NULL;
         size_t len;
@@ -107,8 +107,9 @@ static int load(const char *path, Schedule **ret) {
         if (s->n_errors_dropped > 0)
                 log_error("%s: %zu more errors not shown.", path, s->n_errors_dropped);
         if (s->n_errors > 0) {
-                log_error("%s: %zu error%s; nothing was written.", path, s->n_errors + s->n_errors_dropped,
-                          s->n_errors + s->n_errors_dropped == 1 ? "" : "s");
+                log_error("%s: %zu error%s%s", path, s->n_errors + s->n_errors_dropped,
+                          s->n_errors + s->n_errors_dropped == 1 ? "" : "s",
+                          generating ? "; nothing was written." : ".");
                 return EX_DATAERR;
         }
         *ret = TAKE_PTR(s);
@@ -123,7 +124,7 @@ int verb_check(int argc, char **argv) {
         r = parse_verb(argc, argv, 1, false, &args);
         if (r != EX_OK)
                 return r < 0 ? EX_OK : r;
-        r = load(args[0], &s);
+        r = load(args[0], false, &s);
         if (r != 0)
                 return r;
         printf("%s: %zu entr%s OK\n", args[0], s->n_entries, s->n_entries == 1 ? "y" : "ies");
@@ -140,7 +141,7 @@ int verb_generate(int argc, char **argv) {
         if (r != EX_OK)
                 return r < 0 ? EX_OK : r;
         const char *schedule = args[0], *outdir = args[1];
-        r = load(schedule, &s);
+        r = load(schedule, true, &s);
         if (r != 0)
                 return r;
 
@@ -162,8 +163,9 @@ int verb_generate(int argc, char **argv) {
                 return EX_CANTCREAT;
         }
         if (r == -EINVAL && name) {
-                log_error("Cannot generate the units of %s: a path contains control characters or is not "
-                          "absolute (%s).", schedule, name);
+                log_error("Cannot generate the units of %s into %s: %s cannot be used (a path must be "
+                          "absolute, without control characters or a final backslash; OUTDIR not /, . or ..).",
+                          schedule, outdir, name);
                 return EX_DATAERR;
         }
         if (r < 0) {

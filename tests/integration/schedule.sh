@@ -66,7 +66,7 @@ assert_contains "$ERR" "$T/bad.schedule:10: OnCalendar=*-*-* 25:00: systemd does
 assert_contains "$ERR" "$T/bad.schedule:11: Frequency=daily: unknown key Frequency=; allowed: Name=, Class="
 assert_contains "$ERR" "$T/bad.schedule:13: [Job] Name=ok: the name is already used by the entry at $T/bad.schedule:1"
 assert_contains "$ERR" "$T/bad.schedule:16: OnCalendar=Mon..Fri 09:00 Nowhere/City: systemd does not accept"
-assert_contains "$ERR" "$T/bad.schedule: 5 errors; nothing was written."
+assert_contains "$ERR" "$T/bad.schedule: 5 errors."
 ok "a bad schedule: exit 65, every error with file:line, key, value and what is allowed"
 
 # calendar check through systemd-analyze: missing program → 69, or skipped on request
@@ -138,7 +138,7 @@ expect_exit 0 "$J" generate "$S" "$T/o"
 # --- atomicity: on any error OUTDIR does not change -------------------------------------------------
 snap=$(snapshot "$T/o")
 expect_exit 65 "$J" generate "$T/bad.schedule" "$T/o"
-assert_contains "$ERR" "nothing was written"
+assert_contains "$ERR" "$T/bad.schedule: 5 errors; nothing was written."
 assert_eq "$(snapshot "$T/o")" "$snap" "OUTDIR after a bad schedule"
 
 # a file we did not generate in the way of one we must write: 73, nothing changed
@@ -163,6 +163,7 @@ touch "$T/plainfile"
 expect_exit 73 "$J" generate "$S" "$T/plainfile/out"
 assert_contains "$ERR" "Cannot write the units into $T/plainfile/out"
 expect_exit 73 "$J" generate "$S" "$T/plainfile"
+(cd "$T" && expect_exit 65 "$J" generate "$S" . && assert_contains "$ERR" "cannot be used")
 ls -a "$T" | grep -q 'jobs-generate' && fail "temporary directory left behind"
 ok "bad schedule, conflict and unwritable OUTDIR leave it untouched (65/73)"
 
