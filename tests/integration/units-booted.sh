@@ -95,6 +95,14 @@ fired() { C journalctl -u jobs-tick -o cat --no-pager | grep -q '^ARGV=\["--queu
 wait_for "the Every=5s timer to fire" 30 fired
 ok "timers run under jobs.target and fire"
 
+# one drop-in directory changes every generated service (what jobs-schedule(5) tells admins)
+C mkdir -p /run/systemd/system/jobs-.service.d
+C sh -c 'printf "[Service]\nEnvironment=JOBS_TEST=1\n" >/run/systemd/system/jobs-.service.d/50-test.conf'
+C systemctl daemon-reload
+assert_contains "$(C systemctl show -p DropInPaths jobs-tick.service)" "/run/systemd/system/jobs-.service.d/50-test.conf"
+assert_contains "$(C systemctl show -p Environment jobs-quoting.service)" "JOBS_TEST=1"
+ok "a jobs-.service.d/ drop-in applies to every generated service"
+
 # --- jobs-generator run by systemd ---------------------------------------------------------------
 C mkdir -p /etc/systemd/system-generators
 C sh -c 'printf "#!/bin/sh\nJOBS_SCHEDULE_DIR=/mnt/jobs-test/etc-jobs exec /mnt/jobs-test/jobs-generator \"\$@\"\n" \
