@@ -215,6 +215,32 @@ static int parse_queue(Parser *p, ScheduleEntry *e, const char *key, const char 
         return set_string(&e->queue, value);
 }
 
+/* Valid JSON text without the whitespace between tokens. Numbers and strings stay as written: a
+ * re-serialisation would print 0.1 as 0.10000000000000001. */
+static char *json_text_compact(const char *text) {
+        char *out = malloc(strlen(text) + 1), *o = out;
+        bool in_string = false, escaped = false;
+
+        if (!out)
+                return NULL;
+        for (const char *p = text; *p; p++) {
+                if (in_string) {
+                        if (escaped)
+                                escaped = false;
+                        else if (*p == '\\')
+                                escaped = true;
+                        else if (*p == '"')
+                                in_string = false;
+                } else if (strchr(" \t\r\n", *p))
+                        continue;
+                else if (*p == '"')
+                        in_string = true;
+                *o++ = *p;
+        }
+        *o = 0;
+        return out;
+}
+
 static int parse_args(Parser *p, ScheduleEntry *e, const char *key, const char *value, unsigned line) {
         _cleanup_(json_decrefp) json_t *j = NULL;
         _cleanup_free_ char *compact = NULL;
@@ -228,7 +254,7 @@ static int parse_args(Parser *p, ScheduleEntry *e, const char *key, const char *
                            "such as [] or [\"world\", 42]", err.text, err.position);
         if (!json_is_array(j))
                 return ERR(p, e, line, key, value, "Args= must be a JSON array such as [] or [\"world\", 42]");
-        compact = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+        compact = json_text_compact(value);
         if (!compact)
                 return -ENOMEM;
         if (strlen(compact) > SCHEDULE_ARGS_MAX)

@@ -77,10 +77,12 @@ argv=$(C journalctl -u jobs-quoting -o cat --no-pager | sed -n 's/^ARGV=//p')
 python3 - "$argv" <<'X' || fail "ExecStart= argv: $argv"
 import json, sys
 argv = json.loads(sys.argv[1])
+# the Args= text of the schedule, continuation joined, whitespace between tokens dropped
+text = r"""["it's","$HOME","${X}","100%","%n","back\\slash","tab\t","caf\u00e9 ü","\"q\"",";","'",{"a b":[1,2.5,null,true]}]"""
 args = ["it's", "$HOME", "${X}", "100%", "%n", "back\\slash", "tab\t", "café ü", "\"q\"", ";", "'",
         {"a b": [1, 2.5, None, True]}]
-want = ["--queue", "q.1", "--retry", "0", "--args",
-        json.dumps(args, separators=(",", ":"), ensure_ascii=False), "Quote::Me"]
+assert json.loads(text) == args
+want = ["--queue", "q.1", "--retry", "0", "--args", text, "Quote::Me"]
 if argv != want:
     print("got ", argv, "\nwant", want, file=sys.stderr)
     sys.exit(1)

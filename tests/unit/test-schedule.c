@@ -85,6 +85,18 @@ static void test_full_entry(void **state) {
         assert_int_equal(schedule_count_good(s), 1);
 }
 
+static void test_args_numbers(void **state) {
+        _cleanup_(schedule_freep) Schedule *s = parse(JOB "Args=[0.1, 1.5e3, -0, 1E2, 3.14159, 0.30000000000000004, "
+                                                          "9007199254740993, -7, 1e-7, \"\\u00e9\\n\"]\n");
+        assert_int_equal(s->n_errors, 0);
+        /* numbers and strings as written, whitespace between tokens dropped */
+        assert_string_equal(schedule_entry_args(&s->entries[0]),
+                            "[0.1,1.5e3,-0,1E2,3.14159,0.30000000000000004,9007199254740993,-7,1e-7,\"\\u00e9\\n\"]");
+        _cleanup_(schedule_freep) Schedule *t = parse(JOB "Args=[ \"a b\" ,\t{ \"k \\\" \" : [ ] } ]\n");
+        assert_int_equal(t->n_errors, 0);
+        assert_string_equal(schedule_entry_args(&t->entries[0]), "[\"a b\",{\"k \\\" \":[]}]");
+}
+
 static void test_defaults(void **state) {
         _cleanup_(schedule_freep) Schedule *s = parse(JOB);
         assert_int_equal(s->n_errors, 0);
@@ -416,6 +428,7 @@ static void test_names(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_full_entry),        cmocka_unit_test(test_defaults),
+                cmocka_unit_test(test_args_numbers),
                 cmocka_unit_test(test_syntax),            cmocka_unit_test(test_continuation),
                 cmocka_unit_test(test_syntax_errors),     cmocka_unit_test(test_value_errors),
                 cmocka_unit_test(test_long_values),       cmocka_unit_test(test_too_many_calendars),
