@@ -3,8 +3,9 @@
 # The generated units in a real systemd: boot a throw-away container whose root is a tmpfs over the
 # host's /usr (systemd-nspawn --volatile=yes), load the units, and check what systemd makes of them:
 # the exact argv ExecStart= passes (quoting of JSON with quotes, $, %, backslashes, UTF-8), the timers
-# under jobs.target, a timer firing, and jobs-generator run by systemd on daemon-reload skipping a
-# broken entry with a message in the journal. Skipped (77) where no container can be booted.
+# under jobs.target, a timer firing, the real jobs-enqueue in the service's sandbox (and retried while
+# Redis is down), a drop-in for every service, and jobs-generator run by systemd on daemon-reload
+# skipping a broken entry with a message in the journal. Skipped (77) where no container can be booted.
 . "$(dirname "$0")/lib.sh"
 
 J="$BIN/jobsctl"
@@ -33,7 +34,25 @@ Name=tick
 Class=Tick
 Every=5s
 X
-expect_exit 0 "$J" generate --enqueue-path=/mnt/jobs-test/argv-dump "$T/test.schedule" "$T/units"
+expect_exit 0 "$J" generate --enqueue-path=/mnt/jobs-test/argv-dump --source-path=/mnt/jobs-test/test.schedule \
+        "$T/test.schedule" "$T/units"
+
+# the real jobs-enqueue, in the real sandbox, against a Redis on a socket the container can reach
+cp "$BIN/jobs-enqueue" "$T/jobs-enqueue"
+cat >"$T/real.schedule" <<'X'
+[Job]
+Name=real
+Class=RealJob
+Queue=real
+Args=["x", 1]
+Retry=3
+OnCalendar=yearly
+X
+expect_exit 0 "$J" generate --enqueue-path=/mnt/jobs-test/jobs-enqueue --source-path=/mnt/jobs-test/real.schedule \
+        "$T/real.schedule" "$T/real"
+rm "$T/real/jobs.target" "$T/real/jobs.target.wants/"*
+redis_start redis --unixsocketperm 777
+chmod 755 "$T/redis"
 
 mkdir "$T/etc-jobs"
 cat >"$T/etc-jobs/host.schedule" <<'X'
@@ -96,6 +115,33 @@ assert_contains "$timers" "jobs-tick.timer"
 fired() { C journalctl -u jobs-tick -o cat --no-pager | grep -q '^ARGV=\["--queue", "default", "--retry", "true", "--args", "\[\]", "Tick"\]'; }
 wait_for "the Every=5s timer to fire" 30 fired
 ok "timers run under jobs.target and fire"
+
+# --- the sandboxed service enqueues for real; while Redis is down it fails and is retried ---------
+C cp -r /mnt/jobs-test/real/. /run/systemd/system/
+C sh -c 'mkdir -p /etc/default && echo "REDIS_URL=unix:///mnt/jobs-test/redis/redis.sock" >/etc/default/jobs'
+# an ASan build's leak checker needs ptrace, which the sandbox rightly forbids
+C mkdir -p /run/systemd/system/jobs-real.service.d
+C sh -c 'printf "[Service]\nEnvironment=ASAN_OPTIONS=detect_leaks=0\n" >/run/systemd/system/jobs-real.service.d/asan.conf'
+C systemctl daemon-reload
+C systemctl start jobs-real.service || fail "jobs-real.service: $(C journalctl -u jobs-real -o cat --no-pager | tail -5)"
+raw=$(redis_cli LINDEX queue:real 0)
+python3 - "$raw" <<'X' || fail "payload: $raw"
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["class"] == "RealJob" and d["queue"] == "real" and d["args"] == ["x", 1] and d["retry"] == 3, d
+X
+assert_eq "$(redis_cli SMEMBERS queues)" "real" "queues set"
+assert_contains "$(C journalctl -u jobs-real -o verbose --no-pager)" "JOBS_ENTRY=real"
+ok "the sandboxed service runs jobs-enqueue: the job is in Redis in Sidekiq's format"
+
+redis_stop
+C systemctl start --no-block jobs-real.service
+restarting() { C systemctl show -p SubState --value jobs-real.service | grep -q auto-restart; }
+wait_for "jobs-real.service to fail and wait for its restart" 30 restarting
+redis_start redis --unixsocketperm 777
+landed() { [ "$(redis_cli LLEN queue:real)" = 1 ]; }
+wait_for "the retried enqueue to land" 40 landed
+ok "a fire while Redis is down fails, is retried, and lands once Redis is back"
 
 # one drop-in directory changes every generated service (what jobs-schedule(5) tells admins)
 C mkdir -p /run/systemd/system/jobs-.service.d
