@@ -34,7 +34,23 @@ PY
 }
 now() { date +%s.%N; }
 rate() { python3 -c "import sys; print('%.0f' % (float(sys.argv[1]) / (float(sys.argv[3]) - float(sys.argv[2]))))" "$@"; }
-held() { R EVAL "local n = 0 for _, k in ipairs(redis.call('KEYS', 'jobs:inflight:*')) do n = n + redis.call('LLEN', k) end return n + redis.call('LLEN', 'queue:default')" 0; }
+# Wait until the queue and every in-flight list are empty: one process polling every 10 ms over one
+# connection (spawning redis-cli that often would steal the CPU being measured).
+wait_drained() {
+        python3 - "$T/redis.sock" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+script = ("local n = redis.call('LLEN', 'queue:default') "
+          "for _, k in ipairs(redis.call('KEYS', 'jobs:inflight:*')) do n = n + redis.call('LLEN', k) end return n")
+req = "*3\r\n$4\r\nEVAL\r\n$%d\r\n%s\r\n$1\r\n0\r\n" % (len(script), script)
+while True:
+    s.sendall(req.encode())
+    if s.recv(64).startswith(b":0\r\n"):
+        break
+    time.sleep(0.01)
+PY
+}
 
 echo "== redis-benchmark: the commands of one job (pipelined 64, unix socket)"
 R FLUSHALL >/dev/null
@@ -56,21 +72,26 @@ for c in 5 64; do
         done
 done
 
-echo "== executable handler /bin/true vs raw fork+exec, $nx jobs"
+echo "== executable handler /bin/true vs raw fork+exec, $nx jobs (median of 3 alternating runs)"
 printf '[Worker]\nHandler=Noop /bin/true\n' >"$T/worker.conf"
+median() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
 for c in 2 4; do
-        R FLUSHALL >/dev/null
-        fill "$nx"
-        s=$(now)
-        JOBS_LOG_LEVEL=warning "$build/src/programs/jobs-worker" -C "$T/worker.conf" -r "$URL" -c $c 2>/dev/null &
-        WP=$!
-        until [ "$(held)" = 0 ]; do sleep 0.02; done
-        e=$(now)
-        kill $WP; wait $WP || true; WP=
-        w=$(rate "$nx" "$s" "$e")
-        raw=$("$build/bench/fork-exec" "$nx" $c)
-        printf '  parallel %s: jobs-worker %s jobs/s, raw fork+exec %s/s, ratio %s\n' "$c" "$w" "$raw" \
-                "$(python3 -c "import sys; print('%.2f' % (float(sys.argv[1]) / float(sys.argv[2])))" "$w" "$raw")"
+        ws=() raws=()
+        for rep in 1 2 3; do
+                R FLUSHALL >/dev/null
+                fill "$nx"
+                s=$(now)
+                JOBS_LOG_LEVEL=warning "$build/src/programs/jobs-worker" -C "$T/worker.conf" -r "$URL" -c $c 2>/dev/null &
+                WP=$!
+                wait_drained
+                e=$(now)
+                kill $WP; wait $WP || true; WP=
+                ws+=("$(rate "$nx" "$s" "$e")")
+                raws+=("$("$build/bench/fork-exec" "$nx" $c)")
+        done
+        w=$(median "${ws[@]}") raw=$(median "${raws[@]}")
+        printf '  parallel %s: jobs-worker %s jobs/s (%s), raw fork+exec %s/s (%s), ratio %s\n' "$c" "$w" "${ws[*]}" "$raw" \
+                "${raws[*]}" "$(python3 -c "import sys; print('%.2f' % (float(sys.argv[1]) / float(sys.argv[2])))" "$w" "$raw")"
 done
 
 echo "== idle jobs-worker over 10 s (watchdog 30 s, one queue)"

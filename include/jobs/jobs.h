@@ -47,7 +47,8 @@ int jobs_worker_set_concurrency(JobsWorker *w, unsigned n);
 int jobs_worker_register(JobsWorker *w, const char *job_class, JobsHandlerFn fn, void *userdata);
 
 /* Run until stopped (SIGTERM, SIGINT, "TERM" in <identity>-signals or jobs_worker_stop()).
- * Blocks SIGTERM, SIGINT, SIGTSTP and SIGCHLD in the calling thread. */
+ * Blocks SIGTERM, SIGINT, SIGTSTP and SIGCHLD in the calling thread, ignores SIGPIPE, and reaps
+ * every child process of the program (handlers must not wait for children of their own). */
 int jobs_worker_run(JobsWorker *w);
 /* Ask a running worker to stop as on SIGTERM (from a handler or another loop callback). */
 void jobs_worker_stop(JobsWorker *w);
