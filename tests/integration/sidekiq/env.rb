@@ -1,0 +1,22 @@
+# SPDX-License-Identifier: MIT
+# Loaded by every Ruby snippet of the Sidekiq interoperability tests: the real Sidekiq client and API,
+# talking to the test's own redis-server through $REDIS_URL, exactly as a Rails app would.
+require "json"
+require "sidekiq"
+require "sidekiq/api"
+
+# redis-rb 4.8 warns about calls Sidekiq 6.4 makes; the warnings are not about us.
+Redis.silence_deprecations = true if Redis.respond_to?(:silence_deprecations=)
+Sidekiq.logger.level = Logger::WARN
+
+# check(COND, WHAT): the Ruby side of lib.sh's assertions, one clear line on failure.
+def check(cond, what)
+  return if cond
+  warn "FAIL: #{what}"
+  exit 1
+end
+
+# The same value with the same JSON types (3.0 stays a Float, 3 an Integer).
+def same_json(a, b)
+  JSON.generate(a) == JSON.generate(b)
+end
