@@ -2,6 +2,7 @@
 # Loaded by every Ruby snippet of the Sidekiq interoperability tests: the real Sidekiq client and API,
 # talking to the test's own redis-server through $REDIS_URL, exactly as a Rails app would.
 require "json"
+require "socket"
 require "sidekiq"
 require "sidekiq/api"
 
