@@ -11,13 +11,14 @@ redis_start
 
 # Every JSON type, nesting, escapes, non-BMP unicode, a float that looks integral (3.0 must stay a
 # Float), an integer beyond 2^53 (must stay exact), tiny and huge floats.
-ARGS='[1, -2, 3.0, 0.1, 1e-7, -2.5e+300, 9007199254740993, "héllo wörld ✓ 日本語 🎉", "quote \" backslash \\ newline \n tab \t", null, true, false, [], {}, {"a": {"b": [[1, 2.5], {"c": null}]}, "ü": ["ß"]}]'
+ARGS='[1, -2, 3.0, 0.1, 1e-7, -2.5e+300, 9007199254740993, "héllo wörld ✓ 日本語 🎉", "quote \" backslash \\ newline \n tab \t control \u0001 \u001f", null, true, false, [], {}, {"a": {"b": [[1, 2.5], {"c": null}]}, "ü": ["ß"]}]'
 before=$(date +%s.%N)
 j_default=$("$E" --args "$ARGS" Record)
 j_critical=$("$E" --queue critical --retry 3 --args '[{"id": 42}]' Reports::Nightly)
 j_noretry=$("$E" --retry false Record)
 s_hour=$("$E" --in 1h --args '["later"]' Record)
 s_at=$("$E" --at 4102444800.25 Record)
+s_move=$("$E" --in 2h --args '[0.1, {"t": 1e-7}]' Record)
 after=$(date +%s.%N)
 
 # --- Sidekiq's API reads what jobs-enqueue wrote ---------------------------------------------------
@@ -28,7 +29,7 @@ check(Sidekiq::Queue.new("default").size == 2, "default queue size")
 check(Sidekiq::Queue.new("critical").size == 1, "critical queue size")
 stats = Sidekiq::Stats.new
 check(stats.enqueued == 3, "Stats#enqueued = #{stats.enqueued}")
-check(stats.scheduled_size == 2, "Stats#scheduled_size = #{stats.scheduled_size}")
+check(stats.scheduled_size == 3, "Stats#scheduled_size = #{stats.scheduled_size}")
 check(stats.queues == {"default" => 2, "critical" => 1}, "Stats#queues = #{stats.queues}")
 '
 ok "Sidekiq::Queue.all and Sidekiq::Stats see our queues and counts"
@@ -51,6 +52,9 @@ end
 check(job.enqueued_at.is_a?(Time) && (job.enqueued_at.to_f - job["enqueued_at"]).abs < 1e-3, "JobRecord#enqueued_at")
 check(job.created_at.to_f.between?(before - 1e-3, after + 1e-3), "JobRecord#created_at")
 check(job.jid =~ /\A\h{24}\z/, "jid is 24 hex: #{job.jid}")
+# Byte for byte what Sidekiq would write for the same values (floats, escapes), so its API can find
+# the entry by value.
+check(job.value == Sidekiq.dump_json(job.item), "payload text as Ruby writes it:\n  ours: #{job.value}\n  Ruby: #{Sidekiq.dump_json(job.item)}")
 c = Sidekiq::Queue.new("critical").find_job(jid_crit)
 check(c && c.klass == "Reports::Nightly" && c["retry"] == 3 && c.args == [{"id" => 42}], "critical job: #{c&.item}")
 n = q.find_job(jid_noretry)
@@ -67,10 +71,10 @@ check(stat_lat.is_a?(Float) && stat_lat >= 0 && stat_lat <= Time.now.to_f - befo
 ok "Sidekiq::Queue reads class, args (types intact), retry, float timestamps; latency works"
 
 rb '
-s_hour, s_at, before, after = ARGV
+s_hour, s_at, before, after, s_move = ARGV
 before = Float(before); after = Float(after)
 ss = Sidekiq::ScheduledSet.new
-check(ss.size == 2, "ScheduledSet size #{ss.size}")
+check(ss.size == 3, "ScheduledSet size #{ss.size}")
 h = ss.find_job(s_hour)
 check(h, "ScheduledSet#find_job(#{s_hour})")
 check(h.at.is_a?(Time) && h.at.to_f.between?(before + 3600, after + 3600), "at = now + 1h: #{h.at.to_f}")
@@ -82,8 +86,16 @@ check(h["created_at"].is_a?(Float), "created_at Float")
 a = ss.find_job(s_at)
 check(a && a.at.to_f == 4102444800.25, "--at keeps fractions: #{a&.at&.to_f}")
 check(ss.fetch(4102444800.25).map(&:jid) == [s_at], "ScheduledSet#fetch by score")
-' "$s_hour" "$s_at" "$before" "$after"
-ok "Sidekiq::ScheduledSet sees --in and --at jobs at the right time"
+# SortedEntry#reschedule is a ZINCRBY on Sidekiq.dump_json(item): it moves our entry only if our
+# text is what Ruby writes; otherwise it adds a second member and the job would run twice.
+m = ss.find_job(s_move)
+check(m.value == Sidekiq.dump_json(m.item), "scheduled payload text as Ruby writes it:\n  ours: #{m.value}\n  Ruby: #{Sidekiq.dump_json(m.item)}")
+m.reschedule(after + 3 * 3600)
+copies = Sidekiq::ScheduledSet.new.select { |e| e.jid == s_move }
+check(copies.size == 1 && (copies.first.score - (after + 3 * 3600)).abs < 1e-3,
+      "SortedEntry#reschedule moved the entry (#{copies.map(&:score)})")
+' "$s_hour" "$s_at" "$before" "$after" "$s_move"
+ok "Sidekiq::ScheduledSet sees --in and --at jobs at the right time; SortedEntry#reschedule moves them"
 
 # --- a real Sidekiq process runs them --------------------------------------------------------------
 s_soon=$("$E" --in 1s --args '["soon"]' Record)
@@ -130,7 +142,7 @@ j = rec["job"]
 check(rec["queue"] == "default" && j["args"] == ["soon"], "scheduled job ran from default: #{rec}")
 check(j["enqueued_at"].is_a?(Float) && j["enqueued_at"] >= j["created_at"] + 0.999, "the poller set a fresh enqueued_at >= created_at + 1s: #{j}")
 ss = Sidekiq::ScheduledSet.new
-check(ss.size == 2 && ss.find_job(jid).nil?, "the due job left the schedule set, the future ones stayed")
+check(ss.size == 3 && ss.find_job(jid).nil?, "the due job left the schedule set, the future ones stayed")
 ' "$SIDEKIQ_OUT" "$s_soon"
 ok "Sidekiq's scheduler runs a job scheduled by jobs-enqueue --in"
 
