@@ -63,14 +63,16 @@ class Record; include Sidekiq::Worker; end
 a = Sidekiq::Client.push("class" => "Record", "args" => [1, 3.0, "日本語 🎉", {"a" => [nil, true, {"b" => -2.5e-8}]}, 9007199254740993])
 b = Record.set(queue: "critical").perform_async("crit")
 c = Record.perform_in(1, "later")
-print [a, b, c].join(" ")
+# ActiveJob puts its own "enqueued_at" (an ISO 8601 string) inside args: the job still needs its own.
+d = Record.perform_in(1, {"job_class" => "Nightly", "enqueued_at" => "2026-01-01T00:00:00Z"})
+print [a, b, c, d].join(" ")
 ')
-read -r j_nested j_critical j_later <<<"$ids"
-for jid in "$j_nested" "$j_critical" "$j_later"; do
+read -r j_nested j_critical j_later j_aj <<<"$ids"
+for jid in "$j_nested" "$j_critical" "$j_later" "$j_aj"; do
         wait_for "jobs-worker to run $jid" 60 worker_ran "$jid"
 done
 rb '
-dir, a, b, c = ARGV
+dir, a, b, c, d = ARGV
 ja, jb, jc = [a, b, c].map { |j| JSON.parse(File.read(File.join(dir, j))) }
 check(same_json(ja["args"], [1, 3.0, "日本語 🎉", {"a" => [nil, true, {"b" => -2.5e-8}]}, 9007199254740993]),
       "args reach the handler intact: #{JSON.generate(ja["args"])}")
@@ -80,8 +82,12 @@ check(jb["queue"] == "critical" && jb["args"] == ["crit"], "perform_async on cri
 check(jc["args"] == ["later"] && !jc.key?("at"), "perform_in job: #{jc}")
 check(jc["enqueued_at"].is_a?(Float) && jc["enqueued_at"] >= jc["created_at"] + 0.999,
       "our poller moved the perform_in job with a fresh float enqueued_at: #{jc}")
+aj = JSON.parse(File.read(File.join(dir, d)))
+check(aj["args"] == [{"job_class" => "Nightly", "enqueued_at" => "2026-01-01T00:00:00Z"}], "args kept: #{aj}")
+check(aj["enqueued_at"].is_a?(Float) && aj["enqueued_at"] >= aj["created_at"] + 0.999,
+      "our poller gives a job whose args hold an \"enqueued_at\" key its own fresh enqueued_at, as Sidekiq does: #{aj}")
 check(Sidekiq::ScheduledSet.new.size == 0 && Sidekiq::Queue.new("default").size == 0, "schedule and queue drained")
-' "$T/ran" "$j_nested" "$j_critical" "$j_later"
+' "$T/ran" "$j_nested" "$j_critical" "$j_later" "$j_aj"
 ok "jobs-worker runs jobs from Sidekiq::Client.push, perform_async and perform_in (via its poller)"
 
 # --- Failures: the retry set as Sidekiq writes it --------------------------------------------------
@@ -183,14 +189,14 @@ assert_eq "$(cat "$T/ran/$f_flaky" | python3 -c 'import json,sys; print(json.loa
         "the handler got the payload as Sidekiq pushed it"
 ok "RetrySet#retry_all makes jobs-worker run the jobs again"
 
-wait_for "the counters" 60 rb 'exit(Sidekiq::Stats.new.processed == 12 ? 0 : 1)'
+wait_for "the counters" 60 rb 'exit(Sidekiq::Stats.new.processed == 13 ? 0 : 1)'
 rb '
 s = Sidekiq::Stats.new
-check(s.processed == 12 && s.failed == 7, "Stats processed/failed = #{s.processed}/#{s.failed}, expected 12/7")
+check(s.processed == 13 && s.failed == 7, "Stats processed/failed = #{s.processed}/#{s.failed}, expected 13/7")
 check(s.retry_size == 1 && s.dead_size == 2 && s.enqueued == 0 && s.scheduled_size == 0, "Stats sizes #{s.retry_size} #{s.dead_size} #{s.enqueued}")
 today = Time.now.utc.strftime("%Y-%m-%d")
 h = Sidekiq::Stats::History.new(1)
-check(h.processed[today] >= 12 && h.failed[today] >= 7, "History today: #{h.processed} #{h.failed}")
+check(h.processed[today] >= 13 && h.failed[today] >= 7, "History today: #{h.processed} #{h.failed}")
 '
 ok "Sidekiq::Stats and Stats::History count jobs-worker's work"
 
