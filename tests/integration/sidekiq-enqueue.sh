@@ -97,6 +97,16 @@ check(copies.size == 1 && (copies.first.score - (after + 3 * 3600)).abs < 1e-3,
 ' "$s_hour" "$s_at" "$before" "$after" "$s_move"
 ok "Sidekiq::ScheduledSet sees --in and --at jobs at the right time; SortedEntry#reschedule moves them"
 
+rb '
+jd, jc, sh = ARGV
+check_page("/queues", "default", "critical")
+check_page("/queues/default", jd, "Record", "héllo wörld")
+check_page("/queues/critical", jc, "Reports::Nightly")
+check_page("/scheduled", sh, "later")
+check_page("/")
+' "$j_default" "$j_critical" "$s_hour"
+ok "Sidekiq Web UI pages show the queues and jobs jobs-enqueue pushed"
+
 # --- a real Sidekiq process runs them --------------------------------------------------------------
 s_soon=$("$E" --in 1s --args '["soon"]' Record)
 j_fail2=$("$E" --retry 2 --args '["r2"]' Failing)

@@ -130,20 +130,30 @@ check(rs.find_job(rf).nil? && Sidekiq::DeadSet.new.find_job(rf).nil?, "retry: fa
   e.delete
   rs.schedule(Time.now.to_f + 3600, e.item)
 end
-' "$T/sidekiq-retry.json" "$f_r2" "$f_flaky" "$f_r1" "$f_r0" "$f_rf"
-ok "failed jobs land in Sidekiq::RetrySet / DeadSet with Sidekiq's fields and types"
-
-# Rescheduled to now from Ruby: our poller takes it from `retry`, it fails again, retries are exhausted.
-# SortedEntry#reschedule addresses the member by Sidekiq.dump_json(item) (ZINCRBY): it moves the entry
-# only if our JSON text is byte for byte what Ruby writes for the same values (floats: 0.1, not
-# 0.10000000000000001); otherwise Redis gets a second member and the job runs twice.
-rb '
-e = Sidekiq::RetrySet.new.find_job(ARGV[0])
+# The third is rescheduled to now (before our poller retries it on its own, 15 s at the earliest):
+# SortedEntry#reschedule addresses the member by Sidekiq.dump_json(item) (ZINCRBY), so it moves the
+# entry only if our JSON text is byte for byte what Ruby writes for the same values (floats: 0.1,
+# not 0.10000000000000001); otherwise Redis gets a second member and the job runs twice.
+e = rs.find_job(r1)
 check(Sidekiq.dump_json(e.item) == e.value, "retry entry written as Ruby would write it, so Sidekiq API calls that address it by value work:\n  ours: #{e.value}\n  Ruby: #{Sidekiq.dump_json(e.item)}")
 e.reschedule(Time.now.to_f)
-copies = Sidekiq::RetrySet.new.select { |x| x.jid == ARGV[0] }
+copies = Sidekiq::RetrySet.new.select { |x| x.jid == r1 }
 check(copies.size == 1, "SortedEntry#reschedule moved the entry instead of adding a copy: #{copies.map(&:score)}")
-' "$f_r1"
+' "$T/sidekiq-retry.json" "$f_r2" "$f_flaky" "$f_r1" "$f_r0" "$f_rf"
+ok "failed jobs land in Sidekiq::RetrySet / DeadSet with Sidekiq's fields and types"
+ok "SortedEntry#reschedule moves jobs-worker's retry entry"
+rb '
+r2, r0 = ARGV
+e = Sidekiq::RetrySet.new.find_job(r2)
+check_page("/retries", r2, "HandlerExitError", "Failing")
+check_page("/retries/#{e.score}-#{r2}", r2, "HandlerExitError", "boom for #{r2}")
+d = Sidekiq::DeadSet.new.find_job(r0)
+check_page("/morgue", r0, "HandlerExitError")
+check_page("/morgue/#{d.score}-#{r0}", r0, "boom for #{r0}")
+' "$f_r2" "$f_r0"
+ok "Sidekiq Web UI shows jobs-worker's retry and dead entries with their errors"
+
+# The rescheduled job: our poller takes it from `retry`, it fails again, its retries are exhausted.
 wait_for "the exhausted job in the dead set" 60 rb 'exit(Sidekiq::DeadSet.new.find_job(ARGV[0]) ? 0 : 1)' "$f_r1"
 rb '
 d = Sidekiq::DeadSet.new.find_job(ARGV[0])
@@ -184,6 +194,9 @@ e = Sidekiq::RetrySet.new.find_job(r2)
 check(e["retry_count"] == 0 && e["retried_at"].is_a?(Float) && e["failed_at"] == Float(first_failed_at),
       "a manual retry does not use up an attempt; as in Sidekiq: retry_count -1 + 1 = 0, retried_at set, failed_at kept: #{e.item}")
 check(Sidekiq::RetrySet.new.size == 1, "retry set: only the still failing job")
+# Parked an hour ahead again, so that it does not come back while the rest runs.
+e.delete
+Sidekiq::RetrySet.new.schedule(Time.now.to_f + 3600, e.item)
 ' "$f_flaky" "$f_r2" "$first_failed_at"
 assert_eq "$(cat "$T/ran/$f_flaky" | python3 -c 'import json,sys; print(json.load(sys.stdin)["retry_count"])')" -1 \
         "the handler got the payload as Sidekiq pushed it"
@@ -231,9 +244,15 @@ check(process == Sidekiq::ProcessSet.new.first.identity, "work belongs to our pr
 check(work["queue"] == "default" && work["payload"]["jid"] == jid && work["payload"]["class"] == "Block", "work #{work}")
 check(work["run_at"].is_a?(Integer) && (Time.now.to_i - work["run_at"]).abs < 120, "run_at epoch Integer #{work["run_at"]}")
 ' "$b_jid" "$WORKER_PID"
+rb '
+jid, pid = ARGV
+p = Sidekiq::ProcessSet.new.first
+check_page("/busy", p.identity, "interop", "Block", jid)
+check_page("/")
+' "$b_jid" "$WORKER_PID"
 touch "$T/block-go"
 wait_for "Block to finish" 60 rb 'exit(Sidekiq::ProcessSet.new.first["busy"] == 0 ? 0 : 1)'
-ok "Sidekiq::Workers shows the job jobs-worker is running"
+ok "Sidekiq::Workers and the Web UI's Busy page show the job jobs-worker is running"
 
 # --- Quiet and stop from Ruby ---------------------------------------------------------------------------
 rb 'Sidekiq::ProcessSet.new.first.quiet!'

@@ -21,3 +21,22 @@ end
 def same_json(a, b)
   JSON.generate(a) == JSON.generate(b)
 end
+
+# GET a page of Sidekiq's Web UI (the Rack app, no server): [status, html].
+def web_get(path)
+  require "sidekiq/web"
+  require "rack/mock"
+  status, _headers, body = Sidekiq::Web.new.call(Rack::MockRequest.env_for(path, "rack.session" => {}))
+  html = +""
+  body.each { |chunk| html << chunk }
+  body.close if body.respond_to?(:close)
+  [status, html.force_encoding("UTF-8")]
+end
+
+# The page renders (200) and shows every one of texts.
+def check_page(path, *texts)
+  status, html = web_get(path)
+  check(status == 200, "Web UI #{path}: status #{status}")
+  texts.each { |t| check(html.include?(t), "Web UI #{path} shows #{t.inspect}") }
+  html
+end
