@@ -93,7 +93,7 @@ ok "jobs-worker runs jobs from Sidekiq::Client.push, perform_async and perform_i
 # --- Failures: the retry set as Sidekiq writes it --------------------------------------------------
 ids=$(rb '
 print [["Failing", 2], ["Flaky", true], ["Failing", 1], ["Failing", 0], ["Failing", false]].map { |c, r|
-  Sidekiq::Client.push("class" => c, "args" => ["x", {"n" => 1.5, "f" => 0.1}], "retry" => r)
+  Sidekiq::Client.push("class" => c, "args" => ["x", {"n" => 1.5, "f" => 0.1, "enqueued_at" => "2026-01-01T00:00:00Z"}], "retry" => r)
 }.join(" ")
 ')
 read -r f_r2 f_flaky f_r1 f_r0 f_rf <<<"$ids"
@@ -116,7 +116,7 @@ end
 check(e.error? && e["error_class"] == "HandlerExitError", "error_class #{e["error_class"].inspect}")
 check(e["error_message"].include?("boom for #{r2}"), "error_message carries the last stderr line: #{e["error_message"].inspect}")
 check(e["retry_count"] == 0 && e["failed_at"].is_a?(Float) && !e.item.key?("retried_at"), "first failure: retry_count 0, failed_at")
-check(e.queue == "default" && e["retry"] == 2 && e.args == ["x", {"n" => 1.5, "f" => 0.1}], "queue, retry, args kept")
+check(e.queue == "default" && e["retry"] == 2 && e.args == ["x", {"n" => 1.5, "f" => 0.1, "enqueued_at" => "2026-01-01T00:00:00Z"}], "queue, retry, args kept")
 delay = e.score - e["failed_at"]
 check(delay >= 15 && delay <= 24.001, "retry in 0**4 + 15 + rand(10) * 1 s, got #{delay}")
 check(rs.find_job(flaky) && rs.find_job(r1), "retry: true and retry: 1 are in the retry set")
@@ -159,6 +159,8 @@ rb '
 d = Sidekiq::DeadSet.new.find_job(ARGV[0])
 check(d["retry_count"] == 1 && d["retried_at"].is_a?(Float) && d["failed_at"].is_a?(Float) && d["retried_at"] > d["failed_at"],
       "second failure: retry_count 1, retried_at after failed_at: #{d.item}")
+check(d["enqueued_at"].is_a?(Float) && d["enqueued_at"] > d["failed_at"],
+      "moved from retry to its queue with a fresh enqueued_at (args hold an \"enqueued_at\" key too, as ActiveJob jobs do): #{d.item}")
 check((d.score - Time.now.to_f).abs < 120, "dead score is the time of death")
 check(Sidekiq::DeadSet.new.size == 2 && Sidekiq::RetrySet.new.size == 2, "dead 2, retry 2: dead #{Sidekiq::DeadSet.new.map(&:item)} retry #{Sidekiq::RetrySet.new.map(&:item)}")
 ' "$f_r1"
