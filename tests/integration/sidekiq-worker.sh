@@ -29,7 +29,8 @@ cat >"$JOBS_SK_RAN/$JOB_ID.tmp" && mv "$JOBS_SK_RAN/$JOB_ID.tmp" "$JOBS_SK_RAN/$
 EOF
 handler Block <<'EOF'
 touch "$JOBS_SK_T/block-started"
-while [ ! -e "$JOBS_SK_T/block-go" ]; do sleep 0.05; done
+# (the test's directory gone means the test ended: do not outlive it)
+while [ ! -e "$JOBS_SK_T/block-go" ] && [ -d "$JOBS_SK_T" ]; do sleep 0.05; done
 EOF
 ran() { [ -e "$T/ran/$1" ]; }
 
