@@ -7,30 +7,14 @@
 . "$(dirname "$0")/sidekiq/lib.sh"
 
 require_sidekiq
-W="$BIN/jobs-worker"
 E="$BIN/jobs-enqueue"
-[ -x "$W" ] || fail "$W is not built"
 redis_start
-
-H="$T/handlers"
-mkdir -p "$H" "$T/ran"
-export JOBS_SK_RAN="$T/ran"
-{ echo '#!/bin/bash'; echo 'cat >"$JOBS_SK_RAN/$JOB_ID.tmp" && mv "$JOBS_SK_RAN/$JOB_ID.tmp" "$JOBS_SK_RAN/$JOB_ID"'; } >"$H/Record"
-chmod +x "$H/Record"
-
-WORKER_PID=
-worker_stop() {
-        [ -n "$WORKER_PID" ] || return 0
-        kill -KILL "$WORKER_PID" 2>/dev/null || true
-        wait "$WORKER_PID" 2>/dev/null || true
-}
-on_exit worker_stop
-"$W" --handler-dir "$H" -q default -q critical -c 4 >"$T/worker.log" 2>&1 &
-WORKER_PID=$!
+handlers_init
+jobs_worker_start -q default -q critical -c 4
 sidekiq_start -q default -q critical -c 4
 both_listed() {
         sidekiq_alive
-        kill -0 "$WORKER_PID" 2>/dev/null || fail "jobs-worker exited: $(tail -n 20 "$T/worker.log")" 2>&9
+        jobs_worker_alive
         [ "$(redis_cli SCARD processes)" = 2 ]
 }
 wait_for "Sidekiq and jobs-worker to register" 60 both_listed
@@ -72,10 +56,8 @@ ok "300 jobs from both clients ran exactly once across Sidekiq and jobs-worker"
 # Stop both; Sidekiq adds its last counts at exit, jobs-worker before it signs off.
 sidekiq_stop
 kill -TERM "$WORKER_PID"
-rc=0
-wait "$WORKER_PID" || rc=$?
-WORKER_PID=
-assert_eq "$rc" 0 "jobs-worker exit status"
+jobs_worker_wait_exit
+assert_eq "$WORKER_RC" 0 "jobs-worker exit status"
 rb '
 s = Sidekiq::Stats.new
 check(s.processed == 300 && s.failed == 0, "Stats processed/failed #{s.processed}/#{s.failed}, expected 300/0")

@@ -7,18 +7,10 @@
 . "$(dirname "$0")/sidekiq/lib.sh"
 
 require_sidekiq
-W="$BIN/jobs-worker"
-[ -x "$W" ] || fail "$W is not built"
 redis_start
 
-# --- Executable handlers: each writes the payload it got on stdin to $JOBS_SK_RAN/<jid> ------------
-H="$T/handlers"
-mkdir -p "$H" "$T/ran"
-export JOBS_SK_RAN="$T/ran" JOBS_SK_T="$T"
-handler() { { echo '#!/bin/bash'; cat; } >"$H/$1"; chmod +x "$H/$1"; }
-handler Record <<'EOF'
-cat >"$JOBS_SK_RAN/$JOB_ID.tmp" && mv "$JOBS_SK_RAN/$JOB_ID.tmp" "$JOBS_SK_RAN/$JOB_ID"
-EOF
+# --- Executable handlers: Record writes the payload it got on stdin to $T/ran/<jid> -----------------
+handlers_init
 handler Failing <<'EOF'
 echo "boom for $JOB_ID" >&2
 exit 3
@@ -32,18 +24,8 @@ touch "$JOBS_SK_T/block-started"
 # (the test's directory gone means the test ended: do not outlive it)
 while [ ! -e "$JOBS_SK_T/block-go" ] && [ -d "$JOBS_SK_T" ]; do sleep 0.05; done
 EOF
-ran() { [ -e "$T/ran/$1" ]; }
-
-WORKER_PID=
-worker_stop() {
-        [ -n "$WORKER_PID" ] || return 0
-        kill -KILL "$WORKER_PID" 2>/dev/null || true
-        wait "$WORKER_PID" 2>/dev/null || true
-}
-on_exit worker_stop
-worker_alive() { kill -0 "$WORKER_PID" 2>/dev/null || fail "jobs-worker exited: $(tail -n 20 "$T/worker.log")" 2>&9; }
-worker_ran() { worker_alive; ran "$1"; }
-worker_listed() { worker_alive; [ "$(redis_cli SCARD processes)" = 1 ]; }
+worker_ran() { jobs_worker_alive; ran "$1"; }
+worker_listed() { jobs_worker_alive; [ "$(redis_cli SCARD processes)" = 1 ]; }
 
 # --- What Sidekiq itself writes for a failed job, to compare jobs-worker's entries with -------------
 sidekiq_start -q default -c 1
@@ -55,8 +37,7 @@ rb 'e = Sidekiq::RetrySet.new.find_job(ARGV[0]); File.write(ARGV[1], e.value); e
 rb 'Sidekiq::Stats.new.reset'
 
 # --- jobs-worker runs what Sidekiq::Client pushed ---------------------------------------------------
-JOBS_LOG_FIELDS=1 "$W" --handler-dir "$H" -q default -q critical -c 3 --tag interop >"$T/worker.log" 2>&1 &
-WORKER_PID=$!
+jobs_worker_start -q default -q critical -c 3 --tag interop
 wait_for "jobs-worker to register in processes" 30 worker_listed
 
 ids=$(rb '
@@ -264,21 +245,14 @@ q_jid=$(rb 'print Sidekiq::Client.push("class" => "Record", "args" => ["while qu
 beat=$(rb 'print Sidekiq::ProcessSet.new.first["beat"]')
 # Two more heartbeats: a worker that still fetched would have taken the job by then.
 wait_for "two more heartbeats" 60 rb 'exit(Sidekiq::ProcessSet.new.first["beat"] > Float(ARGV[0]) + 5 ? 0 : 1)' "$beat"
-worker_alive
+jobs_worker_alive
 ! ran "$q_jid" || fail "a quiet jobs-worker ran a new job"
 assert_eq "$(redis_cli LLEN queue:default)" 1 "the job waits in its queue"
 ok "Sidekiq::Process#quiet! quiets jobs-worker"
 
 rb 'Sidekiq::ProcessSet.new.first.stop!'
-rc=0
-deadline=$((SECONDS + 60))
-while kill -0 "$WORKER_PID" 2>/dev/null; do
-        [ "$SECONDS" -lt "$deadline" ] || fail "jobs-worker did not stop after Process#stop!"
-        sleep 0.05
-done
-wait "$WORKER_PID" || rc=$?
-WORKER_PID=
-assert_eq "$rc" 0 "jobs-worker exit status after stop!"
+jobs_worker_wait_exit
+assert_eq "$WORKER_RC" 0 "jobs-worker exit status after stop!"
 rb '
 check(Sidekiq::ProcessSet.new.size == 0, "ProcessSet empty after stop!")
 q = Sidekiq::Queue.new("default")

@@ -52,3 +52,55 @@ sidekiq_record() {
 sidekiq_alive() {
         kill -0 "$SIDEKIQ_PID" 2>/dev/null || fail "sidekiq exited: $(tail -n 20 "$T/sidekiq.log")" 2>&9
 }
+
+# --- jobs-worker beside Sidekiq ---------------------------------------------------------------------
+# handlers_init: executable handlers in $H; the Record handler writes the payload it got on stdin
+# to $JOBS_SK_RAN/<jid>. Handlers see $JOBS_SK_T (= $T).
+handlers_init() {
+        H="$T/handlers"
+        mkdir -p "$H" "$T/ran"
+        export JOBS_SK_RAN="$T/ran" JOBS_SK_T="$T"
+        handler Record <<'EOS'
+cat >"$JOBS_SK_RAN/$JOB_ID.tmp" && mv "$JOBS_SK_RAN/$JOB_ID.tmp" "$JOBS_SK_RAN/$JOB_ID"
+EOS
+}
+
+# handler NAME <<'EOF' ... : a bash handler script for class NAME.
+handler() { { echo '#!/bin/bash'; cat; } >"$H/$1"; chmod +x "$H/$1"; }
+
+# ran JID: a handler recorded job JID.
+ran() { [ -e "$T/ran/$1" ]; }
+
+# jobs_worker_start [ARGS...]: jobs-worker on $H in the background, log in $T/worker.log.
+WORKER_PID=
+jobs_worker_start() {
+        local w="$BIN/jobs-worker"
+        [ -x "$w" ] || fail "$w is not built"
+        JOBS_LOG_FIELDS=1 "$w" --handler-dir "$H" "$@" >"$T/worker.log" 2>&1 &
+        WORKER_PID=$!
+        on_exit jobs_worker_kill
+}
+
+jobs_worker_kill() {
+        [ -n "$WORKER_PID" ] || return 0
+        kill -KILL "$WORKER_PID" 2>/dev/null || true
+        wait "$WORKER_PID" 2>/dev/null || true
+        WORKER_PID=
+}
+
+# jobs_worker_alive: fail with its log if jobs-worker died.
+jobs_worker_alive() {
+        kill -0 "$WORKER_PID" 2>/dev/null || fail "jobs-worker exited: $(tail -n 20 "$T/worker.log")" 2>&9
+}
+
+# jobs_worker_wait_exit: wait for jobs-worker to exit by itself (60 s at most); sets WORKER_RC.
+jobs_worker_wait_exit() {
+        local deadline=$((SECONDS + 60))
+        while kill -0 "$WORKER_PID" 2>/dev/null; do
+                [ "$SECONDS" -lt "$deadline" ] || fail "jobs-worker did not exit"
+                sleep 0.05
+        done
+        WORKER_RC=0
+        wait "$WORKER_PID" || WORKER_RC=$?
+        WORKER_PID=
+}
