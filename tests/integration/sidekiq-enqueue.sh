@@ -70,6 +70,32 @@ check(stat_lat.is_a?(Float) && stat_lat >= 0 && stat_lat <= Time.now.to_f - befo
 ' "$ARGS" "$j_default" "$j_critical" "$j_noretry" "$before" "$after"
 ok "Sidekiq::Queue reads class, args (types intact), retry, float timestamps; latency works"
 
+# The same job pushed by Sidekiq's own client (on a queue of its own, removed after): same fields,
+# same JSON types, now and scheduled.
+o_now=$("$E" --queue cmp --args '[1, "a"]' Record)
+o_later=$("$E" --queue cmp --in 1h --args '[1, "a"]' Record)
+rb '
+o_now, o_later = ARGV
+class Record; include Sidekiq::Worker; end
+s_now = Sidekiq::Client.push("class" => "Record", "queue" => "cmp", "args" => [1, "a"])
+s_later = Record.set(queue: "cmp").perform_in(3600, 1, "a")
+q = Sidekiq::Queue.new("cmp")
+ss = Sidekiq::ScheduledSet.new
+pairs = [[q.find_job(o_now), q.find_job(s_now), "enqueued now"], [ss.find_job(o_later), ss.find_job(s_later), "scheduled"]]
+pairs.each do |ours, theirs, what|
+  check(ours && theirs, "#{what}: both jobs found")
+  a, b = ours.item, theirs.item
+  check(a.keys.sort == b.keys.sort, "#{what}: fields ours #{a.keys.sort} vs Sidekiq #{b.keys.sort}")
+  a.each_key { |k| check(a[k].class == b[k].class, "#{what}: #{k} ours #{a[k].inspect} vs Sidekiq #{b[k].inspect}") }
+  check(a["args"] == b["args"] && a["retry"] == b["retry"] && a["queue"] == b["queue"], "#{what}: values")
+end
+q.clear
+pairs[1][0].delete
+pairs[1][1].delete
+check(Sidekiq::Queue.all.map(&:name) == ["critical", "default"] && ss.size == 3, "comparison jobs removed")
+' "$o_now" "$o_later"
+ok "jobs-enqueue writes the fields and JSON types Sidekiq::Client writes, now and scheduled"
+
 rb '
 s_hour, s_at, before, after, s_move = ARGV
 before = Float(before); after = Float(after)
@@ -158,3 +184,11 @@ ok "Sidekiq's scheduler runs a job scheduled by jobs-enqueue --in"
 
 sidekiq_alive
 sidekiq_stop
+
+# The same REDIS_URL means the same database to both (TCP URL with a database number).
+redis_start_tcp tcp
+url="redis://127.0.0.1:$REDIS_PORT/3"
+jid=$("$E" --redis "$url" Record)
+REDIS_URL="$url" rb 'check(Sidekiq::Queue.new("default").find_job(ARGV[0]), "job in database 3 seen by Sidekiq with the same URL")' "$jid"
+assert_eq "$(redis_cli -n 0 DBSIZE)" 0 "nothing in database 0"
+ok "a redis:// URL with a database number points Sidekiq and jobs-enqueue at the same database"
