@@ -74,11 +74,16 @@ void ctl_help(const Verb *verbs, size_t n) {
                "     --limit N                   Show at most N jobs (default %u)\n"
                "     --all                       Act on every job (or process) instead of one\n"
                "     --names                     queues: print the names only\n"
-               "     --no-block                  run-now: do not wait for the service to finish\n\n"
+               "     --no-block                  run-now: do not wait for the service to finish\n"
+               "     --source-path PATH          generate: SourcePath= of the units (default: SCHEDULE's)\n"
+               "     --enqueue-path PATH         generate: ExecStart= program (default: %s)\n"
+               "     --no-calendar-check         check, generate: do not ask systemd-analyze about\n"
+               "                                 OnCalendar= expressions\n\n"
                "Exit status: 0 ok, 64 usage, 65 bad data, 66 no such job/queue/process/entry,\n"
-               "69 Redis or the system bus unreachable, 75 try again, 76 Redis protocol error,\n"
+               "69 Redis, the system bus or systemd-analyze unavailable, 73 cannot write OUTDIR,\n"
+               "75 try again, 76 Redis protocol error,\n"
                "77 permission denied, 78 bad $REDIS_URL. See jobsctl(1).\n",
-               REDIS_URL_DEFAULT, CTL_LIMIT_DEFAULT);
+               REDIS_URL_DEFAULT, CTL_LIMIT_DEFAULT, JOBS_ENQUEUE_PATH);
 }
 
 static int parse_option(int c, unsigned allowed, const char *given) {

@@ -35,6 +35,8 @@ int verb_processes(int argc, char **argv);
 int verb_signal(int argc, char **argv);    /* quiet | stop */
 int verb_enqueue(int argc, char **argv);
 int verb_run_now(int argc, char **argv);
+int verb_check(int argc, char **argv);     /* jobsctl-schedule.c */
+int verb_generate(int argc, char **argv);  /* jobsctl-schedule.c */
 
 typedef enum JsonMode {
         JSON_OFF,

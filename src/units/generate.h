@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/* Schedule → a directory of units: written whole into a temporary directory, then moved into place. */
+#pragma once
+
+#include "emit.h"
+#include "schedule.h"
+
+typedef struct GenerateOptions {
+        EmitOptions emit;
+        bool with_target;   /* also write jobs.target (jobsctl: yes; the generator: the package ships it) */
+} GenerateOptions;
+
+/* Write the units of every entry not marked broken, the jobs.target.wants/ symlinks of the timers,
+ * and jobs.target when asked, into the directory dirfd (which should be empty). On error
+ * *ret_name (if given) names the file that failed. */
+int units_write(const Schedule *s, int dirfd, const GenerateOptions *o, char **ret_name);
+
+/* Make outdir hold exactly the units of s: new and changed files replace the old ones, generated
+ * files of entries that are gone are removed, files we did not generate are never touched (one
+ * with the name of a unit we must write is an error, -EEXIST). Everything is written into a
+ * temporary directory beside outdir first; on any error outdir is left as it was. outdir is created
+ * if missing (its parent must exist). *ret_name (if given) names what failed. */
+int units_generate(const Schedule *s, const char *outdir, const GenerateOptions *o, char **ret_name);
