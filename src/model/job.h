@@ -16,7 +16,7 @@
 #define JOB_RETRY_DEFAULT 25               /* retry: true means 25 attempts, as Sidekiq */
 #define JOB_ERROR_MESSAGE_MAX 10000
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(json_t *, json_decref);
+/* jansson >= 2.11 provides json_decrefp() for _cleanup_(json_decrefp). */
 
 typedef enum JobRetryKind {
         JOB_RETRY_TRUE,  /* default count */

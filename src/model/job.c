@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: MIT */
+/* The job payload in Sidekiq 6/7 format: create, parse, validate, serialize. */
+
+#include <math.h>
+
+#include "job.h"
+#include "util.h"
+
+/* Ruby constant paths ("Foo::Bar") and handler names; never a path, an option or a hidden file. */
+bool job_class_is_valid(const char *s) {
+        if (!string_is_charset(s, JOB_CLASS_MAX, "_:.-"))
+                return false;
+        return s[0] != '.' && s[0] != '-';
+}
+
+bool job_queue_is_valid(const char *s) {
+        return string_is_charset(s, JOB_QUEUE_MAX, "_.:-");
+}
+
+static bool jid_is_valid(const char *s) {
+        return string_is_charset(s, JOB_JID_MAX, "_-");
+}
+
+int job_retry_from_string(const char *s, JobRetry *ret) {
+        unsigned n;
+        int r;
+
+        if (!s)
+                return -EINVAL;
+        if (streq(s, "true")) {
+                *ret = (JobRetry) { JOB_RETRY_TRUE, JOB_RETRY_DEFAULT };
+                return 0;
+        }
+        if (streq(s, "false")) {
+                *ret = (JobRetry) { JOB_RETRY_FALSE, 0 };
+                return 0;
+        }
+        r = parse_unsigned(s, &n);
+        if (r < 0)
+                return -EINVAL;
+        if (n > 1000)
+                return -ERANGE;
+        *ret = (JobRetry) { JOB_RETRY_COUNT, n };
+        return 0;
+}
+
+int job_new_jid(char ret[static JOB_JID_LEN + 1]) {
+        uint8_t b[JOB_JID_LEN / 2];
+        int r = random_bytes(b, sizeof b);
+        if (r < 0)
+                return r;
+        hex_encode(b, sizeof b, ret);
+        return 0;
+}
+
+static json_t *retry_to_json(const JobRetry *retry) {
+        if (!retry || retry->kind == JOB_RETRY_TRUE)
+                return json_true();
+        if (retry->kind == JOB_RETRY_FALSE)
+                return json_false();
+        return json_integer(retry->count);
+}
+
+int job_new(const char *class, const char *queue, json_t *args, const JobRetry *retry, double now,
+            json_t **ret, const char **ret_reason) {
+        _cleanup_(json_decrefp) json_t *job = NULL;
+        char jid[JOB_JID_LEN + 1];
+        int r;
+
+        if (!job_class_is_valid(class)) {
+                *ret_reason = "class must be 1-255 characters of A-Z a-z 0-9 _ : . - and not start with . or -";
+                return -EINVAL;
+        }
+        if (!queue)
+                queue = "default";
+        if (!job_queue_is_valid(queue)) {
+                *ret_reason = "queue must be 1-128 characters of A-Z a-z 0-9 _ . : -";
+                return -EINVAL;
+        }
+        if (args && !json_is_array(args)) {
+                *ret_reason = "args must be a JSON array";
+                return -EINVAL;
+        }
+        r = job_new_jid(jid);
+        if (r < 0)
+                return r;
+        if (now <= 0)
+                now = epoch_now();
+
+        /* Sidekiq's own key order, so a payload reads the same in its Web UI. */
+        job = json_pack("{s:s, s:o, s:o, s:s, s:s, s:f, s:f}",
+                        "class", class,
+                        "args", args ? json_incref(args) : json_array(),
+                        "retry", retry_to_json(retry),
+                        "queue", queue,
+                        "jid", jid,
+                        "created_at", now,
+                        "enqueued_at", now);
+        if (!job)
+                return -ENOMEM;
+        *ret = TAKE_PTR(job);
+        return 0;
+}
+
+int job_validate(json_t *job, const char **ret_reason) {
+        json_t *v;
+
+        if (!json_is_object(job)) {
+                *ret_reason = "payload is not a JSON object";
+                return -EBADMSG;
+        }
+        v = json_object_get(job, "class");
+        if (!json_is_string(v)) {
+                *ret_reason = "field \"class\" is missing or not a string";
+                return -EBADMSG;
+        }
+        if (!job_class_is_valid(json_string_value(v))) {
+                *ret_reason = "field \"class\" has characters outside A-Z a-z 0-9 _ : . - or is too long";
+                return -EBADMSG;
+        }
+        v = json_object_get(job, "args");
+        if (!json_is_array(v)) {
+                *ret_reason = "field \"args\" is missing or not an array";
+                return -EBADMSG;
+        }
+        v = json_object_get(job, "queue");
+        if (v && (!json_is_string(v) || !job_queue_is_valid(json_string_value(v)))) {
+                *ret_reason = "field \"queue\" is not a valid queue name";
+                return -EBADMSG;
+        }
+        v = json_object_get(job, "jid");
+        if (!json_is_string(v) || !jid_is_valid(json_string_value(v))) {
+                *ret_reason = "field \"jid\" is missing or not a valid job id";
+                return -EBADMSG;
+        }
+        v = json_object_get(job, "retry");
+        if (v && !json_is_boolean(v) && !(json_is_integer(v) && json_integer_value(v) >= 0)) {
+                *ret_reason = "field \"retry\" must be true, false or a non-negative integer";
+                return -EBADMSG;
+        }
+        v = json_object_get(job, "retry_count");
+        if (v && !(json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) < 1000000)) {
+                *ret_reason = "field \"retry_count\" must be a non-negative integer";
+                return -EBADMSG;
+        }
+        static const char *const times[] = { "created_at", "enqueued_at", "failed_at", "retried_at" };
+        for (size_t i = 0; i < ELEMENTSOF(times); i++) {
+                v = json_object_get(job, times[i]);
+                if (v && !json_is_number(v)) {
+                        *ret_reason = "a timestamp field (created_at, enqueued_at, failed_at, retried_at) is not a number";
+                        return -EBADMSG;
+                }
+        }
+        return 0;
+}
+
+int job_parse(const char *buf, size_t len, size_t max, json_t **ret, const char **ret_reason) {
+        _cleanup_(json_decrefp) json_t *job = NULL;
+        json_error_t err;
+        int r;
+
+        if (len > max) {
+                *ret_reason = "payload is larger than the configured maximum";
+                return -EMSGSIZE;
+        }
+        /* Duplicate keys would let two readers see two different jobs. */
+        job = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
+        if (!job) {
+                *ret_reason = "payload is not valid JSON";
+                return -EBADMSG;
+        }
+        r = job_validate(job, ret_reason);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(job);
+        return 0;
+}
+
+int job_serialize(json_t *job, size_t max, char **ret, size_t *ret_len) {
+        char *s = json_dumps(job, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        if (!s)
+                return -ENOMEM;
+        size_t n = strlen(s);
+        if (n > max) {
+                free(s);
+                return -EMSGSIZE;
+        }
+        *ret = s;
+        if (ret_len)
+                *ret_len = n;
+        return 0;
+}
+
+const char *job_get_class(json_t *job) {
+        return json_string_value(json_object_get(job, "class"));
+}
+
+const char *job_get_queue(json_t *job) {
+        const char *q = json_string_value(json_object_get(job, "queue"));
+        return q ? q : "default";
+}
+
+const char *job_get_jid(json_t *job) {
+        return json_string_value(json_object_get(job, "jid"));
+}
+
+JobRetry job_get_retry(json_t *job) {
+        json_t *v = json_object_get(job, "retry");
+
+        if (!v || json_is_true(v))
+                return (JobRetry) { JOB_RETRY_TRUE, JOB_RETRY_DEFAULT };
+        if (json_is_integer(v) && json_integer_value(v) >= 0)
+                return (JobRetry) { JOB_RETRY_COUNT, (unsigned) MIN(json_integer_value(v), 1000000) };
+        return (JobRetry) { JOB_RETRY_FALSE, 0 };
+}
+
+int job_get_retry_count(json_t *job) {
+        json_t *v = json_object_get(job, "retry_count");
+        return json_is_integer(v) ? (int) json_integer_value(v) : -1;
+}
+
+int job_set_time(json_t *job, const char *field, double t) {
+        if (!isfinite(t) || t < 0)
+                return -EINVAL;
+        return json_object_set_new(job, field, json_real(t)) < 0 ? -ENOMEM : 0;
+}

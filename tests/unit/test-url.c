@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: MIT */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "url.h"
+#include "util.h"
+
+static void test_tcp(void **state) {
+        RedisURL u = {};
+        const char *reason;
+        char buf[128];
+
+        assert_int_equal(redis_url_parse("redis://127.0.0.1:6379/0", &u, &reason), 0);
+        assert_string_equal(u.host, "127.0.0.1");
+        assert_int_equal(u.port, 6379);
+        assert_int_equal(u.db, 0);
+        assert_null(u.password);
+        assert_null(u.path);
+        redis_url_done(&u);
+
+        assert_int_equal(redis_url_parse("redis://:p%40ss%3Aw@redis.example:6380/5", &u, &reason), 0);
+        assert_string_equal(u.host, "redis.example");
+        assert_int_equal(u.port, 6380);
+        assert_int_equal(u.db, 5);
+        assert_string_equal(u.password, "p@ss:w");
+        assert_null(u.username);
+        assert_string_equal(redis_url_describe(&u, buf, sizeof buf), "redis.example:6380");
+        redis_url_done(&u);
+
+        assert_int_equal(redis_url_parse("redis://app:secret@h", &u, &reason), 0);
+        assert_string_equal(u.username, "app");
+        assert_string_equal(u.password, "secret");
+        assert_int_equal(u.port, 6379);
+        redis_url_done(&u);
+
+        assert_int_equal(redis_url_parse("redis://[::1]:7000/2", &u, &reason), 0);
+        assert_string_equal(u.host, "::1");
+        assert_int_equal(u.port, 7000);
+        assert_int_equal(u.db, 2);
+        assert_string_equal(redis_url_describe(&u, buf, sizeof buf), "[::1]:7000");
+        redis_url_done(&u);
+
+        assert_int_equal(redis_url_parse("redis://", &u, &reason), 0);
+        assert_string_equal(u.host, "127.0.0.1");
+        redis_url_done(&u);
+}
+
+static void test_unix(void **state) {
+        RedisURL u = {};
+        const char *reason;
+
+        assert_int_equal(redis_url_parse("unix:///run/redis/redis.sock?db=3&password=a%26b", &u, &reason), 0);
+        assert_string_equal(u.path, "/run/redis/redis.sock");
+        assert_null(u.host);
+        assert_int_equal(u.db, 3);
+        assert_string_equal(u.password, "a&b");
+        redis_url_done(&u);
+
+        assert_int_equal(redis_url_parse("unix:///tmp/r.sock", &u, &reason), 0);
+        assert_string_equal(u.path, "/tmp/r.sock");
+        assert_int_equal(u.db, 0);
+        redis_url_done(&u);
+}
+
+static void test_errors(void **state) {
+        static const struct {
+                const char *url, *reason;
+        } cases[] = {
+                { "http://h", "redis://" },
+                { "rediss://h", "TLS" },
+                { "redis://h:0", "port" },
+                { "redis://h:65536", "port" },
+                { "redis://h:abc", "port" },
+                { "redis://h:/", "port" },
+                { "redis://h/x", "database" },
+                { "redis://h/1?ssl=1", "query" },
+                { "redis://h/100001", "database" },
+                { "redis://user@h", "credentials" },
+                { "redis://:%zz@h", "escape" },
+                { "redis://:%4@h", "escape" },
+                { "redis://:%00@h", "escape" },
+                { "redis://[::1", "]" },
+                { "redis://h st", "host" },
+                { "unix://relative.sock", "absolute" },
+                { "unix:///s.sock?db=x", "db=" },
+                { "unix:///s.sock?timeout=1", "unknown" },
+                { "", "" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                RedisURL u = {};
+                const char *reason = NULL;
+
+                assert_int_equal(redis_url_parse(cases[i].url, &u, &reason), -EINVAL);
+                assert_non_null(reason);
+                if (!strstr(reason, cases[i].reason))
+                        fail_msg("'%s': reason '%s' does not mention '%s'", cases[i].url, reason, cases[i].reason);
+                assert_null(u.host);
+                assert_null(u.password);
+        }
+}
+
+static void test_pick(void **state) {
+        unsetenv("REDIS_URL");
+        assert_string_equal(redis_url_pick(NULL), REDIS_URL_DEFAULT);
+        setenv("REDIS_URL", "redis://env:1/0", 1);
+        assert_string_equal(redis_url_pick(NULL), "redis://env:1/0");
+        assert_string_equal(redis_url_pick("redis://flag:2/0"), "redis://flag:2/0");
+        setenv("REDIS_URL", "", 1);
+        assert_string_equal(redis_url_pick(NULL), REDIS_URL_DEFAULT);
+        unsetenv("REDIS_URL");
+}
+
+static void test_credential(void **state) {
+        char dir[] = "/tmp/test-url-XXXXXX";
+        _cleanup_free_ char *path = NULL;
+        RedisURL u = {};
+        const char *reason;
+        FILE *f;
+
+        assert_non_null(mkdtemp(dir));
+        path = strdupf("%s/redis-password", dir);
+        setenv("CREDENTIALS_DIRECTORY", dir, 1);
+
+        assert_int_equal(redis_url_parse("redis://h", &u, &reason), 0);
+        assert_int_equal(redis_url_load_credential(&u), 0); /* no file: nothing to do */
+        assert_null(u.password);
+
+        f = fopen(path, "w");
+        assert_non_null(f);
+        fputs("from-credential\n", f);
+        fclose(f);
+        assert_int_equal(redis_url_load_credential(&u), 1);
+        assert_string_equal(u.password, "from-credential");
+        redis_url_done(&u);
+
+        /* a password in the URL wins */
+        assert_int_equal(redis_url_parse("redis://:inline@h", &u, &reason), 0);
+        assert_int_equal(redis_url_load_credential(&u), 0);
+        assert_string_equal(u.password, "inline");
+        redis_url_done(&u);
+
+        unlink(path);
+        rmdir(dir);
+        unsetenv("CREDENTIALS_DIRECTORY");
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_tcp),   cmocka_unit_test(test_unix),
+                cmocka_unit_test(test_errors), cmocka_unit_test(test_pick),
+                cmocka_unit_test(test_credential),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
