@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # SPDX-License-Identifier: MIT
 # A throw-away booted systemd for system tests: a cached minbase bookworm root, booted with
 # systemd-nspawn on a per-run copy-on-write overlay, commands run inside with nsenter.
@@ -30,6 +31,7 @@ CT_PID=
 CT_NSPAWN_PID=
 CT_RUN_DIR=
 CT_OVERLAY=0
+CT_CLEANUP=()   # more paths for ct_teardown to remove
 
 ct_log() { printf '# %s\n' "$*" >&2; }
 ct_die() { printf 'Bail out! %s\n' "$*"; exit 1; }
@@ -113,15 +115,15 @@ ct_teardown() {
         fi
         if [ -n "$CT_NSPAWN_PID" ] && kill -0 "$CT_NSPAWN_PID" 2>/dev/null; then
                 [ -n "$CT_PID" ] && nsenter -t "$CT_PID" -a systemctl poweroff --no-block >/dev/null 2>&1
-                local i
-                for i in $(seq 1 150); do
+
+                for _ in $(seq 1 150); do
                         kill -0 "$CT_NSPAWN_PID" 2>/dev/null || break
                         sleep 0.2
                 done
                 if kill -0 "$CT_NSPAWN_PID" 2>/dev/null; then
                         ct_log "container did not power off within 30 s, killing systemd-nspawn $CT_NSPAWN_PID"
                         kill -TERM "$CT_NSPAWN_PID" 2>/dev/null
-                        for i in $(seq 1 50); do
+                        for _ in $(seq 1 50); do
                                 kill -0 "$CT_NSPAWN_PID" 2>/dev/null || break
                                 sleep 0.2
                         done
@@ -135,7 +137,8 @@ ct_teardown() {
                 fi
                 rm -rf --one-file-system "$CT_RUN_DIR"
         fi
-        CT_PID= CT_NSPAWN_PID= CT_RUN_DIR= CT_ROOT=
+        [ ${#CT_CLEANUP[@]} -eq 0 ] || rm -rf "${CT_CLEANUP[@]}"
+        CT_PID='' CT_NSPAWN_PID='' CT_RUN_DIR='' CT_ROOT=''
         return $rc
 }
 
@@ -191,5 +194,6 @@ ct_put() {
 # Installs a .deb in the booted container, so its maintainer scripts run against a live systemd.
 ct_install_deb() {
         local inside; inside=$(ct_put "$1") || return 1
-        ct env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-download "$inside"
+        # dpkg, not apt: the root has no package lists (the dependencies are in CT_PACKAGES).
+        ct env DEBIAN_FRONTEND=noninteractive dpkg -i "$inside"
 }
