@@ -58,6 +58,7 @@ void log_open(const char *program, const char *service) {
         log_service = service;
         log_target = stderr_is_journal() ? LOG_TARGET_STREAM : LOG_TARGET_STDERR;
 
+        log_max_level = LOG_INFO;
         e = getenv("JOBS_LOG_LEVEL");
         if (e) {
                 int l = log_level_from_string(e);

@@ -113,3 +113,18 @@ mkdir -p "$T/creds"; printf 's3cr:et@pw\n' > "$T/creds/redis-password"
 CREDENTIALS_DIRECTORY="$T/creds" "$E" --redis "redis://127.0.0.1:$REDIS_PORT/0" FromCredential >/dev/null
 assert_eq "$(REDIS_AUTH='s3cr:et@pw' redis_cli -n 0 LLEN queue:default)" "1" "credential password used"
 ok "database number, URL password and the redis-password credential work; passwords are not logged"
+
+# --- valgrind-clean (on a build without ASan, where valgrind can run) --------------------------------
+if command -v valgrind >/dev/null && ! ldd "$E" | grep -q libasan; then
+        vg=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect)
+        "${vg[@]}" "$E" --redis "redis://:$pw_enc@127.0.0.1:$REDIS_PORT/0" --args '[1,{"a":[2]}]' Valgrind >/dev/null \
+                || fail "valgrind found errors in a successful push"
+        "${vg[@]}" "$E" --in 1h --redis "redis://:$pw_enc@127.0.0.1:$REDIS_PORT/0" Valgrind >/dev/null \
+                || fail "valgrind found errors in a scheduled push"
+        expect_exit 65 "${vg[@]}" "$E" --args '[1,' Valgrind
+        expect_exit 69 "${vg[@]}" "$E" --redis "unix://$T/nope.sock" Valgrind
+        expect_exit 77 "${vg[@]}" "$E" --redis "redis://:bad@127.0.0.1:$REDIS_PORT/0" Valgrind
+        ok "jobs-enqueue is valgrind-clean on success and error paths"
+else
+        echo "# valgrind check skipped: ASan build or no valgrind"
+fi

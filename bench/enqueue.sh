@@ -1,0 +1,64 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Benchmark (not a test): time N runs of jobs-enqueue against a private local Redis, beside /bin/true
+# and `redis-cli LPUSH` measured in the same run. Prints median wall time and peak RSS of each, and
+# jobs-enqueue's ratios to the baselines. Targets: <= 2x /bin/true wall time, <= 4 MiB peak RSS.
+#   usage: bench/enqueue.sh [BUILD_DIR] [N]
+set -euo pipefail
+build=${1:-build}
+n=${2:-2000}
+enqueue=$(realpath "$build/src/programs/jobs-enqueue")
+T=$(mktemp -d)
+trap 'kill $(cat $T/pid) 2>/dev/null; rm -rf $T' EXIT
+redis-server --port 0 --unixsocket "$T/redis.sock" --save '' --appendonly no --daemonize yes \
+        --pidfile "$T/pid" --logfile "$T/log" --dir "$T"
+until redis-cli -s "$T/redis.sock" PING >/dev/null 2>&1; do sleep 0.05; done
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+redis-cli -s "$T/redis.sock" CONFIG SET port "$port" >/dev/null
+
+python3 - "$n" "$enqueue" "$T/redis.sock" "$port" <<'PY'
+import os, sys, time, statistics
+n, enqueue, sock, port = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+payload = '{"class":"SayHello","args":[],"retry":true,"queue":"default","jid":"0123456789abcdef01234567","created_at":1764240000.5,"enqueued_at":1764240000.5}'
+cases = [
+    ("/bin/true", ["/bin/true"]),
+    ("redis-cli LPUSH (unix)", ["/usr/bin/redis-cli", "-s", sock, "LPUSH", "queue:bench", payload]),
+    ("jobs-enqueue (unix)", [enqueue, "--redis", "unix://" + sock, "-Q", "SayHello"]),
+    ("jobs-enqueue (tcp)", [enqueue, "--redis", "redis://127.0.0.1:%s/0" % port, "-Q", "SayHello"]),
+]
+devnull = os.open(os.devnull, os.O_WRONLY)
+def run(argv):
+    t0 = time.perf_counter_ns()
+    pid = os.posix_spawn(argv[0], argv, os.environ, file_actions=[(os.POSIX_SPAWN_DUP2, devnull, 1)])
+    _, status, ru = os.wait4(pid, 0)
+    t1 = time.perf_counter_ns()
+    if status != 0:
+        sys.exit("%s failed with status %d" % (argv[0], status))
+    return (t1 - t0) / 1e3, ru.ru_maxrss
+res = {}
+for name, argv in cases:
+    for _ in range(50): run(argv)          # warm caches
+res = {name: [] for name, _ in cases}
+for i in range(n):                          # interleave so load changes hit every case alike
+    for name, argv in cases:
+        res[name].append(run(argv))
+# ru_maxrss of a child spawned from this (large) Python process includes Python's own pages at
+# exec time, so peak RSS is measured under GNU time, a small C parent (shown by its /bin/true row).
+import subprocess
+def peak_rss(argv):
+    out = subprocess.run(["/usr/bin/time", "-f", "%M"] + argv, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True, check=True).stderr
+    return int(out.strip().splitlines()[-1])
+rss = {name: max(peak_rss(argv) for _ in range(20)) for name, argv in cases}
+print("%-26s %12s %12s %14s" % ("command", "median us", "p90 us", "peak RSS KiB"))
+for name, _ in cases:
+    w = sorted(x[0] for x in res[name])
+    print("%-26s %12.0f %12.0f %14d" % (name, statistics.median(w), w[int(len(w) * 0.9)], rss[name]))
+true_med = statistics.median(x[0] for x in res["/bin/true"])
+cli_med = statistics.median(x[0] for x in res["redis-cli LPUSH (unix)"])
+for name in ("jobs-enqueue (unix)", "jobs-enqueue (tcp)"):
+    m = statistics.median(x[0] for x in res[name])
+    print("%s: %.2fx /bin/true (target <= 2x), %.2fx redis-cli LPUSH, peak RSS %.2f MiB (target <= 4 MiB)"
+          % (name, m / true_med, m / cli_med, rss[name] / 1024))
+PY
+echo "queue:default length after the run: $(redis-cli -s "$T/redis.sock" LLEN queue:default) (expected $((2 * (n + 50 + 20))))"

@@ -1,0 +1,52 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Run every test: install what they need, build under ASan/UBSan, run unit + integration (+ system
+# when root can boot a container), run the unit tests under valgrind on a plain build, and print
+# one line "N passed, N failed" from meson's summaries. Exits non-zero when anything failed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+top=$PWD
+
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        missing=$(for p in $(cat tests/deps.txt); do dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || echo "$p"; done)
+        if [ -n "$missing" ]; then
+                export DEBIAN_FRONTEND=noninteractive
+                apt-get update -qq
+                # shellcheck disable=SC2086
+                apt-get install -y -qq --no-install-recommends $missing >/dev/null
+        fi
+fi
+
+system=false
+if grep -q "'system_tests'" meson_options.txt && [ "$(id -u)" = 0 ] && [ "${JOBS_SKIP_SYSTEM_TESTS:-0}" != 1 ]; then
+        system=true
+fi
+
+passed=0 failed=0
+count() { # add up meson's "Ok:/Fail:..." summary from a testlog
+        local log=$1 ok fl
+        ok=$(awk '/^Ok:/{a+=$2} /^Expected Fail:/{a+=$3} END{print a+0}' "$log")
+        fl=$(awk '/^Fail:/{a+=$2} /^Unexpected Pass:/{a+=$3} /^Timeout:/{a+=$2} END{print a+0}' "$log")
+        passed=$((passed + ok)); failed=$((failed + fl))
+}
+
+status=0
+rm -rf build-ci build-valgrind
+meson setup build-ci -Db_sanitize=address,undefined -Db_lundef=false \
+        $( $system && echo -Dsystem_tests=true || true ) | tail -n 3
+ninja -C build-ci >/dev/null
+meson test -C build-ci --print-errorlogs --num-processes 2 2>&1 | tee build-ci/summary.txt || status=1
+count build-ci/summary.txt
+
+meson setup build-valgrind -Dbuildtype=debug | tail -n 3
+ninja -C build-valgrind >/dev/null
+meson test -C build-valgrind --suite unit --print-errorlogs \
+        --wrapper 'valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --quiet' \
+        2>&1 | tee build-valgrind/summary.txt || status=1
+count build-valgrind/summary.txt
+# the integration tests that check themselves with valgrind when the build has no ASan
+meson test -C build-valgrind --print-errorlogs enqueue 2>&1 | tee build-valgrind/summary.txt || status=1
+count build-valgrind/summary.txt
+
+echo "$passed passed, $failed failed"
+[ "$status" = 0 ] && [ "$failed" = 0 ]
