@@ -48,7 +48,8 @@ arch=$(dpkg --print-architecture)
                 dpkg-buildpackage -us -uc -b --build-profiles=nocheck
 ) >&2
 
+# The package, its debug symbols and the .changes/.buildinfo that list them.
 deb="jobs_${version}_${arch}.deb"
-cp "$work/$deb" "$out/$deb"
-cp "$work/jobs_${version}_${arch}.buildinfo" "$work/jobs_${version}_${arch}.changes" "$out/" 2>/dev/null || true
+[ -f "$work/$deb" ] || { echo "build-deb: dpkg-buildpackage made no $deb" >&2; exit 1; }
+cp "$work"/*.deb "$work"/*.changes "$work"/*.buildinfo "$out/"
 echo "$out/$deb"
