@@ -133,6 +133,13 @@ t_installed() {
         [ "$s" = enabled ] || { fail "jobs-worker is $s, not enabled"; r=1; }
         s=$(ct systemctl is-active jobs.target); note "jobs.target: $s"
         [ "$s" = active ] || { fail "jobs.target is $s"; r=1; }
+        # One place for the Redis address: the worker and every enqueue service read /etc/default/jobs.
+        ct test -f /etc/default/jobs || { fail "/etc/default/jobs not installed"; r=1; }
+        local u envs
+        for u in jobs-worker.service $(ct sh -c 'cd /lib/systemd/system && ls jobs-*.service' | grep -v '^jobs-worker.service$'); do
+                envs=$(ct systemctl show -P EnvironmentFiles "$u")
+                [[ "$envs" == */etc/default/jobs\ * ]] || { fail "$u does not read /etc/default/jobs (EnvironmentFiles=$envs)"; r=1; }
+        done
         local pkg_timers
         pkg_timers=$(ct sh -c 'cd /lib/systemd/system && ls jobs-*.timer 2>/dev/null')
         [ -n "$pkg_timers" ] || { fail "the package installs no jobs-*.timer"; r=1; }
@@ -329,6 +336,11 @@ Name=systest-broken
 Class=SystestTick
 OnCalendar=not a calendar
 Colour=blue
+
+[Job]
+Name=systest-sibling
+Class=SystestTick
+OnCalendar=*-*-* 04:00
 EOF
         reload_schedule || { fail "daemon-reload/start failed"; r=1; }
         local msgs
@@ -342,6 +354,7 @@ EOF
                 note "(/dev/kmsg in the container: $(ct sh -c 'test -e /dev/kmsg && echo present || echo absent'))"
         fi
         timer_listed jobs-systest-broken.timer && { fail "the broken entry was generated"; r=1; }
+        wait_until 20 timer_listed jobs-systest-sibling.timer || { fail "the good entry beside the broken one was lost"; r=1; }
         timer_listed jobs-systest-added.timer || { fail "the good schedule was lost"; r=1; }
         [ "$(ct systemctl is-active jobs.target)" = active ] || { fail "jobs.target not active"; r=1; }
         local pkg; pkg=$(ct sh -c 'cd /lib/systemd/system && ls jobs-*.timer' | head -1)
@@ -364,6 +377,25 @@ t_docs() {
         out=$(ct bash -c '. /usr/share/bash-completion/bash_completion; _completion_loader jobsctl; complete -p jobsctl' 2>&1)
         note "completion: $out"
         [[ "$out" == complete* ]] || { fail "no bash completion for jobsctl"; r=1; }
+        return $r
+}
+
+t_catalog() {
+        local r=0 st id line
+        for st in start 'done'; do
+                id=$(ct journalctl --no-pager -q -u jobs-worker.service JOB_STATUS=$st -o verbose -n 1 |
+                        sed -n 's/^ *MESSAGE_ID=//p')
+                if [ -z "$id" ]; then
+                        fail "JOB_STATUS=$st entries carry no MESSAGE_ID"; r=1; continue
+                fi
+                line=$(ct journalctl --list-catalog --no-pager "$id" 2>/dev/null)
+                if [ -n "$line" ]; then
+                        note "$st: $line"
+                else
+                        fail "MESSAGE_ID $id ($st) has no catalog entry"; r=1
+                fi
+        done
+        ct journalctl --no-pager -q -x -u jobs-worker.service JOB_STATUS=done -n 1 | head -4
         return $r
 }
 
@@ -472,6 +504,7 @@ check "systemctl stop during a long job drains gracefully" t_graceful_stop
 check "systemd-analyze security: worker <= 2.0, enqueue services <= 1.5" t_security
 check "bad schedule file in /etc/jobs is skipped with a journal message, the rest keeps working" t_bad_schedule
 check "man pages render without warnings, bash completion for jobsctl is installed" t_docs
+check "journal catalog explains the worker's start/done messages (journalctl -x)" t_catalog
 check "upgrade: worker restarted once after unpack, the running job finishes" t_upgrade
 check "remove stops the worker and the timers, keeps conffiles" t_remove
 check "purge removes configuration and state" t_purge
