@@ -48,8 +48,8 @@ say "systemctl list-timers"
 ct systemctl list-timers --no-pager
 
 # Do not wait for the minute: start the entry's service now, exactly what the timer would start.
-svc=$(ct systemctl list-units --all --no-legend --plain 'jobs-*.service' | awk '$1 != "jobs-worker.service" {print $1}' | head -1)
-svc=${svc:-jobs-say-hello.service}
+svc=$(cd "$CT_ROOT/lib/systemd/system" && grep -l '^ExecStart=.* SayHello$' jobs-*.service | head -1) ||
+        svc=jobs-say-hello.service
 say "systemctl start $svc      # what the timer starts: jobs-enqueue"
 ct systemctl start "$svc" || true
 ct systemctl cat "$svc" --no-pager | grep '^ExecStart=' || true
