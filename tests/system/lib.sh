@@ -16,6 +16,7 @@
 #   JOBS_SYSTEST_REFRESH  1 = bootstrap again even if a cached root exists
 #   JOBS_SYSTEST_MIRROR   Debian mirror for mmdebstrap (default: the host's apt sources)
 #   JOBS_SYSTEST_KEEP     1 = leave the container running at exit (prints how to reach it)
+#   JOBS_SYSTEST_NO_OVERLAY  1 = copy the cached root instead of mounting an overlay on it
 
 : "${JOBS_SYSTEST_CACHE:=/var/cache/jobs-systest}"
 : "${JOBS_SYSTEST_SUITE:=bookworm}"
@@ -92,12 +93,39 @@ ct_cached_root() {
         echo "$root"
 }
 
-# A per-run writable view of the cached root: an overlay if the kernel allows it, a copy otherwise.
+# A zombie is dead too (kill -0 still succeeds on one until its parent reaps it).
+pid_alive() {
+        local state
+        state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
+        [ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
+}
+
+# Run directories of runs that were killed before their trap ran (owner PID gone): unmount, remove.
+ct_reap_stale() {
+        local d owner
+        for d in /var/tmp/jobs-systest.??????; do
+                [ -f "$d/owner" ] || continue
+                owner=$(cat "$d/owner")
+                pid_alive "$owner" && continue
+                ct_log "removing stale $d (run $owner is gone)"
+                # SIGKILL to a PID namespace's init ends every process in the container.
+                cat "$d/pid1" "$d/nspawn" 2>/dev/null | while read -r p; do
+                        kill -KILL "$p" 2>/dev/null
+                done
+                umount "$d/root" 2>/dev/null || umount -l "$d/root" 2>/dev/null
+                rm -rf --one-file-system "$d"
+        done
+}
+
+# A per-run writable view of the cached root: an overlay if the kernel allows it, a copy otherwise
+# (or when JOBS_SYSTEST_NO_OVERLAY=1).
 ct_prepare_root() {
         local lower=$1
+        ct_reap_stale
         CT_RUN_DIR=$(mktemp -d /var/tmp/jobs-systest.XXXXXX) || ct_die "mktemp failed"
+        echo $$ > "$CT_RUN_DIR/owner"
         mkdir -p "$CT_RUN_DIR"/{upper,work,root}
-        if mount -t overlay overlay -o "lowerdir=$lower,upperdir=$CT_RUN_DIR/upper,workdir=$CT_RUN_DIR/work" \
+        if [ "${JOBS_SYSTEST_NO_OVERLAY:-0}" != 1 ] && mount -t overlay overlay -o "lowerdir=$lower,upperdir=$CT_RUN_DIR/upper,workdir=$CT_RUN_DIR/work" \
                 "$CT_RUN_DIR/root" 2>/dev/null; then
                 CT_OVERLAY=1
         else
@@ -128,6 +156,8 @@ ct_teardown() {
                                 sleep 0.2
                         done
                         kill -KILL "$CT_NSPAWN_PID" 2>/dev/null
+                        # SIGKILL to a PID namespace's init ends every process in the container.
+                        [ -n "$CT_PID" ] && kill -KILL "$CT_PID" 2>/dev/null
                 fi
                 wait "$CT_NSPAWN_PID" 2>/dev/null
         fi
@@ -155,6 +185,7 @@ ct_boot() {
         systemd-nspawn -D "$CT_ROOT" --register=no --keep-unit --private-network -b \
                 --machine="jobs-systest-$$" </dev/null >"$CT_RUN_DIR/console.log" 2>&1 &
         CT_NSPAWN_PID=$!
+        echo "$CT_NSPAWN_PID" > "$CT_RUN_DIR/nspawn"
         local deadline=$(( $(date +%s) + 30 )) child
         while [ -z "$CT_PID" ]; do
                 kill -0 "$CT_NSPAWN_PID" 2>/dev/null || { cat "$CT_RUN_DIR/console.log" >&2; ct_die "systemd-nspawn exited"; }
@@ -164,6 +195,7 @@ ct_boot() {
                 done
                 [ -n "$CT_PID" ] || sleep 0.05
         done
+        echo "$CT_PID" > "$CT_RUN_DIR/pid1"
         # systemctl fails at once while PID 1 has not yet created its private socket
         wait_until 60 nsenter -t "$CT_PID" -a test -S /run/systemd/private ||
                 ct_die "systemd in the container did not come up within 60 s"
