@@ -139,8 +139,9 @@ int job_validate(json_t *job, const char **ret_reason) {
                 return -EBADMSG;
         }
         v = json_object_get(job, "retry_count");
-        if (v && !(json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) < 1000000)) {
-                *ret_reason = "field \"retry_count\" must be a non-negative integer";
+        /* -1 is what Sidekiq's manual retry (SortedEntry#retry) leaves after a first failure. */
+        if (v && !(json_is_integer(v) && json_integer_value(v) >= -1 && json_integer_value(v) < 1000000)) {
+                *ret_reason = "field \"retry_count\" must be an integer from -1 up";
                 return -EBADMSG;
         }
         static const char *const times[] = { "created_at", "enqueued_at", "failed_at", "retried_at" };

@@ -115,7 +115,7 @@ assert_eq "$(REDIS_AUTH='s3cr:et@pw' redis_cli -n 0 LLEN queue:default)" "1" "cr
 ok "database number, URL password and the redis-password credential work; passwords are not logged"
 
 # --- valgrind-clean (on a build without ASan, where valgrind can run) --------------------------------
-if command -v valgrind >/dev/null && ! ldd "$E" | grep -q libasan; then
+if command -v valgrind >/dev/null && [[ "$(ldd "$E")" != *libasan* ]]; then
         vg=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect)
         "${vg[@]}" "$E" --redis "redis://:$pw_enc@127.0.0.1:$REDIS_PORT/0" --args '[1,{"a":[2]}]' Valgrind >/dev/null \
                 || fail "valgrind found errors in a successful push"

@@ -1,0 +1,376 @@
+/* SPDX-License-Identifier: MIT */
+/* What jobsctl's verbs share: options, the Redis connection, output and exit codes. */
+
+#include <getopt.h>
+#include <math.h>
+#include <sys/ioctl.h>
+
+#include "config.h"
+#include "jobsctl.h"
+#include "log.h"
+#include "url.h"
+
+const char *arg_redis = NULL;
+JsonMode arg_json = JSON_OFF;
+bool arg_legend = true;
+const char *arg_class = NULL;
+unsigned arg_limit = CTL_LIMIT_DEFAULT;
+bool arg_all = false;
+bool arg_names = false;
+bool arg_no_block = false;
+
+enum {
+        ARG_REDIS = 0x100,
+        ARG_JSON,
+        ARG_NO_LEGEND,
+        ARG_CLASS,
+        ARG_LIMIT,
+        ARG_ALL,
+        ARG_NAMES,
+        ARG_NO_BLOCK,
+        ARG_VERSION,
+};
+
+static const struct option options[] = {
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, ARG_VERSION },
+        { "redis", required_argument, NULL, ARG_REDIS },
+        { "json", optional_argument, NULL, ARG_JSON },
+        { "no-legend", no_argument, NULL, ARG_NO_LEGEND },
+        { "class", required_argument, NULL, ARG_CLASS },
+        { "limit", required_argument, NULL, ARG_LIMIT },
+        { "all", no_argument, NULL, ARG_ALL },
+        { "names", no_argument, NULL, ARG_NAMES },
+        { "no-block", no_argument, NULL, ARG_NO_BLOCK },
+        {},
+};
+
+static const Verb *help_verbs = NULL;
+static size_t help_n_verbs = 0;
+
+void ctl_help(const Verb *verbs, size_t n) {
+        printf("%s [OPTIONS...] COMMAND ...\n\n"
+               "Operate the jobs queue in Redis (Sidekiq's layout) and the local job timers.\n\n"
+               "Commands:\n",
+               program_invocation_short_name);
+        for (size_t i = 0; i < n; i++) {
+                int w = printf("  %s %s", verbs[i].name, verbs[i].usage);
+                printf("%*s%s\n", w < 34 ? 34 - w : 1, "", verbs[i].help);
+        }
+        printf("\nActions of retries, dead and scheduled:\n"
+               "  list [--class C] [--limit N]    Jobs in the set, soonest (dead: latest) first\n"
+               "  show JID                        One job in full\n"
+               "  retry JID|--all [--class C]     Put jobs back on their queue now\n"
+               "  delete JID|--all [--class C]    Delete jobs for good\n"
+               "  kill JID|--all [--class C]      Move jobs to the dead set (retries, scheduled;\n"
+               "                                  dead kill JID finds the job in either)\n");
+        printf("\nOptions:\n"
+               "  -h --help                      Show this help\n"
+               "     --version                   Show the version\n"
+               "     --redis URL                 Redis to use (default: $REDIS_URL, else %s)\n"
+               "     --json[=pretty|short]       Print JSON instead of tables\n"
+               "     --no-legend                 Omit table headers and footers\n"
+               "     --class CLASS               Only jobs of this class\n"
+               "     --limit N                   Show at most N jobs (default %u)\n"
+               "     --all                       Act on every job (or process) instead of one\n"
+               "     --names                     queues: print the names only\n"
+               "     --no-block                  run-now: do not wait for the service to finish\n\n"
+               "Exit status: 0 ok, 64 usage, 65 bad data, 66 no such job/queue/process/entry,\n"
+               "69 Redis or the system bus unreachable, 75 try again, 76 Redis protocol error,\n"
+               "77 permission denied, 78 bad $REDIS_URL. See jobsctl(1).\n",
+               REDIS_URL_DEFAULT, CTL_LIMIT_DEFAULT);
+}
+
+static int parse_option(int c, unsigned allowed, const char *given) {
+        unsigned u;
+
+        switch (c) {
+        case ARG_REDIS:
+                if (strlen(optarg) > REDIS_URL_MAX) {
+                        log_error("--redis URL is longer than %d bytes.", REDIS_URL_MAX);
+                        return EX_USAGE;
+                }
+                arg_redis = optarg;
+                return EX_OK;
+        case ARG_JSON:
+                if (!optarg)
+                        arg_json = isatty(STDOUT_FILENO) ? JSON_PRETTY : JSON_SHORT;
+                else if (streq(optarg, "pretty"))
+                        arg_json = JSON_PRETTY;
+                else if (streq(optarg, "short"))
+                        arg_json = JSON_SHORT;
+                else if (streq(optarg, "off"))
+                        arg_json = JSON_OFF;
+                else {
+                        log_error("Unknown --json mode '%s': use --json=pretty or --json=short.", optarg);
+                        return EX_USAGE;
+                }
+                return EX_OK;
+        case ARG_NO_LEGEND:
+                arg_legend = false;
+                return EX_OK;
+        case ARG_CLASS:
+                if (!(allowed & CTL_OPT_CLASS))
+                        break;
+                if (strlen(optarg) > 255) {
+                        log_error("--class is longer than 255 bytes.");
+                        return EX_USAGE;
+                }
+                arg_class = optarg;
+                return EX_OK;
+        case ARG_LIMIT:
+                if (!(allowed & CTL_OPT_LIMIT))
+                        break;
+                if (parse_unsigned(optarg, &u) < 0 || u == 0 || u > CTL_LIMIT_MAX) {
+                        log_error("--limit wants a number from 1 to %u, not '%s'.", CTL_LIMIT_MAX, optarg);
+                        return EX_USAGE;
+                }
+                arg_limit = u;
+                return EX_OK;
+        case ARG_ALL:
+                if (!(allowed & CTL_OPT_ALL))
+                        break;
+                arg_all = true;
+                return EX_OK;
+        case ARG_NAMES:
+                if (!(allowed & CTL_OPT_NAMES))
+                        break;
+                arg_names = true;
+                return EX_OK;
+        case ARG_NO_BLOCK:
+                if (!(allowed & CTL_OPT_NO_BLOCK))
+                        break;
+                arg_no_block = true;
+                return EX_OK;
+        case '?':
+                return EX_USAGE;
+        }
+        log_error("Option %s does not apply to this command; see %s --help.", given,
+                  program_invocation_short_name);
+        return EX_USAGE;
+}
+
+int ctl_parse_global(int argc, char **argv, const Verb *verbs, size_t n) {
+        int c, r;
+
+        help_verbs = verbs;
+        help_n_verbs = n;
+        opterr = 1;
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0) {
+                switch (c) {
+                case 'h':
+                        ctl_help(help_verbs, help_n_verbs);
+                        return -1;
+                case ARG_VERSION:
+                        printf("jobsctl %s\n", JOBS_VERSION);
+                        return -1;
+                case ARG_REDIS:
+                case ARG_JSON:
+                case ARG_NO_LEGEND:
+                case '?':
+                        r = parse_option(c, 0, argv[optind - 1]);
+                        if (r != EX_OK)
+                                return -r;
+                        break;
+                default:
+                        log_error("Option %s goes after the command; see %s --help.", argv[optind - 1],
+                                  program_invocation_short_name);
+                        return -EX_USAGE;
+                }
+        }
+        if (optind >= argc) {
+                log_error("No command given; see %s --help.", program_invocation_short_name);
+                return -EX_USAGE;
+        }
+        return optind;
+}
+
+int ctl_parse_verb(int argc, char **argv, unsigned allowed, char ***ret_args, int *ret_n) {
+        int c, r;
+
+        opterr = 1;
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+                if (c == 'h') {
+                        ctl_help(help_verbs, help_n_verbs);
+                        return -1;
+                }
+                if (c == ARG_VERSION) {
+                        printf("jobsctl %s\n", JOBS_VERSION);
+                        return -1;
+                }
+                r = parse_option(c, allowed, argv[optind - 1]);
+                if (r != EX_OK)
+                        return r;
+        }
+        *ret_args = argv + optind;
+        *ret_n = argc - optind;
+        return EX_OK;
+}
+
+int ctl_exit_status(int error) {
+        switch (-error) {
+        case 0:
+                return EX_OK;
+        case EACCES:
+        case EPERM:
+                return EX_NOPERM;
+        case EAGAIN:
+        case ETIMEDOUT:
+                return EX_TEMPFAIL;
+        case EPROTO:
+                return EX_PROTOCOL;
+        case ENOMEM:
+                return EX_OSERR;
+        case ENOENT:
+                return EX_NOINPUT;
+        case EINVAL:
+        case EBADMSG:
+                return EX_DATAERR;
+        default:
+                return EX_UNAVAILABLE;
+        }
+}
+
+#define AUTH_HINT "Put the password in the URL (redis://:PASSWORD@host, unix:///path?password=PASSWORD) or the redis-password credential."
+
+int ctl_connect(Redis *r) {
+        _cleanup_(redis_url_done) RedisURL u = {};
+        const char *url = redis_url_pick(arg_redis), *reason = NULL;
+        int q;
+
+        q = redis_url_parse(url, &u, &reason);
+        if (q < 0) {
+                log_error("Invalid Redis URL%s: %s. Use --redis or REDIS_URL with redis://[:password@]host[:port][/db] "
+                          "or unix:///path/to/socket[?db=N].",
+                          arg_redis ? " in --redis" : getenv("REDIS_URL") ? " in $REDIS_URL" : "",
+                          strna(reason));
+                /* As jobs-enqueue: a bad option is a usage error, a bad environment a configuration one. */
+                return arg_redis ? EX_USAGE : EX_CONFIG;
+        }
+        q = redis_url_load_credential(&u);
+        if (q < 0) {
+                log_error_errno(q, "Failed to read the redis-password credential: %m");
+                return EX_NOPERM;
+        }
+        q = redis_open(r, &u, REDIS_TIMEOUT_DEFAULT);
+        if (q == -EACCES) {
+                log_error("%s. " AUTH_HINT, r->error);
+                return EX_NOPERM;
+        }
+        if (q < 0) {
+                log_error("Cannot reach Redis: %s. Is redis-server running? Point jobsctl at it with --redis URL "
+                          "or REDIS_URL.",
+                          r->error);
+                return ctl_exit_status(q) == EX_TEMPFAIL ? EX_TEMPFAIL : EX_UNAVAILABLE;
+        }
+        return EX_OK;
+}
+
+int ctl_begin(int argc, char **argv, unsigned allowed, Redis *r) {
+        char **args;
+        int k, n;
+
+        k = ctl_parse_verb(argc, argv, allowed, &args, &n);
+        if (k != EX_OK)
+                return k;
+        if (n > 0) {
+                log_error("'%s' takes no arguments; see %s --help.", argv[0], program_invocation_short_name);
+                return EX_USAGE;
+        }
+        k = ctl_connect(r);
+        return k == EX_OK ? 0 : k;
+}
+
+int ctl_redis_error(Redis *r, int error, const char *doing) {
+        if (error == -ENOMEM)
+                log_oom();
+        else if (error == -EACCES)
+                log_error("Failed to %s: %s. " AUTH_HINT, doing, r->error);
+        else if (error == -EPROTO && !r->error[0])
+                log_error("Failed to %s: unexpected reply from Redis at %s.", doing, r->where);
+        else
+                log_error("Failed to %s: %s", doing, r->error[0] ? r->error : strerror(-error));
+        return ctl_exit_status(error);
+}
+
+long long ctl_reply_integer(const redisReply *e) {
+        if (e->type == REDIS_REPLY_INTEGER)
+                return e->integer;
+        if (e->type == REDIS_REPLY_STRING)
+                return strtoll(e->str, NULL, 10);
+        return 0;
+}
+
+bool ctl_colors(void) {
+        const char *e = getenv("NO_COLOR"), *term = getenv("TERM");
+
+        /* https://no-color.org: any non-empty value disables colour. */
+        if (e && e[0])
+                return false;
+        if (term && streq(term, "dumb"))
+                return false;
+        return isatty(STDOUT_FILENO);
+}
+
+size_t ctl_columns(void) {
+        struct winsize ws = {};
+        const char *e = getenv("COLUMNS");
+        unsigned u;
+
+        if (e && parse_unsigned(e, &u) >= 0 && u > 0)
+                return u;
+        if (!isatty(STDOUT_FILENO))
+                return 0;
+        if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) < 0 || ws.ws_col == 0)
+                return 80;
+        return ws.ws_col;
+}
+
+int ctl_print_table(Table *t) {
+        if (table_print(t, stdout, ctl_columns(), ctl_colors(), arg_legend) < 0) {
+                log_error("Failed to write to standard output.");
+                return EX_IOERR;
+        }
+        return EX_OK;
+}
+
+int ctl_print_json(json_t *v) {
+        json_auto_t *owned = v;
+        size_t flags = JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(16) |
+                       (arg_json == JSON_PRETTY ? JSON_INDENT(2) : JSON_COMPACT);
+
+        if (!v)
+                return (void) log_oom(), EX_OSERR;
+        if (json_dumpf(v, stdout, flags) < 0 || fputc('\n', stdout) == EOF || fflush(stdout) != 0) {
+                log_error("Failed to write to standard output.");
+                return EX_IOERR;
+        }
+        return EX_OK;
+}
+
+usec_t ctl_job_time(json_t *job, const char *field) {
+        json_t *v = json_object_get(job, field);
+
+        if (!json_is_number(v))
+                return 0;
+        return usec_from_sidekiq_time(json_number_value(v), json_is_integer(v));
+}
+
+char *ctl_format_time_both(char *buf, size_t n, usec_t t, usec_t now) {
+        char a[TIMESTAMP_MAX], b[TIMESTAMP_MAX];
+
+        if (t == 0 || t == USEC_INFINITY)
+                snprintf(buf, n, "n/a");
+        else
+                snprintf(buf, n, "%s (%s)", format_timestamp(a, sizeof a, t, false),
+                         format_timestamp_relative(b, sizeof b, t, now));
+        return buf;
+}
+
+json_t *ctl_json_time(usec_t t) {
+        if (t == 0 || t == USEC_INFINITY)
+                return json_null();
+        return json_real((double) t / (double) USEC_PER_SEC);
+}
