@@ -140,6 +140,12 @@ t_installed() {
                 envs=$(ct systemctl show -P EnvironmentFiles "$u")
                 [[ "$envs" == */etc/default/jobs\ * ]] || { fail "$u does not read /etc/default/jobs (EnvironmentFiles=$envs)"; r=1; }
         done
+        local conffiles
+        conffiles=$(ct dpkg-query -W -f '${Conffiles}\n' jobs | awk 'NF { print $1 }' | tr '\n' ' ')
+        note "conffiles: $conffiles"
+        for u in /etc/default/jobs /etc/jobs/worker.conf; do
+                [[ " $conffiles" == *" $u "* ]] || { fail "$u is not a conffile"; r=1; }
+        done
         local pkg_timers
         pkg_timers=$(ct sh -c 'cd /lib/systemd/system && ls jobs-*.timer 2>/dev/null')
         [ -n "$pkg_timers" ] || { fail "the package installs no jobs-*.timer"; r=1; }
@@ -380,6 +386,20 @@ t_docs() {
         return $r
 }
 
+t_jobsctl_status() {
+        local r=0 out pid
+        need_unit jobs-worker.service || return 1
+        out=$(ct jobsctl status) || { printf '%s\n' "$out"; fail "jobsctl status failed"; return 1; }
+        printf '%s\n' "$out" | sed -n '/^Processes/,$p'
+        pid=$(main_pid)
+        printf '%s\n' "$out" | grep -q ":$pid:" || { fail "worker MainPID $pid not among the processes"; r=1; }
+        local t
+        for t in $(ct sh -c 'cd /lib/systemd/system && ls jobs-*.timer'); do
+                printf '%s\n' "$out" | grep -q " $t " || { fail "timer $t not shown"; r=1; }
+        done
+        return $r
+}
+
 t_catalog() {
         local r=0 st id line
         for st in start 'done'; do
@@ -504,6 +524,7 @@ check "systemctl stop during a long job drains gracefully" t_graceful_stop
 check "systemd-analyze security: worker <= 2.0, enqueue services <= 1.5" t_security
 check "bad schedule file in /etc/jobs is skipped with a journal message, the rest keeps working" t_bad_schedule
 check "man pages render without warnings, bash completion for jobsctl is installed" t_docs
+check "jobsctl status shows the running worker and the timers (Redis + sd-bus)" t_jobsctl_status
 check "journal catalog explains the worker's start/done messages (journalctl -x)" t_catalog
 check "upgrade: worker restarted once after unpack, the running job finishes" t_upgrade
 check "remove stops the worker and the timers, keeps conffiles" t_remove
