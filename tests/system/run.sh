@@ -141,7 +141,7 @@ t_installed() {
                 [[ "$envs" == */etc/default/jobs\ * ]] || { fail "$u does not read /etc/default/jobs (EnvironmentFiles=$envs)"; r=1; }
         done
         local conffiles
-        conffiles=$(ct dpkg-query -W -f '${Conffiles}\n' jobs | awk 'NF { print $1 }' | tr '\n' ' ')
+        conffiles=$(ct dpkg-query -W -f "\${Conffiles}\n" jobs | awk 'NF { print $1 }' | tr '\n' ' ')
         note "conffiles: $conffiles"
         for u in /etc/default/jobs /etc/jobs/worker.conf; do
                 [[ " $conffiles" == *" $u "* ]] || { fail "$u is not a conffile"; r=1; }
