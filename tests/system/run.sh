@@ -424,7 +424,7 @@ t_upgrade() {
         need_unit jobs-worker.service || return 1
         # Static: nothing stops the worker before the new files are unpacked (compat 13's
         # restart-after-upgrade); only postinst restarts it, and prerm stops only on remove.
-        local ctrl; ctrl=$(mktemp -d)
+        local ctrl; ctrl=$(mktemp -d "$CT_RUN_DIR/control.XXXXXX")
         dpkg-deb -e "$DEB" "$ctrl"
         if [ -e "$ctrl/preinst" ] && grep -q 'stop' "$ctrl/preinst"; then fail "preinst stops units"; r=1; fi
         # shellcheck disable=SC2016 # a literal $1 in the maintainer script
@@ -449,8 +449,8 @@ t_upgrade() {
 }
 # The package under test with its version raised, so dpkg runs the upgrade paths.
 make_upgrade_deb() {
-        local d; d=$(mktemp -d /var/tmp/jobs-systest-up.XXXXXX)
-        CT_CLEANUP+=("$d")
+        # Inside the run directory, which teardown removes (checks run in subshells).
+        local d; d=$(mktemp -d "$CT_RUN_DIR/upgrade.XXXXXX")
         dpkg-deb -R "$DEB" "$d/pkg" &&
                 sed -i 's/^Version: .*/&+systest1/' "$d/pkg/DEBIAN/control" &&
                 dpkg-deb -b -Zgzip "$d/pkg" "$d/jobs-upgrade.deb" >/dev/null && echo "$d/jobs-upgrade.deb"
