@@ -10,13 +10,19 @@ out=${1:-$src/packaging/out}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
+export DEBIAN_FRONTEND=noninteractive
+command -v dpkg-checkbuilddeps >/dev/null || apt-get install -y -q --no-install-recommends dpkg-dev >&2
+
 # Build-Depends for a nocheck build, read from debian/control (mk-build-deps would need equivs).
+# Version constraints go; the virtual debhelper-compat and dh-sequence-* are provided by debhelper.
 deps=$(dpkg-checkbuilddeps -P nocheck "$src/packaging/debian/control" 2>&1 |
-        sed -n 's/.*Unmet build dependencies: //p' | sed 's/([^)]*)//g') || true
+        sed -n 's/.*Unmet build dependencies: //p' | sed 's/([^)]*)//g' |
+        tr ' ' '\n' | sed 's/^debhelper-compat$/debhelper/; s/^dh-sequence-.*/debhelper/' |
+        grep -v '^$' | sort -u | tr '\n' ' ') || true
 if [ -n "$deps" ]; then
         echo "build-deb: installing build dependencies: $deps" >&2
         # shellcheck disable=SC2086
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $deps >&2
+        apt-get install -y -q --no-install-recommends $deps >&2
 fi
 
 work=$(mktemp -d /var/tmp/jobs-deb.XXXXXX)
