@@ -92,7 +92,7 @@ echo "systest outage job $JOB_ID"
 EOF
         write_in "$HANDLERS/SystestCount" 0755 <<'EOF'
 #!/bin/sh
-sleep 0.2
+sleep 0.5
 echo "systest counted $JOB_ID"
 EOF
 }
@@ -248,6 +248,7 @@ t_kill9() {
         ct kill -KILL "$pid" || { fail "cannot kill -9 $pid"; return 1; }
         local done_before
         done_before=$(count_done "${jids[@]}"); note "killed MainPID $pid with $done_before/$N done"
+        [ "$done_before" -lt "$N" ] || { fail "the batch was over before the kill: nothing proven"; r=1; }
         wait_until 60 worker_active_new "$pid" || { fail "worker not restarted after kill -9"; r=1; }
         note "NRestarts $restarts -> $(worker_restarts), new MainPID $(main_pid)"
         wait_until 180 all_done "$N" "${jids[@]}"
