@@ -437,8 +437,16 @@ t_upgrade() {
         jid=$(enqueue --args '[3]' SystestSleep) || { fail "enqueue failed"; return 1; }
         wait_until 30 job_started "$jid" || { fail "job $jid did not start"; return 1; }
         pid=$(main_pid)
-        ct env DEBIAN_FRONTEND=noninteractive dpkg -i "$(ct_put "$up" jobs-upgrade.deb)" >/dev/null ||
-                { fail "upgrade failed"; return 1; }
+        # Unpack and configure as two steps, to see that the old worker survives the unpack.
+        ct env DEBIAN_FRONTEND=noninteractive dpkg --unpack "$(ct_put "$up" jobs-upgrade.deb)" >/dev/null ||
+                { fail "unpacking the upgrade failed"; return 1; }
+        if [ "$(main_pid)" = "$pid" ] && [ "$(ct systemctl is-active jobs-worker.service)" = active ]; then
+                note "after unpack: MainPID $pid still running"
+        else
+                fail "the worker was stopped before configure (MainPID $pid -> $(main_pid))"; r=1
+        fi
+        ct env DEBIAN_FRONTEND=noninteractive dpkg --configure jobs >/dev/null ||
+                { fail "configuring the upgrade failed"; return 1; }
         note "upgraded to $(ct dpkg-query -W -f "\${Version}" jobs)"
         wait_until 30 worker_active_new "$pid" || { fail "worker not restarted by the upgrade"; r=1; }
         note "MainPID $pid -> $(main_pid)"
