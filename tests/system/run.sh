@@ -372,7 +372,7 @@ EOF
 
 t_docs() {
         local r=0 p out
-        for p in jobs-worker.8 jobs-enqueue.1 jobsctl.1 jobs-generator.8; do
+        for p in jobs-worker.8 jobs-enqueue.1 jobsctl.1 jobs-generator.8 jobs-schedule.5 worker.conf.5; do
                 if ! ct man -w "${p%.*}" >/dev/null 2>&1; then
                         fail "man page ${p} not installed"; r=1; continue
                 fi
@@ -384,6 +384,14 @@ t_docs() {
         out=$(ct bash -c '. /usr/share/bash-completion/bash_completion; _completion_loader jobsctl; complete -p jobsctl' 2>&1)
         note "completion: $out"
         [[ "$out" == complete* ]] || { fail "no bash completion for jobsctl"; r=1; }
+        # What "jobsctl st<TAB>" offers (expanded inside the container).
+        # shellcheck disable=SC2016
+        out=$(ct bash -c '. /usr/share/bash-completion/bash_completion; _completion_loader jobsctl
+                f=$(complete -p jobsctl | sed -n "s/.*-F \([^ ]*\).*/\1/p")
+                COMP_LINE="jobsctl st"; COMP_POINT=${#COMP_LINE}; COMP_WORDS=(jobsctl st); COMP_CWORD=1
+                "$f" jobsctl st jobsctl; printf "%s\n" "${COMPREPLY[@]}"' 2>&1 | tr '\n' ' ')
+        note "jobsctl st<TAB>: $out"
+        [[ " $out " == *" status "* ]] || { fail "completion does not offer status for 'jobsctl st'"; r=1; }
         return $r
 }
 
