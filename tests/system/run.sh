@@ -485,6 +485,9 @@ t_remove() {
         local left; left=$(timers | awk '$1 != "-"' | grep -c ' jobs-' || true)
         note "scheduled jobs timers after remove: $left"
         [ "$left" -eq 0 ] || { timers | grep ' jobs-'; fail "jobs timers still scheduled"; r=1; }
+        local active
+        active=$(ct systemctl list-units --no-legend --plain --state=active,activating,reloading 'jobs*' | awk '{ print $1 }')
+        [ -z "$active" ] || { fail "still running after remove: $active"; r=1; }
         ct test -e /etc/default/jobs || { fail "conffile removed by remove (must stay until purge)"; r=1; }
         return $r
 }
