@@ -226,6 +226,8 @@ ct_put() {
 # Installs a .deb in the booted container, so its maintainer scripts run against a live systemd.
 ct_install_deb() {
         local inside; inside=$(ct_put "$1") || return 1
-        # dpkg, not apt: the root has no package lists (the dependencies are in CT_PACKAGES).
-        ct env DEBIAN_FRONTEND=noninteractive dpkg -i "$inside"
+        # dpkg, not apt: the root has no package lists and no network; dependencies come from CT_PACKAGES.
+        ct env DEBIAN_FRONTEND=noninteractive dpkg -i "$inside" && return 0
+        ct_log "dpkg -i failed; a new dependency of the package must be added to CT_PACKAGES in ${BASH_SOURCE[0]}"
+        return 1
 }
