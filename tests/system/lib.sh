@@ -176,7 +176,7 @@ ct_teardown() {
 ct_boot() {
         [ "$(id -u)" = 0 ] || ct_die "system tests need root"
         ct_host_tools
-        local lower; lower=$(ct_cached_root) || exit 1
+        local lower; lower=$(ct_cached_root) || ct_die "no container root: ${lower#Bail out! }"
         trap ct_teardown EXIT
         trap 'exit 130' INT TERM
         ct_prepare_root "$lower"
