@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "job.h"
+#include "json-ruby.h"
 #include "util.h"
 
 /* Ruby constant paths ("Foo::Bar") and handler names; never a path, an option or a hidden file. */
@@ -182,6 +183,12 @@ int job_serialize(json_t *job, size_t max, char **ret, size_t *ret_len) {
         if (!s)
                 return -ENOMEM;
         size_t n = strlen(s);
+        /* As Ruby writes it, so Sidekiq's API finds our entries by their text. */
+        int r = json_ruby_rewrite(&s, &n);
+        if (r < 0) {
+                free(s);
+                return r;
+        }
         if (n > max) {
                 free(s);
                 return -EMSGSIZE;

@@ -55,7 +55,7 @@ int job_parse(const char *buf, size_t len, size_t max, json_t **ret, const char 
 /* Check the fields Sidekiq relies on. 0 or -EBADMSG with *ret_reason. */
 int job_validate(json_t *job, const char **ret_reason);
 
-/* Compact JSON, fields in insertion order, reals with a decimal point. -EMSGSIZE if over max. */
+/* Compact JSON, fields in insertion order, written as Ruby writes it (json-ruby.h). -EMSGSIZE if over max. */
 int job_serialize(json_t *job, size_t max, char **ret, size_t *ret_len);
 
 /* Accessors for validated jobs (never NULL after job_validate succeeded, queue defaults to "default"). */

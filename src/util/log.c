@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* The one logging module: stderr lines, journal stream prefixes, native journal, or /dev/kmsg. */
 
+#include <endian.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include "log.h"
 #include "util.h"
@@ -18,6 +21,7 @@ static const char *log_service;
 static bool log_show_fields;
 static LogSink log_sink;
 static int kmsg_fd = -1;
+static int kmsg_journal_fd = -1; /* the journal's native socket, when there is no /dev/kmsg */
 
 static const char *const level_names[] = {
         [LOG_EMERG] = "emerg", [LOG_ALERT] = "alert", [LOG_CRIT] = "crit",
@@ -69,13 +73,53 @@ void log_open(const char *program, const char *service) {
         log_show_fields = e && parse_boolean(e) > 0;
 }
 
+/* Containers have no /dev/kmsg (systemd-nspawn hides it on purpose), and a generator's stderr is
+ * /dev/null. Once journald listens (daemon-reload; never during the boot-time generator run, when the
+ * socket does not exist yet) its native socket is the way to the journal. Non-blocking: PID 1 waits
+ * for generators, so a full socket drops the line rather than hang the manager. */
+static int journal_socket_open(void) {
+        static const struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = "/run/systemd/journal/socket" };
+        int fd;
+
+        fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return -1;
+        if (connect(fd, (const struct sockaddr *) &sa, sizeof sa) < 0) {
+                close(fd);
+                return -1;
+        }
+        return fd;
+}
+
 void log_set_target(LogTarget t) {
         log_target = t;
-        if (t == LOG_TARGET_KMSG && kmsg_fd < 0) {
+        if (t == LOG_TARGET_KMSG && kmsg_fd < 0 && kmsg_journal_fd < 0) {
                 kmsg_fd = open("/dev/kmsg", O_WRONLY | O_NOCTTY | O_CLOEXEC);
                 if (kmsg_fd < 0)
+                        kmsg_journal_fd = journal_socket_open();
+                if (kmsg_fd < 0 && kmsg_journal_fd < 0)
                         log_target = LOG_TARGET_STDERR;
         }
+}
+
+/* One native-protocol datagram; MESSAGE in the length-prefixed form so any byte may appear in it. */
+static void write_kmsg_journal(int level, const char *msg) {
+        char head[256];
+        uint64_t len = strlen(msg), le = htole64(len);
+        int n;
+
+        n = snprintf(head, sizeof head, "PRIORITY=%d\nSYSLOG_IDENTIFIER=%s\n%s%s%sMESSAGE\n", level,
+                     log_program, log_service ? "JOBS_SERVICE=" : "", log_service ?: "", log_service ? "\n" : "");
+        if (n < 0 || (size_t) n >= sizeof head)
+                return;
+        struct iovec iov[] = {
+                { head, (size_t) n },
+                { &le, sizeof le },
+                { (void *) msg, len },
+                { (void *) "\n", 1 },
+        };
+        struct msghdr mh = { .msg_iov = iov, .msg_iovlen = ELEMENTSOF(iov) };
+        (void) sendmsg(kmsg_journal_fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
 LogTarget log_get_target(void) {
@@ -124,6 +168,10 @@ static void write_line(int level, const char *const *fields, const char *msg) {
         size_t off = 0;
         int r;
 
+        if (log_target == LOG_TARGET_KMSG && kmsg_fd < 0) {
+                write_kmsg_journal(level, msg);
+                return;
+        }
         switch (log_target) {
         case LOG_TARGET_STREAM:
                 r = snprintf(line, sizeof line, "<%d>%s", level, msg);
