@@ -48,6 +48,13 @@ redis_start store
 wait_for "STATUS back to normal" 30 bash -c "tail -n +$n '$T/notify.log' | grep -q '^STATUS=Working: busy 0/5, processed 2, failed 0; queues default\$'"
 ok "STATUS= reports the Redis outage and the recovery"
 
+kill -TSTP "$WORKER_PID"
+wait_for "STATUS=Quiet" 20 grep -q '^STATUS=Quiet (not taking jobs): busy 0/5' "$T/notify.log"
+jid=$("$E" Work)
+wait_log w "Quiet (SIGTSTP)"
+assert_eq "$(redis_cli LLEN queue:default)" 1 "a quiet worker takes no job"
+ok "SIGTSTP quiets: STATUS= says so, jobs stay queued"
+
 kill -TERM "$WORKER_PID"
 rc=0; wait "$WORKER_PID" || rc=$?
 assert_eq "$rc" 0 "exit status"
