@@ -79,7 +79,7 @@ static const char recover_script[] =
         "    end\n"
         "    redis.call('HDEL', 'jobs:inflight', key)\n"
         "    if id == forced then\n"
-        "      redis.call('DEL', 'jobs:alive:' .. id, id, id .. ':work')\n"
+        "      redis.call('DEL', 'jobs:alive:' .. id, id, id .. ':work', id .. ':workers')\n"
         "      redis.call('SREM', 'processes', id)\n"
         "    end\n"
         "  end\n"

@@ -3,7 +3,7 @@
  * queue, recovery of dead processes' in-flight lists, and the poller for `retry` and `schedule`.
  *
  * Redis keys (Sidekiq's): processes (set of identities); <identity> (hash: info JSON, busy, beat,
- * quiet, rss KiB, rtt_us; expires after 60 s); <identity>:work (hash jid → {"queue","payload","run_at"},
+ * quiet, rss KiB, rtt_us; expires after 60 s); <identity>:work and <identity>:workers (Sidekiq >= 6.5 and 6.4 names; hash jid → {"queue","payload","run_at"},
  * expires after 60 s); <identity>-signals (list: LPUSH TSTP to quiet, TERM to stop). Ours:
  * jobs:alive:<identity> and jobs:inflight (see fetch.c). */
 
@@ -17,6 +17,28 @@
  * enqueued_at. The payload is edited as text, so every other byte (unknown fields, big integers) is
  * kept exactly; a payload that is not a JSON object goes to dead. */
 static const char poll_script[] =
+        "local function toplevel_value(j, key)\n"
+        "  local depth, i = 0, 1\n"
+        "  while true do\n"
+        "    local p = string.find(j, '[\"{}%[%]]', i)\n"
+        "    if not p then return nil end\n"
+        "    local c = string.sub(j, p, p)\n"
+        "    if c == '\"' then\n"
+        "      local q = p + 1\n"
+        "      while true do\n"
+        "        local r = string.find(j, '[\"\\\\]', q)\n"
+        "        if not r then return nil end\n"
+        "        if string.sub(j, r, r) == '\\\\' then q = r + 2 else q = r; break end\n"
+        "      end\n"
+        "      if depth == 1 and string.sub(j, p + 1, q - 1) == key then\n"
+        "        local vs, ve = string.find(j, '^%s*:%s*[-+%d%.eE]+', q + 1)\n"
+        "        if vs then return string.find(j, '[-+%d]', q + 1), ve end\n"
+        "      end\n"
+        "      i = q + 1\n"
+        "    elseif c == '{' or c == '[' then depth = depth + 1; i = p + 1\n"
+        "    else depth = depth - 1; i = p + 1 end\n"
+        "  end\n"
+        "end\n"
         "local now, max = ARGV[1], tonumber(ARGV[2])\n"
         "local moved = 0\n"
         "for _, set in ipairs({'retry', 'schedule'}) do\n"
@@ -28,10 +50,10 @@ static const char poll_script[] =
         "    local ok, o = pcall(cjson.decode, j)\n"
         "    if ok and type(o) == 'table' and (o.queue == nil or type(o.queue) == 'string') then\n"
         "      local q = o.queue or 'default'\n"
-        "      local _, n = string.gsub(j, '\"enqueued_at\":', '')\n"
-        "      if o.enqueued_at ~= nil and n == 1 then\n"
-        "        j = string.gsub(j, '(\"enqueued_at\":%s*)[-+%d%.eE]+', '%1' .. now, 1)\n"
-        "      elseif o.enqueued_at == nil and n == 0 then\n"
+        "      if o.enqueued_at ~= nil then\n"
+        "        local vs, ve = toplevel_value(j, 'enqueued_at')\n"
+        "        if vs then j = string.sub(j, 1, vs - 1) .. now .. string.sub(j, ve + 1) end\n"
+        "      else\n"
         "        j = string.gsub(j, '}%s*$', ',\"enqueued_at\":' .. now .. '}', 1)\n"
         "      end\n"
         "      redis.call('SADD', 'queues', q)\n"
@@ -152,7 +174,7 @@ static int send_work(Worker *w, const char *work_key) {
 }
 
 void heartbeat_send(Worker *w) {
-        _cleanup_free_ char *info = NULL, *work_key = NULL;
+        _cleanup_free_ char *info = NULL, *work_key = NULL, *workers_key = NULL;
         char busy[16], beat[32], rss[24], rtt[24], now[32];
         int r;
 
@@ -170,8 +192,10 @@ void heartbeat_send(Worker *w) {
                 return;
         }
         info = process_info(w);
+        /* Sidekiq >= 6.5 reads <identity>:work, 6.4 (Debian 12's) <identity>:workers: write both. */
         work_key = strdupf("%s:work", w->identity);
-        if (!info || !work_key)
+        workers_key = strdupf("%s:workers", w->identity);
+        if (!info || !work_key || !workers_key)
                 return (void) log_oom();
         snprintf(busy, sizeof busy, "%u", w->n_running);
         snprintf(beat, sizeof beat, "%.6f", epoch_now());
@@ -191,6 +215,8 @@ void heartbeat_send(Worker *w) {
                 r = redis_async_command(w->redis, NULL, NULL, "EXPIRE %s %d", w->identity, WORKER_PROCESS_TTL_SEC);
         if (r >= 0)
                 r = send_work(w, work_key);
+        if (r >= 0)
+                r = send_work(w, workers_key);
         if (r >= 0)
                 r = redis_async_command(w->redis, on_signal_reply, w, "RPOP %s-signals", w->identity);
         if (r >= 0)

@@ -202,18 +202,16 @@ static void on_final_reply(redisAsyncContext *ac, void *reply, void *privdata) {
 
 /* Every job settled and recorded: put back whatever a lost reply left in our lists, sign off. */
 void worker_maybe_finish_stop(Worker *w) {
-        _cleanup_free_ char *work = NULL;
         int r;
 
         if (w->state != WORKER_STOPPING || w->n_jobs > 0 || w->final_in_flight || !redis_async_is_up(w->redis))
                 return;
         stats_flush(w);
-        work = strdupf("%s:work", w->identity);
-        if (!work)
-                return (void) log_oom();
         r = redis_async_command(w->redis, NULL, NULL, "SREM processes %s", w->identity);
         if (r >= 0)
-                r = redis_async_command(w->redis, NULL, NULL, "DEL %s %s jobs:alive:%s", w->identity, work, w->identity);
+                /* <identity>:work for Sidekiq >= 6.5, <identity>:workers for 6.4 (see heartbeat.c) */
+                r = redis_async_command(w->redis, NULL, NULL, "DEL %s %s:work %s:workers jobs:alive:%s", w->identity,
+                                        w->identity, w->identity, w->identity);
         if (r >= 0)
                 r = fetch_recover(w, true, on_final_reply, w);
         if (r >= 0)

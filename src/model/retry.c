@@ -72,8 +72,8 @@ int retry_apply(json_t *job, const char *error_class, const char *error_message,
                 return -ENOMEM;
 
         prev = job_get_retry_count(job);
-        if (prev >= 0) {
-                count = (unsigned) prev + 1;
+        if (json_is_integer(json_object_get(job, "retry_count"))) {
+                count = (unsigned) (prev + 1);
                 r = job_set_time(job, "retried_at", now);
         } else {
                 count = 0;
