@@ -156,7 +156,7 @@ static void work_job_run(WorkJob *j) {
         if (r == -ENOMEM)
                 return ack_finish(j, false, "NoMemoryError", "out of memory looking up the handler");
         if (r < 0) {
-                char dirs[512], m[1024];
+                char dirs[512], m[2048];
                 handler_dirs_describe(w, dirs, sizeof dirs);
                 snprintf(m, sizeof m, "no handler for class %s: no C handler is registered, no Handler= entry and no "
                          "executable named %s in %s", j->class, j->class, dirs);

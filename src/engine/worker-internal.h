@@ -109,8 +109,8 @@ struct JobsWorker {
         size_t n_c_handlers;
         char hostname[256];
         char identity[WORKER_IDENTITY_MAX];
-        char alive_prefix[128];   /* "<boot-id> <pid-namespace> " */
-        char alive_value[160];
+        char alive_prefix[136];   /* "<boot-id> <pid-namespace> ": 63 + 1 + 63 + 1 */
+        char alive_value[168];
         double started_at;
         WorkerState state;
         bool ready;               /* READY=1 sent */

@@ -121,7 +121,8 @@ static void ra_lost(RedisAsync *ra, const char *why) {
         ra->up = false;
         ra->io = sd_event_source_disable_unref(ra->io);
         ra->io_events = 0;
-        snprintf(ra->status, sizeof ra->status, "%s: %s", ra->name, why && *why ? why : "connection lost");
+        /* at most 200 bytes of the reason: a status line, and why may be a buffer as big as ours */
+        snprintf(ra->status, sizeof ra->status, "%s: %.200s", ra->name, why && *why ? why : "connection lost");
         ra_schedule_reconnect(ra);
         if (was_up && ra->cb)
                 ra->cb(ra, false, ra->status, ra->userdata);
