@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # Benchmark (not a test): time N runs of jobs-enqueue against a private local Redis, beside /bin/true
-# and `redis-cli LPUSH` measured in the same run. Prints median wall time and peak RSS of each, and
+# and `redis-cli LPUSH` measured in the same run, and an empty program with and without libsystemd
+# linked (which is why jobs-enqueue does not link it). Prints median wall time and peak RSS of each, and
 # jobs-enqueue's ratios to the baselines. Targets: <= 2x /bin/true wall time, <= 4 MiB peak RSS.
 #   usage: bench/enqueue.sh [BUILD_DIR] [N]
 set -euo pipefail
@@ -16,12 +17,14 @@ until redis-cli -s "$T/redis.sock" PING >/dev/null 2>&1; do sleep 0.05; done
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 redis-cli -s "$T/redis.sock" CONFIG SET port "$port" >/dev/null
 
-python3 - "$n" "$enqueue" "$T/redis.sock" "$port" <<'PY'
+python3 - "$n" "$enqueue" "$T/redis.sock" "$port" "$(realpath "$build/bench")" <<'PY'
 import os, sys, time, statistics
-n, enqueue, sock, port = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+n, enqueue, sock, port, bench = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
 payload = '{"class":"SayHello","args":[],"retry":true,"queue":"default","jid":"0123456789abcdef01234567","created_at":1764240000.5,"enqueued_at":1764240000.5}'
 cases = [
     ("/bin/true", ["/bin/true"]),
+    ("empty program", [bench + "/empty"]),
+    ("empty + libsystemd", [bench + "/empty-libsystemd"]),
     ("redis-cli LPUSH (unix)", ["/usr/bin/redis-cli", "-s", sock, "LPUSH", "queue:bench", payload]),
     ("jobs-enqueue (unix)", [enqueue, "--redis", "unix://" + sock, "-Q", "SayHello"]),
     ("jobs-enqueue (tcp)", [enqueue, "--redis", "redis://127.0.0.1:%s/0" % port, "-Q", "SayHello"]),
