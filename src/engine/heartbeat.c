@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Every 5 s, in one pipeline: the process heartbeat Sidekiq's Web UI and jobsctl read, the signal
- * queue, recovery of dead processes' in-flight lists, and the poller for `retry` and `schedule`.
+/* Every 5 s, in one pipeline: the process heartbeat Sidekiq's Web UI and jobsctl read, the number of
+ * processes (which sets the poller's cadence, see poll.c), the signal queue and recovery of dead
+ * processes' in-flight lists.
  *
  * Redis keys (Sidekiq's): processes (set of identities); <identity> (hash: info JSON, busy, beat,
  * quiet, rss KiB, rtt_us; expires after 60 s); <identity>:work and <identity>:workers (Sidekiq >= 6.5 and 6.4 names; hash jid → {"queue","payload","run_at"},
@@ -12,59 +13,6 @@
 
 #include "config.h"
 #include "worker-internal.h"
-
-/* Sidekiq's poller: due members of retry, then schedule, one at a time, into their queue with a fresh
- * enqueued_at. The payload is edited as text, so every other byte (unknown fields, big integers) is
- * kept exactly; a payload that is not a JSON object goes to dead. */
-static const char poll_script[] =
-        "local function toplevel_value(j, key)\n"
-        "  local depth, i = 0, 1\n"
-        "  while true do\n"
-        "    local p = string.find(j, '[\"{}%[%]]', i)\n"
-        "    if not p then return nil end\n"
-        "    local c = string.sub(j, p, p)\n"
-        "    if c == '\"' then\n"
-        "      local q = p + 1\n"
-        "      while true do\n"
-        "        local r = string.find(j, '[\"\\\\]', q)\n"
-        "        if not r then return nil end\n"
-        "        if string.sub(j, r, r) == '\\\\' then q = r + 2 else q = r; break end\n"
-        "      end\n"
-        "      if depth == 1 and string.sub(j, p + 1, q - 1) == key then\n"
-        "        local vs, ve = string.find(j, '^%s*:%s*[-+%d%.eE]+', q + 1)\n"
-        "        if vs then return string.find(j, '[-+%d]', q + 1), ve end\n"
-        "      end\n"
-        "      i = q + 1\n"
-        "    elseif c == '{' or c == '[' then depth = depth + 1; i = p + 1\n"
-        "    else depth = depth - 1; i = p + 1 end\n"
-        "  end\n"
-        "end\n"
-        "local now, max = ARGV[1], tonumber(ARGV[2])\n"
-        "local moved = 0\n"
-        "for _, set in ipairs({'retry', 'schedule'}) do\n"
-        "  while moved < max do\n"
-        "    local jobs = redis.call('ZRANGE', set, '-inf', now, 'BYSCORE', 'LIMIT', 0, 1)\n"
-        "    if #jobs == 0 then break end\n"
-        "    local j = jobs[1]\n"
-        "    redis.call('ZREM', set, j)\n"
-        "    local ok, o = pcall(cjson.decode, j)\n"
-        "    if ok and type(o) == 'table' and (o.queue == nil or type(o.queue) == 'string') then\n"
-        "      local q = o.queue or 'default'\n"
-        "      if o.enqueued_at ~= nil then\n"
-        "        local vs, ve = toplevel_value(j, 'enqueued_at')\n"
-        "        if vs then j = string.sub(j, 1, vs - 1) .. now .. string.sub(j, ve + 1) end\n"
-        "      else\n"
-        "        j = string.gsub(j, '}%s*$', ',\"enqueued_at\":' .. now .. '}', 1)\n"
-        "      end\n"
-        "      redis.call('SADD', 'queues', q)\n"
-        "      redis.call('LPUSH', 'queue:' .. q, j)\n"
-        "    else\n"
-        "      redis.call('ZADD', 'dead', now, j)\n"
-        "    end\n"
-        "    moved = moved + 1\n"
-        "  end\n"
-        "end\n"
-        "return moved\n";
 
 static long rss_kib(void) {
         _cleanup_fclose_ FILE *f = fopen("/proc/self/statm", "re");
@@ -133,13 +81,11 @@ static void on_recover_reply(redisAsyncContext *ac, void *reply, void *privdata)
         }
 }
 
-static void on_poll_reply(redisAsyncContext *ac, void *reply, void *privdata) {
+static void on_processes_reply(redisAsyncContext *ac, void *reply, void *privdata) {
         redisReply *r = reply;
 
-        if (r && r->type == REDIS_REPLY_INTEGER && r->integer > 0)
-                log_debug("Moved %lld due jobs from retry/schedule to their queues.", r->integer);
-        else if (r && r->type == REDIS_REPLY_ERROR)
-                log_warning("Polling retry/schedule failed: %s", r->str);
+        if (r && r->type == REDIS_REPLY_INTEGER)
+                poll_set_processes(privdata, r->integer > 0 ? (uint64_t) r->integer : 0);
 }
 
 static void on_ping_reply(redisAsyncContext *ac, void *reply, void *privdata) {
@@ -175,7 +121,7 @@ static int send_work(Worker *w, const char *work_key) {
 
 void heartbeat_send(Worker *w) {
         _cleanup_free_ char *info = NULL, *work_key = NULL, *workers_key = NULL;
-        char busy[16], beat[32], rss[24], rtt[24], now[32];
+        char busy[16], beat[32], rss[24], rtt[24];
         int r;
 
         if (!redis_async_is_up(w->redis))
@@ -199,7 +145,6 @@ void heartbeat_send(Worker *w) {
                 return (void) log_oom();
         snprintf(busy, sizeof busy, "%u", w->n_running);
         snprintf(beat, sizeof beat, "%.6f", epoch_now());
-        snprintf(now, sizeof now, "%.6f", epoch_now());
         snprintf(rss, sizeof rss, "%ld", rss_kib());
         snprintf(rtt, sizeof rtt, "%" PRIu64, w->rtt_us);
 
@@ -207,6 +152,8 @@ void heartbeat_send(Worker *w) {
         r = fetch_register(w);
         if (r >= 0)
                 r = redis_async_command(w->redis, NULL, NULL, "SADD processes %s", w->identity);
+        if (r >= 0)
+                r = redis_async_command(w->redis, on_processes_reply, w, "SCARD processes");
         if (r >= 0)
                 r = redis_async_command(w->redis, NULL, NULL, "HSET %s info %s busy %s beat %s quiet %s rss %s rtt_us %s",
                                         w->identity, info, busy, beat, w->state == WORKER_RUNNING || w->state == WORKER_STARTING ? "false" : "true",
@@ -223,8 +170,6 @@ void heartbeat_send(Worker *w) {
                 r = fetch_recover_local(w);
         if (r >= 0)
                 r = fetch_recover(w, false, on_recover_reply, w);
-        if (r >= 0 && w->state == WORKER_RUNNING)
-                r = redis_async_command(w->redis, on_poll_reply, w, "EVAL %s 0 %s %d", poll_script, now, WORKER_POLL_BATCH_MAX);
         if (r >= 0)
                 r = redis_async_command(w->redis, on_ping_reply, w, "PING");
         if (r >= 0)

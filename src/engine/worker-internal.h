@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The worker core's shared state: the worker, the jobs it holds, and the functions its modules offer
- * one another (fetch, run, exec, ack, poller/heartbeat, stats). Not part of the public API. */
+ * one another (fetch, run, exec, ack, poller, heartbeat, stats). Not part of the public API. */
 #pragma once
 
 #include <jansson.h>
@@ -132,6 +132,9 @@ struct JobsWorker {
         usec_t heartbeat_sent;
         uint64_t rtt_us;
         bool final_in_flight;
+        sd_event_source *poll_timer;            /* retry/schedule poller, see poll.c */
+        bool poll_in_flight;
+        uint64_t n_processes;                  /* SCARD processes at the last heartbeat */
 
         uint64_t processed, failed;            /* since start, for STATUS= */
         uint64_t stat_processed, stat_failed;  /* not yet added in Redis */
@@ -178,6 +181,9 @@ void ack_send_pending(Worker *w);
 /* heartbeat.c */
 int heartbeat_start(Worker *w);
 void heartbeat_send(Worker *w);
+
+/* poll.c */
+void poll_set_processes(Worker *w, uint64_t n);
 
 /* stats.c */
 void stats_flush(Worker *w);

@@ -39,6 +39,7 @@ JobsWorker *jobs_worker_free(JobsWorker *w) {
         w->block = redis_async_free(w->block);
         sd_event_source_disable_unref(w->kick);
         sd_event_source_disable_unref(w->heartbeat_timer);
+        sd_event_source_disable_unref(w->poll_timer);
         sd_event_source_disable_unref(w->stop_timer);
         sd_event_unref(w->event);
         free(w->exec_env);
@@ -310,6 +311,7 @@ static void on_redis_state(RedisAsync *ra, bool up, const char *error, void *use
                 log_warning("Lost the connection to Redis at %s (%s); %u job(s) keep running, reconnecting.", w->where,
                             strna(error), w->n_running);
                 w->heartbeat_in_flight = false;
+                w->poll_in_flight = false;
                 worker_update_status(w, true);
                 return;
         }

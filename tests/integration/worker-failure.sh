@@ -53,7 +53,7 @@ ok "first failure: retry_count 0, error fields, failed_at, score = failed_at + 0
 
 # --- second failure, through the poller -----------------------------------------------------------
 make_due
-wait_for "second failure" 30 retry_count_is 1
+wait_for "second failure" 60 retry_count_is 1
 m=$(member retry)
 retried_at=$(json "$m" 'd["retried_at"]')
 assert_eq "$(json "$m" 'd["failed_at"]')" "$failed_at" "failed_at kept"
@@ -64,7 +64,7 @@ ok "second failure: retry_count 1, retried_at, score = retried_at + 1 + 15 + ran
 
 # --- exhausted: dead --------------------------------------------------------------------------------
 make_due
-wait_for "the job in dead" 30 key_is 1 ZCARD dead
+wait_for "the job in dead" 60 key_is 1 ZCARD dead
 assert_eq "$(redis_cli ZCARD retry)" 0 "retry empty"
 d=$(redis_cli --raw ZRANGE dead 0 0)
 assert_eq "$(json "$d" 'd["jid"]')" "$jid"

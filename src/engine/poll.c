@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: MIT */
+/* The poller for `retry` and `schedule`: on its own timer, at Sidekiq's cadence (the cluster as a whole
+ * polls about every 5 s, each process n × 5 s on average, randomised), moving due jobs to their queues.
+ * The number of processes comes from the heartbeat's pipeline (SCARD processes), so polling costs one
+ * round trip per poll and nothing else. */
+
+#include "poll.h"
+#include "worker-internal.h"
+
+/* Sidekiq's poller: due members of retry, then schedule, one at a time, into their queue with a fresh
+ * enqueued_at. The payload is edited as text, so every other byte (unknown fields, big integers) is
+ * kept exactly; a payload that is not a JSON object goes to dead. */
+static const char poll_script[] =
+        "local function toplevel_value(j, key)\n"
+        "  local depth, i = 0, 1\n"
+        "  while true do\n"
+        "    local p = string.find(j, '[\"{}%[%]]', i)\n"
+        "    if not p then return nil end\n"
+        "    local c = string.sub(j, p, p)\n"
+        "    if c == '\"' then\n"
+        "      local q = p + 1\n"
+        "      while true do\n"
+        "        local r = string.find(j, '[\"\\\\]', q)\n"
+        "        if not r then return nil end\n"
+        "        if string.sub(j, r, r) == '\\\\' then q = r + 2 else q = r; break end\n"
+        "      end\n"
+        "      if depth == 1 and string.sub(j, p + 1, q - 1) == key then\n"
+        "        local vs, ve = string.find(j, '^%s*:%s*[-+%d%.eE]+', q + 1)\n"
+        "        if vs then return string.find(j, '[-+%d]', q + 1), ve end\n"
+        "      end\n"
+        "      i = q + 1\n"
+        "    elseif c == '{' or c == '[' then depth = depth + 1; i = p + 1\n"
+        "    else depth = depth - 1; i = p + 1 end\n"
+        "  end\n"
+        "end\n"
+        "local now, max = ARGV[1], tonumber(ARGV[2])\n"
+        "local moved = 0\n"
+        "for _, set in ipairs({'retry', 'schedule'}) do\n"
+        "  while moved < max do\n"
+        "    local jobs = redis.call('ZRANGE', set, '-inf', now, 'BYSCORE', 'LIMIT', 0, 1)\n"
+        "    if #jobs == 0 then break end\n"
+        "    local j = jobs[1]\n"
+        "    redis.call('ZREM', set, j)\n"
+        "    local ok, o = pcall(cjson.decode, j)\n"
+        "    if ok and type(o) == 'table' and (o.queue == nil or type(o.queue) == 'string') then\n"
+        "      local q = o.queue or 'default'\n"
+        "      if o.enqueued_at ~= nil then\n"
+        "        local vs, ve = toplevel_value(j, 'enqueued_at')\n"
+        "        if vs then j = string.sub(j, 1, vs - 1) .. now .. string.sub(j, ve + 1) end\n"
+        "      else\n"
+        "        j = string.gsub(j, '}%s*$', ',\"enqueued_at\":' .. now .. '}', 1)\n"
+        "      end\n"
+        "      redis.call('SADD', 'queues', q)\n"
+        "      redis.call('LPUSH', 'queue:' .. q, j)\n"
+        "    else\n"
+        "      redis.call('ZADD', 'dead', now, j)\n"
+        "    end\n"
+        "    moved = moved + 1\n"
+        "  end\n"
+        "end\n"
+        "return moved\n";
+
+usec_t poll_interval_usec(uint64_t n_processes, double r) {
+        usec_t avg;
+
+        /* Sidekiq 6.4 (Scheduled::Poller#random_poll_interval): an empty process set counts as one;
+         * below ten processes the wait is avg × rand + avg / 2, from ten on avg × rand. */
+        n_processes = MIN(MAX(n_processes, (uint64_t) 1), (uint64_t) POLL_PROCESSES_MAX);
+        if (!(r >= 0.0)) /* also NaN */
+                r = 0.0;
+        if (r >= 1.0)
+                r = 1.0 - 1e-9;
+        avg = n_processes * POLL_AVERAGE_USEC;
+        if (n_processes < POLL_SMALL_CLUSTER)
+                return (usec_t) ((double) avg * r) + avg / 2;
+        return (usec_t) ((double) avg * r);
+}
+
+static double random_unit(void) {
+        uint32_t x;
+
+        if (random_bytes(&x, sizeof x) < 0)
+                x = (uint32_t) now_usec(CLOCK_MONOTONIC);
+        return x / 4294967296.0;
+}
+
+static void on_poll_reply(redisAsyncContext *ac, void *reply, void *privdata) {
+        Worker *w = privdata;
+        redisReply *r = reply;
+
+        w->poll_in_flight = false;
+        if (r && r->type == REDIS_REPLY_INTEGER && r->integer > 0)
+                log_debug("Moved %lld due jobs from retry/schedule to their queues.", r->integer);
+        else if (r && r->type == REDIS_REPLY_ERROR)
+                log_warning("Polling retry/schedule failed: %s", r->str);
+}
+
+static int on_poll_timer(sd_event_source *s, uint64_t usec, void *userdata);
+
+static int poll_arm(Worker *w) {
+        usec_t t = poll_interval_usec(w->n_processes, random_unit());
+        int r;
+
+        if (w->poll_timer) {
+                r = sd_event_source_set_time_relative(w->poll_timer, t);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(w->poll_timer, SD_EVENT_ONESHOT);
+                return r;
+        }
+        return sd_event_add_time_relative(w->event, &w->poll_timer, CLOCK_MONOTONIC, t, 0, on_poll_timer, w);
+}
+
+static int on_poll_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Worker *w = userdata;
+        char now[32];
+        int r;
+
+        if (w->state == WORKER_RUNNING && !w->poll_in_flight && redis_async_is_up(w->redis)) {
+                snprintf(now, sizeof now, "%.6f", epoch_now());
+                r = redis_async_command(w->redis, on_poll_reply, w, "EVAL %s 0 %s %d", poll_script, now,
+                                        WORKER_POLL_BATCH_MAX);
+                if (r >= 0)
+                        w->poll_in_flight = true;
+        }
+        r = poll_arm(w);
+        if (r < 0)
+                log_warning_errno(r, "Cannot schedule the next poll of retry/schedule: %m");
+        return 0;
+}
+
+void poll_set_processes(Worker *w, uint64_t n) {
+        int r;
+
+        w->n_processes = n;
+        if (w->poll_timer) {
+                usec_t at, now;
+
+                /* The cluster shrank so much that the wait chosen for the old size is longer than any
+                 * the new size would choose (e.g. the last of many processes): draw a new one. */
+                if (sd_event_source_get_time(w->poll_timer, &at) < 0 ||
+                    sd_event_now(w->event, CLOCK_MONOTONIC, &now) < 0 ||
+                    at <= now || at - now <= poll_interval_usec(n, 1.0))
+                        return;
+        }
+        /* The first count is known: the first poll comes one interval later (Sidekiq waits 10-15 s for its
+         * heartbeat to register before counting; ours registered in the same pipeline). */
+        r = poll_arm(w);
+        if (r < 0)
+                log_warning_errno(r, "Cannot start polling retry/schedule: %m");
+}
