@@ -14,6 +14,7 @@ typedef enum RetryAction {
         _RETRY_ACTION_INVALID = -EINVAL,
 } RetryAction;
 
+/* Sidekiq's dead set limits (dead_max_jobs, dead_timeout_in_seconds), for the worker and jobsctl. */
 #define RETRY_DEAD_MAX_JOBS 10000
 #define RETRY_DEAD_TIMEOUT_SEC (180 * 24 * 3600)
 

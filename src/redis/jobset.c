@@ -160,8 +160,8 @@ int job_set_kill(Redis *r, JobSetKind k, const char *member, size_t len, double 
         if (!key)
                 return -EINVAL;
         snprintf(score, sizeof score, "%.6f", now);
-        snprintf(cutoff, sizeof cutoff, "%.6f", now - JOB_DEAD_TIMEOUT_SEC);
-        snprintf(max, sizeof max, "%d", JOB_DEAD_MAX_JOBS);
+        snprintf(cutoff, sizeof cutoff, "%.6f", now - RETRY_DEAD_TIMEOUT_SEC);
+        snprintf(max, sizeof max, "%d", RETRY_DEAD_MAX_JOBS);
         const char *argv[] = { "EVAL", script, "2", key, "dead", member, score, cutoff, max };
         const size_t argvlen[] = { 4, strlen(script), 1, strlen(key), 4, len, strlen(score), strlen(cutoff),
                                    strlen(max) };

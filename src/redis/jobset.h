@@ -7,10 +7,7 @@
 #include <stdbool.h>
 
 #include "redis.h"
-
-/* Sidekiq's dead set limits (dead_timeout_in_seconds, dead_max_jobs). */
-#define JOB_DEAD_TIMEOUT_SEC (180 * 24 * 3600)
-#define JOB_DEAD_MAX_JOBS 10000
+#include "retry.h" /* the dead set's limits, RETRY_DEAD_TIMEOUT_SEC and RETRY_DEAD_MAX_JOBS */
 
 typedef enum JobSetKind {
         JOB_SET_RETRY,
