@@ -24,8 +24,24 @@ static void on_stats_reply(redisAsyncContext *ac, void *reply, void *privdata) {
         w->stats_sent_processed = w->stats_sent_failed = 0;
 }
 
+/* INCRBY stat:<name> and stat:<name>:<date> by count, and keep the daily key five years. */
+static int append_counter(Worker *w, const char *name, uint64_t count, const char *date) {
+        char n[24];
+        int r;
+
+        if (count == 0)
+                return 0;
+        snprintf(n, sizeof n, "%" PRIu64, count);
+        r = redis_async_command(w->redis, NULL, NULL, "INCRBY stat:%s %s", name, n);
+        if (r >= 0)
+                r = redis_async_command(w->redis, NULL, NULL, "INCRBY stat:%s:%s %s", name, date, n);
+        if (r >= 0)
+                r = redis_async_command(w->redis, NULL, NULL, "EXPIRE stat:%s:%s %d", name, date, STATS_TTL_SEC);
+        return r;
+}
+
 void stats_flush(Worker *w) {
-        char date[16], n[24];
+        char date[16];
         time_t t = time(NULL);
         struct tm tm;
         int r = 0;
@@ -36,24 +52,10 @@ void stats_flush(Worker *w) {
                 return;
         /* MULTI/EXEC so that one reply tells whether all of it was applied. */
         r = redis_async_command(w->redis, NULL, NULL, "MULTI");
-        if (w->stat_processed > 0) {
-                snprintf(n, sizeof n, "%" PRIu64, w->stat_processed);
-                if (r >= 0)
-                        r = redis_async_command(w->redis, NULL, NULL, "INCRBY stat:processed %s", n);
-                if (r >= 0)
-                        r = redis_async_command(w->redis, NULL, NULL, "INCRBY stat:processed:%s %s", date, n);
-                if (r >= 0)
-                        r = redis_async_command(w->redis, NULL, NULL, "EXPIRE stat:processed:%s %d", date, STATS_TTL_SEC);
-        }
-        if (w->stat_failed > 0) {
-                snprintf(n, sizeof n, "%" PRIu64, w->stat_failed);
-                if (r >= 0)
-                        r = redis_async_command(w->redis, NULL, NULL, "INCRBY stat:failed %s", n);
-                if (r >= 0)
-                        r = redis_async_command(w->redis, NULL, NULL, "INCRBY stat:failed:%s %s", date, n);
-                if (r >= 0)
-                        r = redis_async_command(w->redis, NULL, NULL, "EXPIRE stat:failed:%s %d", date, STATS_TTL_SEC);
-        }
+        if (r >= 0)
+                r = append_counter(w, "processed", w->stat_processed, date);
+        if (r >= 0)
+                r = append_counter(w, "failed", w->stat_failed, date);
         if (r >= 0)
                 r = redis_async_command(w->redis, on_stats_reply, w, "EXEC");
         if (r < 0)
