@@ -160,14 +160,20 @@ void worker_update_status(Worker *w, bool force) {
         (void) sd_notifyf(false, "STATUS=%s", s);
 }
 
-static int on_kick(sd_event_source *s, void *userdata) {
-        Worker *w = userdata;
-
+/* What follows any change: start waiting jobs, record finished ones, fetch more, and write the
+ * commands that queued to Redis in one go. */
+static void worker_turn(Worker *w) {
+        (void) sd_event_source_set_enabled(w->kick, SD_EVENT_OFF);
         work_start_pending(w);
         ack_send_pending(w);
         fetch_maybe(w);
         worker_maybe_finish_stop(w);
         worker_update_status(w, false);
+        redis_async_flush(w->redis);
+}
+
+static int on_kick(sd_event_source *s, void *userdata) {
+        worker_turn(userdata);
         return 0;
 }
 
@@ -299,6 +305,8 @@ static int on_sigchld(sd_event_source *s, const struct signalfd_siginfo *ssi, vo
                 else
                         (void) waitpid(si.si_pid, NULL, 0); /* not a handler of ours: just reap it */
         }
+        /* Slots are free: the next jobs start now, not one turn of the loop later. */
+        worker_turn(w);
         return 0;
 }
 

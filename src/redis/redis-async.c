@@ -16,6 +16,8 @@ struct RedisAsync {
         uint32_t io_events;
         sd_event_source *reconnect_timer;
         sd_event_source *reset_defer;
+        sd_event_source *flush_defer; /* writes the output buffer at the next turn of the loop */
+        bool flushing;
         RedisAsyncStateFn cb;
         void *userdata;
         usec_t backoff;
@@ -58,30 +60,73 @@ static void ev_del_read(void *p) {
         ra_update_io(ra);
 }
 
+/* A command was queued. A connected socket is nearly always writable, so rather than asking epoll
+ * (two epoll_ctl calls and a turn of the loop per batch of commands) the buffer is written by
+ * redis_async_flush(): at the end of the caller's handler, or at the latest by the defer source.
+ * Only a write that could not finish (or a connect in progress) waits for EPOLLOUT. */
 static void ev_add_write(void *p) {
         RedisAsync *ra = p;
-        ra->io_events |= EPOLLOUT;
-        ra_update_io(ra);
+
+        if (ra->flushing || !ra->ac || !(ra->ac->c.flags & REDIS_CONNECTED)) {
+                ra->io_events |= EPOLLOUT;
+                ra_update_io(ra);
+                return;
+        }
+        if (ra->flush_defer)
+                (void) sd_event_source_set_enabled(ra->flush_defer, SD_EVENT_ONESHOT);
+        else
+                ra->io_events |= EPOLLOUT, ra_update_io(ra);
 }
 
 static void ev_del_write(void *p) {
         RedisAsync *ra = p;
-        ra->io_events &= ~(uint32_t) EPOLLOUT;
-        ra_update_io(ra);
+
+        if (ra->flush_defer)
+                (void) sd_event_source_set_enabled(ra->flush_defer, SD_EVENT_OFF);
+        if (ra->io_events & EPOLLOUT) {
+                ra->io_events &= ~(uint32_t) EPOLLOUT;
+                ra_update_io(ra);
+        }
+}
+
+static void ra_write(RedisAsync *ra) {
+        if (!ra->ac || ra->flushing)
+                return;
+        (void) sd_event_source_set_enabled(ra->flush_defer, SD_EVENT_OFF);
+        ra->flushing = true;
+        redisAsyncHandleWrite(ra->ac); /* may lose the connection: ra->ac is NULL then */
+        ra->flushing = false;
+}
+
+void redis_async_flush(RedisAsync *ra) {
+        int enabled = SD_EVENT_OFF;
+
+        if (ra && ra->flush_defer && sd_event_source_get_enabled(ra->flush_defer, &enabled) >= 0 &&
+            enabled != SD_EVENT_OFF)
+                ra_write(ra);
+}
+
+static int on_flush_defer(sd_event_source *s, void *userdata) {
+        ra_write(userdata);
+        return 0;
 }
 
 static void ev_cleanup(void *p) {
         RedisAsync *ra = p;
         ra->io = sd_event_source_disable_unref(ra->io);
         ra->io_events = 0;
+        if (ra->flush_defer)
+                (void) sd_event_source_set_enabled(ra->flush_defer, SD_EVENT_OFF);
 }
 
 static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         RedisAsync *ra = userdata;
         uint32_t wanted = ra->io_events;
 
-        if (ra->ac && (wanted & EPOLLIN) && (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+        if (ra->ac && (wanted & EPOLLIN) && (revents & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
                 redisAsyncHandleRead(ra->ac);
+                redis_async_flush(ra); /* what the reply callbacks queued */
+        }
         /* The read may have freed the context (connection lost): check again. */
         if (ra->ac && (wanted & EPOLLOUT) && (revents & (EPOLLOUT | EPOLLHUP | EPOLLERR)))
                 redisAsyncHandleWrite(ra->ac);
@@ -121,6 +166,8 @@ static void ra_lost(RedisAsync *ra, const char *why) {
         ra->up = false;
         ra->io = sd_event_source_disable_unref(ra->io);
         ra->io_events = 0;
+        if (ra->flush_defer)
+                (void) sd_event_source_set_enabled(ra->flush_defer, SD_EVENT_OFF);
         /* at most 200 bytes of the reason: a status line, and why may be a buffer as big as ours */
         snprintf(ra->status, sizeof ra->status, "%s: %.200s", ra->name, why && *why ? why : "connection lost");
         ra_schedule_reconnect(ra);
@@ -282,6 +329,10 @@ int redis_async_new(sd_event *e, const RedisURL *u, const char *name, RedisAsync
         r = url_copy(u, &ra->url);
         if (r < 0)
                 return r;
+        r = sd_event_add_defer(e, &ra->flush_defer, on_flush_defer, ra);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_enabled(ra->flush_defer, SD_EVENT_OFF);
         r = ra_connect(ra);
         if (r < 0)
                 return r;
@@ -298,6 +349,7 @@ void redis_async_close(RedisAsync *ra) {
         ra->cb = NULL;
         ra->reconnect_timer = sd_event_source_disable_unref(ra->reconnect_timer);
         ra->reset_defer = sd_event_source_disable_unref(ra->reset_defer);
+        ra->flush_defer = sd_event_source_disable_unref(ra->flush_defer);
         ac = TAKE_PTR(ra->ac);
         ra->up = false;
         if (ac) {

@@ -43,6 +43,8 @@ int redis_async_command_argv(RedisAsync *ra, redisCallbackFn *fn, void *privdata
 /* Drop the connection now (pending callbacks get NULL) and reconnect after the backoff; safe to
  * call from inside a reply callback. Used to cancel a blocking command. */
 void redis_async_reset(RedisAsync *ra);
+/* Write what the commands queued so far, now (else it goes at the next turn of the loop). */
+void redis_async_flush(RedisAsync *ra);
 
 /* Stop for good: drop the connection, do not reconnect. */
 void redis_async_close(RedisAsync *ra);
