@@ -4,8 +4,8 @@
  * timeout or when a stop runs out of time. */
 
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -110,16 +110,31 @@ static const char *signal_name(int sig) {
         return s ? s : "unknown";
 }
 
+/* What the handler wrote before exiting is still in the pipes; our write ends are still open, so
+ * reading stops at "nothing more", and a last line without its newline is logged too. */
+static void drain_final(WorkJob *j, sd_event_source *s, bool is_err) {
+        LineBuffer *b = is_err ? &j->err : &j->out;
+
+        if (s && drain(j, sd_event_source_get_io_fd(s), is_err) == 0 && b->len > 0)
+                log_line(j, is_err, b->buf, b->len);
+        b->len = 0;
+}
+
+/* Once the handler is gone: its spawn block and our write ends of its pipes. */
+void exec_release(WorkJob *j) {
+        j->spawn = spawn_free(j->spawn);
+        j->out_w = safe_close(j->out_w);
+        j->err_w = safe_close(j->err_w);
+}
+
 void exec_on_exit(WorkJob *j, const siginfo_t *si) {
         Worker *w = j->worker;
-        char m[1024], d[DURATION_MAX];
+        char m[1024 + PATH_MAX], d[DURATION_MAX], path[PATH_MAX];
         const char *tail;
+        int spawn_errno = spawn_exec_errno(j->spawn);
 
-        /* Whatever the handler wrote before exiting is still in the pipes. */
-        if (j->out_source)
-                (void) drain(j, sd_event_source_get_io_fd(j->out_source), false);
-        if (j->err_source)
-                (void) drain(j, sd_event_source_get_io_fd(j->err_source), true);
+        drain_final(j, j->out_source, false);
+        drain_final(j, j->err_source, true);
         j->out_source = sd_event_source_disable_unref(j->out_source);
         j->err_source = sd_event_source_disable_unref(j->err_source);
         j->timeout_source = sd_event_source_disable_unref(j->timeout_source);
@@ -128,8 +143,15 @@ void exec_on_exit(WorkJob *j, const siginfo_t *si) {
         (void) kill(-j->pid, SIGKILL);
         (void) waitpid(j->pid, NULL, WNOHANG);
         j->pid = -1;
+        if (spawn_errno)
+                snprintf(path, sizeof path, "%s", spawn_path(j->spawn));
+        exec_release(j);
 
         tail = j->last_err[0] ? j->last_err : NULL;
+        if (spawn_errno) {
+                snprintf(m, sizeof m, "cannot start %s: %s", path, strerror(spawn_errno));
+                return ack_finish(j, false, "HandlerSpawnError", m);
+        }
         if (j->stop_killed)
                 return ack_requeue(j);
         if (j->timed_out) {
@@ -162,31 +184,53 @@ void exec_kill(WorkJob *j) {
                 (void) kill(-j->pid, SIGKILL);
 }
 
-int exec_spawn(WorkJob *j, const char *path) {
-        Worker *w = j->worker;
-        _cleanup_close_ int in = -1, out_r = -1, out_w = -1, err_r = -1, err_w = -1;
-        const char **env = NULL;
-        char *extra[4] = {};
-        posix_spawn_file_actions_t fa;
-        posix_spawnattr_t attr;
-        sigset_t none, all;
-        int pipes[2], r;
-        pid_t pid;
-        usec_t timeout;
+/* The job JSON for the handler's stdin. Up to PIPE_BUF bytes fit in any empty pipe (even one the
+ * kernel shrank to a page), so the common case is a pipe written before the spawn; bigger
+ * payloads go in a memfd. Either way the handler reads the whole job, then EOF. */
+static int exec_stdin(WorkJob *j) {
+        _cleanup_close_ int fd = -1;
+        int p[2];
 
-        in = memfd_create("job", MFD_CLOEXEC);
-        if (in < 0)
+        if (j->raw_len <= PIPE_BUF) {
+                _cleanup_close_ int wr = -1;
+                ssize_t k;
+
+                if (pipe2(p, O_CLOEXEC) < 0)
+                        return negative_errno();
+                fd = p[0], wr = p[1];
+                k = write(wr, j->raw, j->raw_len);
+                if (k != (ssize_t) j->raw_len)
+                        return k < 0 ? negative_errno() : -EIO;
+                return TAKE_FD(fd);
+        }
+        fd = memfd_create("job", MFD_CLOEXEC);
+        if (fd < 0)
                 return negative_errno();
         for (size_t off = 0; off < j->raw_len;) {
-                ssize_t k = write(in, j->raw + off, j->raw_len - off);
+                ssize_t k = write(fd, j->raw + off, j->raw_len - off);
                 if (k < 0 && errno == EINTR)
                         continue;
                 if (k <= 0)
                         return k < 0 ? negative_errno() : -EIO;
                 off += (size_t) k;
         }
-        if (lseek(in, 0, SEEK_SET) < 0)
+        if (lseek(fd, 0, SEEK_SET) < 0)
                 return negative_errno();
+        return TAKE_FD(fd);
+}
+
+int exec_spawn(WorkJob *j, const char *path) {
+        Worker *w = j->worker;
+        _cleanup_close_ int in = -1, out_r = -1, out_w = -1, err_r = -1, err_w = -1;
+        const char **env = NULL;
+        char *extra[4] = {};
+        int pipes[2], r;
+        pid_t pid;
+        usec_t timeout;
+
+        in = exec_stdin(j);
+        if (in < 0)
+                return in;
         if (pipe2(pipes, O_CLOEXEC) < 0)
                 return negative_errno();
         out_r = pipes[0], out_w = pipes[1];
@@ -201,30 +245,16 @@ int exec_spawn(WorkJob *j, const char *path) {
         extra[2] = strdupf("JOB_QUEUE=%s", j->queue);
         extra[3] = strdupf("JOB_RETRY_COUNT=%d", MAX(j->retry_count, 0));
         r = (extra[0] && extra[1] && extra[2] && extra[3]) ? exec_env(w, extra, &env) : -ENOMEM;
-        if (r >= 0) {
-                char *argv[] = { (char *) path, NULL };
-
-                sigemptyset(&none);
-                sigfillset(&all);
-                posix_spawn_file_actions_init(&fa);
-                posix_spawnattr_init(&attr);
-                posix_spawn_file_actions_adddup2(&fa, in, STDIN_FILENO);
-                posix_spawn_file_actions_adddup2(&fa, out_w, STDOUT_FILENO);
-                posix_spawn_file_actions_adddup2(&fa, err_w, STDERR_FILENO);
-                posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-                posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-                posix_spawnattr_setpgroup(&attr, 0);
-                posix_spawnattr_setsigmask(&attr, &none);
-                posix_spawnattr_setsigdefault(&attr, &all);
-                r = -posix_spawn(&pid, path, &fa, &attr, argv, (char **) env);
-                posix_spawn_file_actions_destroy(&fa);
-                posix_spawnattr_destroy(&attr);
-        }
+        pid = r < 0 ? r : spawn_start(path, (char **) env, in, out_w, err_w, &j->spawn);
         for (size_t i = 0; i < ELEMENTSOF(extra); i++)
                 free(extra[i]);
-        if (r < 0)
-                return r;
+        if (pid < 0)
+                return pid;
         j->pid = pid;
+        /* Our copies of the write ends stay open until the handler is reaped: its exit then wakes
+         * us once (SIGCHLD), not once more per pipe for the end of file. */
+        j->out_w = TAKE_FD(out_w);
+        j->err_w = TAKE_FD(err_w);
 
         /* Its exit arrives as SIGCHLD (worker.c), which finds the job by pid. */
         r = sd_event_add_io(w->event, &j->out_source, out_r, EPOLLIN, on_output, j);

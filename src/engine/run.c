@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "worker-internal.h"
 
@@ -56,6 +57,13 @@ void work_job_log(WorkJob *j, int level, const char *status, const char *const *
 WorkJob *work_job_free(WorkJob *j) {
         if (!j)
                 return NULL;
+        if (j->pid > 0) {
+                /* Still running (the worker is being freed): it must be gone before its spawn block. */
+                (void) kill(-j->pid, SIGKILL);
+                (void) kill(j->pid, SIGKILL);
+                (void) waitpid(j->pid, NULL, 0);
+        }
+        exec_release(j);
         j->out_source = sd_event_source_disable_unref(j->out_source);
         j->err_source = sd_event_source_disable_unref(j->err_source);
         j->timeout_source = sd_event_source_disable_unref(j->timeout_source);
@@ -203,6 +211,7 @@ void work_job_start(Worker *w, const char *queue, const char *raw, size_t len) {
         j->raw_len = len;
         j->worker = w;
         j->pid = -1;
+        j->out_w = j->err_w = -1;
         j->retry_count = -1;
         j->started = now_usec(CLOCK_MONOTONIC);
         j->run_at = epoch_now();

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "redis-async.h"
 #include "retry.h"
+#include "spawn-child.h"
 #include "url.h"
 #include "util.h"
 #include "worker-config.h"
@@ -80,6 +81,8 @@ struct JobsJob {
 
         /* executable handler */
         pid_t pid;
+        Spawn *spawn;             /* its block, freed once it is reaped */
+        int out_w, err_w;         /* our copies of its pipes' write ends, until then */
         sd_event_source *out_source, *err_source, *timeout_source;
         LineBuffer out, err;
         char last_err[512];
@@ -172,6 +175,7 @@ int handler_find_exec(Worker *w, const char *class, char **ret_path);
 int exec_spawn(WorkJob *j, const char *path);
 void exec_kill(WorkJob *j);
 void exec_on_exit(WorkJob *j, const siginfo_t *si);
+void exec_release(WorkJob *j);
 
 /* ack.c */
 void ack_finish(WorkJob *j, bool ok, const char *error_class, const char *error_message);

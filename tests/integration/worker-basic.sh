@@ -28,8 +28,20 @@ log_has w1 "Finished SayHello job $jid in .*JOB_STATUS=done MESSAGE_ID=8d2e5b7a1
 ! log_has w1 "NOTIFY_SOCKET leaked" || fail "handler inherited NOTIFY_SOCKET"
 ok "exec handler ran with stdin, environment, and its output logged with the job's fields"
 
-wait_for "stat:processed" 10 key_is 1 GET stat:processed
-assert_eq "$(redis_cli GET "stat:processed:$(date -u +%F)")" 1 "daily processed"
+# A payload bigger than a pipe always holds (it goes through a memfd), and a last output line
+# without its newline (logged when the handler exits).
+handler Big <<'EOF2'
+cat >"$JOBS_TEST_MARK/big-stdin"
+printf 'no newline at the end'
+EOF2
+bjid=$("$E" Big -a "[\"$(head -c 100000 /dev/zero | tr '\0' x)\"]")
+wait_log w1 "Finished Big job $bjid"
+assert_eq "$(json "$(cat "$T/big-stdin")" 'len(d["args"][0])')" 100000 "100 kB payload whole on stdin"
+log_has w1 "no newline at the end JOB_ID=$bjid" || fail "last line without a newline not logged"
+ok "a 100 kB payload reaches stdin whole; a last line without newline is logged"
+
+wait_for "stat:processed" 10 key_is 2 GET stat:processed
+assert_eq "$(redis_cli GET "stat:processed:$(date -u +%F)")" 2 "daily processed"
 ttl=$(redis_cli TTL "stat:processed:$(date -u +%F)")
 [ "$ttl" -gt $((5 * 365 * 86400 - 100)) ] || fail "daily stat TTL $ttl"
 assert_eq "$(redis_cli LLEN queue:default)" 0 "queue drained"

@@ -19,12 +19,15 @@ EOF2
 handler Echo <<'EOF2'
 cat >"$JOBS_TEST_MARK/echo-stdin"
 EOF2
-cat >"$T/worker.conf" <<'EOF2'
+cat >"$T/worker.conf" <<EOF2
 # test settings
 [Worker]
 Concurrency=3
 Timeout=Hang 1s
+Handler=Broken $T/not-executable
 EOF2
+echo 'echo never' >"$T/not-executable"
+chmod 644 "$T/not-executable"
 start_worker w -C "$T/worker.conf"
 
 member() { redis_cli --raw ZRANGE "$1" 0 0; }
@@ -102,6 +105,15 @@ assert_match "$(json "$m" 'd["error_message"]')" "no handler for class NoSuchHan
 redis_cli DEL retry >/dev/null
 ok "unknown class fails like any failure (retry) with a clear error"
 
+# --- a handler that cannot be executed -----------------------------------------------------------------
+jid=$("$E" Broken --retry 1)
+wait_for "unexecutable handler in retry" 30 key_is 1 ZCARD retry
+m=$(member retry)
+assert_eq "$(json "$m" 'd["error_class"]')" HandlerSpawnError
+assert_eq "$(json "$m" 'd["error_message"]')" "cannot start $T/not-executable: Permission denied" "message"
+redis_cli DEL retry >/dev/null
+ok "a handler that cannot be executed fails with HandlerSpawnError naming the file and why"
+
 # --- timeout kills the handler's process group ---------------------------------------------------------
 jid=$("$E" Hang --retry 1)
 wait_for "hang child pid" 30 test -s "$T/hang-child"
@@ -125,6 +137,6 @@ assert_eq "$(json "$p" 'type(d["enqueued_at"]).__name__')" float "enqueued_at ad
 assert_eq "${p%,\"enqueued_at\":*}" "${raw%\}}" "payload kept byte for byte"
 ok "scheduled job moved by the poller with a fresh enqueued_at, payload otherwise untouched"
 
-wait_for "failure stats" 10 key_is 8 GET stat:failed
+wait_for "failure stats" 10 key_is 9 GET stat:failed
 stop_worker "$WORKER_PID"
 ok "worker stopped cleanly"
