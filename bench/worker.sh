@@ -72,12 +72,12 @@ for c in 5 64; do
         done
 done
 
-echo "== executable handler /bin/true vs raw fork+exec, $nx jobs (median of 3 alternating runs)"
+echo "== executable handler /bin/true vs raw fork+exec, $nx jobs (median of 5 alternating runs)"
 printf '[Worker]\nHandler=Noop /bin/true\n' >"$T/worker.conf"
-median() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
+median() { printf '%s\n' "$@" | sort -n | sed -n 3p; }
 for c in 2 4; do
         ws=() raws=()
-        for rep in 1 2 3; do
+        for rep in 1 2 3 4 5; do
                 R FLUSHALL >/dev/null
                 fill "$nx"
                 s=$(now)
