@@ -22,6 +22,7 @@ typedef struct Counter {
 static int say_hello(JobsJob *job, void *userdata) {
         const char *args = jobs_job_args(job);
 
+        (void) userdata;
         if (strcmp(args, "[]") == 0)
                 return jobs_job_fail(job, "ArgumentError", "SayHello needs a name, got %s", args);
         printf("Hello %s (job %s, retry %d)\n", args, jobs_job_id(job), jobs_job_retry_count(job));
@@ -32,6 +33,7 @@ static int say_hello(JobsJob *job, void *userdata) {
 static int noop(JobsJob *job, void *userdata) {
         Counter *c = userdata;
 
+        (void) job;
         if (++c->n == c->stop_after)
                 jobs_worker_stop(c->worker);
         return 0;

@@ -502,9 +502,32 @@ t_purge() {
         return $r
 }
 
+# The library packages built beside jobs_<version>_<arch>.deb.
+library_debs() {
+        local d=${DEB%/*} rest=${DEB##*/jobs_}
+        for p in libjobs0 libjobs-dev; do [ -f "$d/${p}_$rest" ] && echo "$d/${p}_$rest"; done
+}
+
+t_library() {
+        local debs=() f inside=() r=0 out
+        mapfile -t debs < <(library_debs)
+        [ "${#debs[@]}" = 2 ] || { fail "libjobs0/libjobs-dev not built beside $DEB"; return 1; }
+        for f in "${debs[@]}"; do inside+=("$(ct_put "$f")") || return 1; done
+        ct env DEBIAN_FRONTEND=noninteractive dpkg -i "${inside[@]}" >/dev/null || { fail "dpkg -i libjobs0 libjobs-dev"; return 1; }
+        f=$(ct sh -c 'ls /usr/lib/*/libjobs.so.0') || { fail "no libjobs.so.0 installed"; return 1; }
+        out=$(ct ldd "$f") || { fail "ldd $f failed"; r=1; }
+        grep -q 'not found' <<<"$out" && { fail "libjobs.so.0 has unresolved dependencies: $out"; r=1; }
+        # shellcheck disable=SC2016 # ${libdir} is the .pc file's own variable
+        ct sh -c 'grep -q "^Libs: -L\${libdir} -ljobs" /usr/lib/*/pkgconfig/libjobs.pc' || { fail "libjobs.pc"; r=1; }
+        ct grep -q 'jobs_worker_register' /usr/include/jobs/jobs.h || { fail "jobs/jobs.h"; r=1; }
+        note "installed $f"
+        return $r
+}
+
 t_lintian() {
         command -v lintian >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q lintian >/dev/null
-        local out; out=$(lintian --allow-root --fail-on error,warning "$DEB" 2>&1); local rc=$?
+        local libs=(); mapfile -t libs < <(library_debs)
+        local out; out=$(lintian --allow-root --fail-on error,warning "$DEB" "${libs[@]}" 2>&1); local rc=$?
         printf '%s\n' "$out" | grep -v '^$'
         return $rc
 }
@@ -546,6 +569,7 @@ check "bad schedule file in /etc/jobs is skipped with a journal message, the res
 check "man pages render without warnings, bash completion for jobsctl is installed" t_docs
 check "jobsctl status shows the running worker and the timers (Redis + sd-bus)" t_jobsctl_status
 check "journal catalog explains the worker's start/done messages (journalctl -x)" t_catalog
+check "libjobs0 and libjobs-dev install; the library's dependencies resolve" t_library
 check "upgrade: worker restarted once after unpack, the running job finishes" t_upgrade
 check "remove stops the worker and the timers, keeps conffiles" t_remove
 check "purge removes configuration and state" t_purge
