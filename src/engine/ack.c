@@ -93,8 +93,12 @@ static void job_settle(WorkJob *j) {
         Worker *w = j->worker;
 
         if (j->running) {
+                usec_t took = now_usec(CLOCK_MONOTONIC) - j->started;
+
                 j->running = false;
                 w->n_running--;
+                w->run_usec_avg = w->run_usec_known ? w->run_usec_avg - w->run_usec_avg / 8 + took / 8 : took;
+                w->run_usec_known = true;
         }
         j->finished = true;
 }

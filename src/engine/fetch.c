@@ -18,7 +18,9 @@
  * cleanly recovers its own lists last, so a fetch reply lost in a dropped connection is not lost.
  *
  * Fetching: one Lua script moves up to N jobs (N = free slots) from the queues in strict order, or in
- * an order shuffled by weight on every call (Sidekiq's "-q critical,2 -q default"). When nothing is
+ * an order shuffled by weight on every call (Sidekiq's "-q critical,2 -q default"). While jobs are
+ * short (10 ms on average), up to 4 more are held ready so that a slot that frees does not wait a
+ * round trip; with longer jobs nothing is held beyond what runs, so other workers get the rest. When nothing is
  * waiting, BLMOVE blocks on a second connection: on the only queue for 10 s, or on the queues in
  * turn for 2 s each, so an idle worker costs well under one round trip per second. */
 
@@ -274,7 +276,10 @@ void fetch_maybe(Worker *w) {
 
         if (w->state != WORKER_RUNNING || w->fetch_in_flight || w->block_in_flight || !redis_async_is_up(w->redis))
                 return;
-        prefetch = MIN(w->config.concurrency, (unsigned) WORKER_PREFETCH_MAX);
+        /* Hold jobs ready only while jobs are short: a long one would keep them from other workers. */
+        prefetch = w->run_usec_known && w->run_usec_avg <= WORKER_PREFETCH_BELOW_USEC
+                           ? MIN(w->config.concurrency, (unsigned) WORKER_PREFETCH_MAX)
+                           : 0;
         free_slots = w->config.concurrency + prefetch;
         free_slots = free_slots > w->n_running + w->n_pending ? free_slots - w->n_running - w->n_pending : 0;
         /* While jobs are waiting ready, refill in batches rather than one round trip per job. */

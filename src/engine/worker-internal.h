@@ -23,7 +23,9 @@
 #define WORKER_PROCESS_TTL_SEC 60            /* Sidekiq's expiry of <identity> and <identity>:work */
 #define WORKER_FETCH_BATCH_MAX 256           /* jobs moved per fetch round trip */
 #define WORKER_PREFETCH_MAX 4                /* jobs held ready beyond the free slots, so a slot that frees
-                                              * does not wait a round trip for its next job */
+                                              * does not wait a round trip for its next job ... */
+#define WORKER_PREFETCH_BELOW_USEC (10 * USEC_PER_MSEC) /* ... while jobs run this long or less on average:
+                                              * longer ones stay in Redis for whichever worker is free */
 #define WORKER_BLOCK_SINGLE_SEC 10           /* BLMOVE timeout with one queue */
 #define WORKER_BLOCK_MULTI_SEC 2             /* with several queues: how late a lower queue may be seen when idle */
 #define WORKER_POLL_BATCH_MAX 100            /* due jobs moved per poll */
@@ -125,6 +127,8 @@ struct JobsWorker {
         unsigned n_jobs;
         WorkJob *pending_head, *pending_tail;
         unsigned n_pending;
+        usec_t run_usec_avg;      /* moving average (1/8) of how long jobs ran */
+        bool run_usec_known;
         bool fetch_in_flight, block_in_flight;
         unsigned queue_turn;      /* which queue BLMOVE waits on */
 

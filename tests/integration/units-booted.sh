@@ -87,7 +87,16 @@ wait_for "the container's PID 1" 60 init_pid
 C() { nsenter -t "$INIT" -a "$@"; }
 # "starting" is enough: the manager takes our commands while the rest of the host's units boot.
 booted() { s=$(C systemctl is-system-running 2>/dev/null); [ "$s" = running ] || [ "$s" = degraded ] || [ "$s" = starting ]; }
-wait_for "the container's service manager" 180 booted
+deadline=$((SECONDS + 180))
+until booted; do
+        if [ "$SECONDS" -ge "$deadline" ]; then
+                { echo "# is-system-running: $(C systemctl is-system-running 2>&1)"
+                  C systemctl list-jobs --no-pager 2>&1 | head -20 | sed 's/^/# /'
+                  tail -30 "$T/console.log" | sed 's/^/# console: /'; } >&2
+                fail "timed out after 180s waiting for the container's service manager"
+        fi
+        sleep 0.05
+done
 ok "container booted"
 
 C cp -r /mnt/jobs-test/units/. /run/systemd/system/
