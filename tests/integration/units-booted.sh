@@ -82,7 +82,15 @@ stop_container() {
         wait "$NSPAWN" 2>/dev/null
 }
 on_exit stop_container
-init_pid() { INIT=$(pgrep -P "$NSPAWN" | head -1) && [ -n "$INIT" ]; }
+# nspawn has two children for a moment: its short-lived outer child and the container's PID 1,
+# which is the one running systemd.
+init_pid() {
+        local p
+        for p in $(pgrep -P "$NSPAWN"); do
+                [ "$(cat "/proc/$p/comm" 2>/dev/null)" = systemd ] && INIT=$p && return 0
+        done
+        return 1
+}
 wait_for "the container's PID 1" 60 init_pid
 C() { nsenter -t "$INIT" -a "$@"; }
 # "starting" is enough: the manager takes our commands while the rest of the host's units boot.
