@@ -83,6 +83,15 @@ static void ack_send(WorkJob *j) {
                 j->ack_in_flight = true;
 }
 
+/* While short jobs stream through, the end of a job is recorded together with the next fetch
+ * (worker_turn), so Redis is woken once for both rather than once each. Only then: while jobs are
+ * short, others are running (their end brings the next turn soon) and the queue is not empty (a
+ * fetch will follow). Otherwise, and always when quiet or stopping, it is sent at once. */
+bool ack_may_wait(Worker *w) {
+        return w->state == WORKER_RUNNING && w->run_usec_known && w->run_usec_avg <= WORKER_PREFETCH_BELOW_USEC &&
+               w->n_running > 0 && !w->block_in_flight;
+}
+
 void ack_send_pending(Worker *w) {
         for (WorkJob *j = w->jobs; j; j = j->next)
                 if (j->finished)
@@ -192,6 +201,7 @@ void ack_finish(WorkJob *j, bool ok, const char *error_class, const char *error_
                 break;
         }
 send:
-        ack_send(j);
+        if (!ack_may_wait(w))
+                ack_send(j);
         worker_kick(w);
 }

@@ -20,7 +20,8 @@
  * Fetching: one Lua script moves up to N jobs (N = free slots) from the queues in strict order, or in
  * an order shuffled by weight on every call (Sidekiq's "-q critical,2 -q default"). While jobs are
  * short (10 ms on average), up to 4 more are held ready so that a slot that frees does not wait a
- * round trip; with longer jobs nothing is held beyond what runs, so other workers get the rest. When nothing is
+ * round trip, and the ends of jobs are recorded with the next fetch (ack.c); with longer jobs
+ * nothing is held beyond what runs, so other workers get the rest. When nothing is
  * waiting, BLMOVE blocks on a second connection: on the only queue for 10 s, or on the queues in
  * turn for 2 s each, so an idle worker costs well under one round trip per second. */
 
@@ -267,7 +268,7 @@ static void fetch_block(Worker *w) {
                 w->block_in_flight = true;
 }
 
-void fetch_maybe(Worker *w) {
+bool fetch_maybe(Worker *w) {
         const char *argv[5 + WORKER_QUEUES_MAX];
         char max[16];
         unsigned free_slots, prefetch;
@@ -275,16 +276,16 @@ void fetch_maybe(Worker *w) {
         int r;
 
         if (w->state != WORKER_RUNNING || w->fetch_in_flight || w->block_in_flight || !redis_async_is_up(w->redis))
-                return;
+                return false;
         /* Hold jobs ready only while jobs are short: a long one would keep them from other workers. */
         prefetch = w->run_usec_known && w->run_usec_avg <= WORKER_PREFETCH_BELOW_USEC
-                           ? MIN(w->config.concurrency, (unsigned) WORKER_PREFETCH_MAX)
+                           ? (unsigned) WORKER_PREFETCH_MAX
                            : 0;
         free_slots = w->config.concurrency + prefetch;
         free_slots = free_slots > w->n_running + w->n_pending ? free_slots - w->n_running - w->n_pending : 0;
         /* While jobs are waiting ready, refill in batches rather than one round trip per job. */
         if (free_slots == 0 || (w->n_pending > 0 && free_slots < MAX(prefetch / 2, 1u)))
-                return;
+                return false;
         snprintf(max, sizeof max, "%u", MIN(free_slots, (unsigned) WORKER_FETCH_BATCH_MAX));
         argv[0] = "EVAL";
         argv[1] = fetch_script;
@@ -295,6 +296,7 @@ void fetch_maybe(Worker *w) {
         r = redis_async_command_argv(w->redis, on_fetch_reply, w, (int) (5 + n), argv, NULL);
         if (r >= 0)
                 w->fetch_in_flight = true;
+        return r >= 0;
 }
 
 void fetch_cancel(Worker *w) {

@@ -23,7 +23,8 @@
 #define WORKER_PROCESS_TTL_SEC 60            /* Sidekiq's expiry of <identity> and <identity>:work */
 #define WORKER_FETCH_BATCH_MAX 256           /* jobs moved per fetch round trip */
 #define WORKER_PREFETCH_MAX 4                /* jobs held ready beyond the free slots, so a slot that frees
-                                              * does not wait a round trip for its next job ... */
+                                              * does not wait a round trip for its next job (and fetches,
+                                              * with the acks riding along, come every other job) ... */
 #define WORKER_PREFETCH_BELOW_USEC (10 * USEC_PER_MSEC) /* ... while jobs run this long or less on average:
                                               * longer ones stay in Redis for whichever worker is free */
 #define WORKER_BLOCK_SINGLE_SEC 10           /* BLMOVE timeout with one queue */
@@ -161,7 +162,8 @@ const CHandler *worker_find_c_handler(Worker *w, const char *class);
 
 /* fetch.c */
 int fetch_register(Worker *w);
-void fetch_maybe(Worker *w);
+bool fetch_maybe(Worker *w);
+bool ack_may_wait(Worker *w);
 void fetch_cancel(Worker *w);
 char *fetch_inflight_key(Worker *w, const char *queue);
 int fetch_recover(Worker *w, bool all_own, redisCallbackFn *fn, void *privdata);

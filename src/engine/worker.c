@@ -160,13 +160,14 @@ void worker_update_status(Worker *w, bool force) {
         (void) sd_notifyf(false, "STATUS=%s", s);
 }
 
-/* What follows any change: start waiting jobs, record finished ones, fetch more, and write the
- * commands that queued to Redis in one go. */
+/* What follows any change: start waiting jobs, fetch more, record finished ones (with the fetch,
+ * or now if they should not wait, see ack_may_wait()), and write the commands that queued to Redis
+ * in one go. */
 static void worker_turn(Worker *w) {
         (void) sd_event_source_set_enabled(w->kick, SD_EVENT_OFF);
         work_start_pending(w);
-        ack_send_pending(w);
-        fetch_maybe(w);
+        if (fetch_maybe(w) || !ack_may_wait(w))
+                ack_send_pending(w);
         worker_maybe_finish_stop(w);
         worker_update_status(w, false);
         redis_async_flush(w->redis);
