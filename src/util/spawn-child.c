@@ -172,7 +172,7 @@ pid_t spawn_start(const char *path, char *const envp[], int fd_in, int fd_out, i
                 (void) pthread_sigmask(SIG_SETMASK, &saved, NULL);
         }
 #endif
-        /* Refused (a tracer that only knows fork, vfork and threads): the portable way. */
+        /* Not tried (another architecture, valgrind) or refused (a seccomp filter): the portable way. */
         if (pid == -ENOSYS || pid == -EINVAL || pid == -EPERM)
                 pid = spawn_posix(s);
 finish:
