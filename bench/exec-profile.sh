@@ -10,18 +10,8 @@ set -euo pipefail
 build=$(realpath "${1:-build}")
 n=${2:-5000}
 p=${3:-2}
-T=$(mktemp -d)
-trap 'kill $(cat $T/pid) 2>/dev/null; [ -z "${WP:-}" ] || kill $WP 2>/dev/null; rm -rf $T' EXIT
-redis-server --port 0 --unixsocket "$T/redis.sock" --save '' --appendonly no --daemonize yes \
-        --pidfile "$T/pid" --logfile "$T/log" --dir "$T"
-until redis-cli -s "$T/redis.sock" PING >/dev/null 2>&1; do sleep 0.05; done
-python3 - "$n" <<'PY' | redis-cli -s "$T/redis.sock" --pipe >/dev/null
-import json, sys
-for i in range(int(sys.argv[1])):
-    j = json.dumps({"class": "Noop", "args": [i], "retry": True, "queue": "default", "jid": "%024x" % i,
-                    "created_at": 1764240000.5, "enqueued_at": 1764240000.5}, separators=(",", ":"))
-    sys.stdout.write("*3\r\n$5\r\nLPUSH\r\n$13\r\nqueue:default\r\n$%d\r\n%s\r\n" % (len(j), j))
-PY
+. "$(dirname "$0")/lib.sh"
+fill "$n"
 printf '[Worker]\nHandler=Noop /bin/true\n' >"$T/worker.conf"
 rp=$(cat "$T/pid")
 ticks() { awk '{print $14 + $15, $16 + $17}' "/proc/$1/stat"; }  # own, reaped children
@@ -29,22 +19,9 @@ switches() { awk '/^voluntary_ctxt/ {v = $2} /^nonvoluntary_ctxt/ {i = $2} END {
 read -r r0 _ < <(ticks "$rp")
 read -r rv0 _ < <(switches "$rp")
 s=$(date +%s.%N)
-JOBS_LOG_LEVEL=warning "$build/src/programs/jobs-worker" -C "$T/worker.conf" -r "unix://$T/redis.sock" -c "$p" 2>/dev/null &
+JOBS_LOG_LEVEL=warning "$build/src/programs/jobs-worker" -C "$T/worker.conf" -r "$URL" -c "$p" 2>/dev/null &
 WP=$!
-# Until the queue and the in-flight lists are empty: one connection, a check every 10 ms.
-python3 - "$T/redis.sock" <<'PY'
-import socket, sys, time
-s = socket.socket(socket.AF_UNIX)
-s.connect(sys.argv[1])
-script = ("local n = redis.call('LLEN', 'queue:default') "
-          "for _, k in ipairs(redis.call('KEYS', 'jobs:inflight:*')) do n = n + redis.call('LLEN', k) end return n")
-req = "*3\r\n$4\r\nEVAL\r\n$%d\r\n%s\r\n$1\r\n0\r\n" % (len(script), script)
-while True:
-    s.sendall(req.encode())
-    if s.recv(64).startswith(b":0\r\n"):
-        break
-    time.sleep(0.01)
-PY
+wait_drained
 e=$(date +%s.%N)
 read -r w wc < <(ticks "$WP")
 read -r wv wi < <(switches "$WP")

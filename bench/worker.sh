@@ -15,43 +15,10 @@ set -euo pipefail
 build=$(realpath "${1:-build}")
 n=${2:-100000}
 nx=${3:-5000}
-T=$(mktemp -d)
-trap 'kill $(cat $T/pid) 2>/dev/null; [ -z "${WP:-}" ] || kill $WP 2>/dev/null; rm -rf $T' EXIT
-redis-server --port 0 --unixsocket "$T/redis.sock" --save '' --appendonly no --daemonize yes \
-        --pidfile "$T/pid" --logfile "$T/log" --dir "$T"
-until redis-cli -s "$T/redis.sock" PING >/dev/null 2>&1; do sleep 0.05; done
-R() { redis-cli -s "$T/redis.sock" "$@"; }
-URL="unix://$T/redis.sock"
+. "$(dirname "$0")/lib.sh"
 
-# N jobs of class Noop, written as jobs-enqueue writes them, loaded with one pipelined redis-cli.
-fill() {
-        python3 - "$1" <<'PY' | redis-cli -s "$T/redis.sock" --pipe >/dev/null
-import json, sys
-for i in range(int(sys.argv[1])):
-    j = json.dumps({"class": "Noop", "args": [i], "retry": True, "queue": "default", "jid": "%024x" % i,
-                    "created_at": 1764240000.5, "enqueued_at": 1764240000.5}, separators=(",", ":"))
-    sys.stdout.write("*3\r\n$5\r\nLPUSH\r\n$13\r\nqueue:default\r\n$%d\r\n%s\r\n" % (len(j), j))
-PY
-}
 now() { date +%s.%N; }
 rate() { python3 -c "import sys; print('%.0f' % (float(sys.argv[1]) / (float(sys.argv[3]) - float(sys.argv[2]))))" "$@"; }
-# Wait until the queue and every in-flight list are empty: one process polling every 10 ms over one
-# connection (spawning redis-cli that often would steal the CPU being measured).
-wait_drained() {
-        python3 - "$T/redis.sock" <<'PY'
-import socket, sys, time
-s = socket.socket(socket.AF_UNIX)
-s.connect(sys.argv[1])
-script = ("local n = redis.call('LLEN', 'queue:default') "
-          "for _, k in ipairs(redis.call('KEYS', 'jobs:inflight:*')) do n = n + redis.call('LLEN', k) end return n")
-req = "*3\r\n$4\r\nEVAL\r\n$%d\r\n%s\r\n$1\r\n0\r\n" % (len(script), script)
-while True:
-    s.sendall(req.encode())
-    if s.recv(64).startswith(b":0\r\n"):
-        break
-    time.sleep(0.01)
-PY
-}
 
 echo "== redis-benchmark: the commands of one job (pipelined 64, unix socket)"
 R FLUSHALL >/dev/null
