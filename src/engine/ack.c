@@ -88,8 +88,7 @@ static void ack_send(WorkJob *j) {
  * short, others are running (their end brings the next turn soon) and the queue is not empty (a
  * fetch will follow). Otherwise, and always when quiet or stopping, it is sent at once. */
 bool ack_may_wait(Worker *w) {
-        return w->state == WORKER_RUNNING && w->run_usec_known && w->run_usec_avg <= WORKER_PREFETCH_BELOW_USEC &&
-               w->n_running > 0 && !w->block_in_flight;
+        return w->state == WORKER_RUNNING && worker_jobs_short(w) && w->n_running > 0 && !w->block_in_flight;
 }
 
 void ack_send_pending(Worker *w) {
@@ -98,12 +97,11 @@ void ack_send_pending(Worker *w) {
                         ack_send(j);
 }
 
-static void job_settle(WorkJob *j) {
+/* took: how long since it started, for the run-time average if it ran. */
+static void job_settle(WorkJob *j, usec_t took) {
         Worker *w = j->worker;
 
         if (j->running) {
-                usec_t took = now_usec(CLOCK_MONOTONIC) - j->started;
-
                 j->running = false;
                 w->n_running--;
                 w->run_usec_avg = w->run_usec_known ? w->run_usec_avg - w->run_usec_avg / 8 + took / 8 : took;
@@ -126,7 +124,7 @@ static void annotate_invalid(WorkJob *j, double now) {
 }
 
 void ack_requeue(WorkJob *j) {
-        job_settle(j);
+        job_settle(j, now_usec(CLOCK_MONOTONIC) - j->started);
         j->action = ACK_REQUEUE;
         work_job_log(j, LOG_NOTICE, "requeue", NULL, "Pushing %s job %s back to queue %s: %s.", j->class, j->jid,
                      j->queue, j->stop_killed ? "it did not finish within the shutdown timeout" : "not started, the worker is quiet or stopping");
@@ -144,7 +142,7 @@ void ack_finish(WorkJob *j, bool ok, const char *error_class, const char *error_
         unsigned rnd;
         int r;
 
-        job_settle(j);
+        job_settle(j, took);
         snprintf(dur, sizeof dur, "JOB_DURATION_USEC=%" PRIu64, took);
         w->processed++;
         w->stat_processed++;

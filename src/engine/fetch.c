@@ -278,9 +278,7 @@ bool fetch_maybe(Worker *w) {
         if (w->state != WORKER_RUNNING || w->fetch_in_flight || w->block_in_flight || !redis_async_is_up(w->redis))
                 return false;
         /* Hold jobs ready only while jobs are short: a long one would keep them from other workers. */
-        prefetch = w->run_usec_known && w->run_usec_avg <= WORKER_PREFETCH_BELOW_USEC
-                           ? (unsigned) WORKER_PREFETCH_MAX
-                           : 0;
+        prefetch = worker_jobs_short(w) ? WORKER_PREFETCH_MAX : 0;
         free_slots = w->config.concurrency + prefetch;
         free_slots = free_slots > w->n_running + w->n_pending ? free_slots - w->n_running - w->n_pending : 0;
         /* While jobs are waiting ready, refill in batches rather than one round trip per job. */

@@ -152,6 +152,12 @@ struct JobsWorker {
         usec_t status_at;
 };
 
+/* Jobs have been short lately (the moving average of their run time): then the worker holds jobs
+ * ready (fetch.c) and lets acks ride with the next fetch (ack.c). */
+static inline bool worker_jobs_short(const Worker *w) {
+        return w->run_usec_known && w->run_usec_avg <= WORKER_PREFETCH_BELOW_USEC;
+}
+
 /* worker.c */
 void worker_kick(Worker *w);
 void worker_update_status(Worker *w, bool force);
@@ -163,7 +169,6 @@ const CHandler *worker_find_c_handler(Worker *w, const char *class);
 /* fetch.c */
 int fetch_register(Worker *w);
 bool fetch_maybe(Worker *w);
-bool ack_may_wait(Worker *w);
 void fetch_cancel(Worker *w);
 char *fetch_inflight_key(Worker *w, const char *queue);
 int fetch_recover(Worker *w, bool all_own, redisCallbackFn *fn, void *privdata);
@@ -187,6 +192,7 @@ void exec_release(WorkJob *j);
 void ack_finish(WorkJob *j, bool ok, const char *error_class, const char *error_message);
 void ack_requeue(WorkJob *j);
 void ack_send_pending(Worker *w);
+bool ack_may_wait(Worker *w);
 
 /* heartbeat.c */
 int heartbeat_start(Worker *w);
