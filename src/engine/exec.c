@@ -179,9 +179,12 @@ static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
+/* Its whole process group, and the handler itself, which may not have made its group yet. */
 void exec_kill(WorkJob *j) {
-        if (j->pid > 0)
+        if (j->pid > 0) {
                 (void) kill(-j->pid, SIGKILL);
+                (void) kill(j->pid, SIGKILL);
+        }
 }
 
 /* The job JSON for the handler's stdin. Up to PIPE_BUF bytes fit in any empty pipe (even one the

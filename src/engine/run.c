@@ -59,8 +59,7 @@ WorkJob *work_job_free(WorkJob *j) {
                 return NULL;
         if (j->pid > 0) {
                 /* Still running (the worker is being freed): it must be gone before its spawn block. */
-                (void) kill(-j->pid, SIGKILL);
-                (void) kill(j->pid, SIGKILL);
+                exec_kill(j);
                 (void) waitpid(j->pid, NULL, 0);
         }
         exec_release(j);

@@ -32,8 +32,7 @@ JobsWorker *jobs_worker_free(JobsWorker *w) {
         while (w->jobs) {
                 WorkJob *j = w->jobs;
                 w->jobs = j->next;
-                exec_kill(j);
-                work_job_free(j);
+                work_job_free(j); /* kills and reaps its handler */
         }
         w->redis = redis_async_free(w->redis);
         w->block = redis_async_free(w->block);
