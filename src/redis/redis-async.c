@@ -72,17 +72,13 @@ static void ev_add_write(void *p) {
                 ra_update_io(ra);
                 return;
         }
-        if (ra->flush_defer)
-                (void) sd_event_source_set_enabled(ra->flush_defer, SD_EVENT_ONESHOT);
-        else
-                ra->io_events |= EPOLLOUT, ra_update_io(ra);
+        (void) sd_event_source_set_enabled(ra->flush_defer, SD_EVENT_ONESHOT);
 }
 
 static void ev_del_write(void *p) {
         RedisAsync *ra = p;
 
-        if (ra->flush_defer)
-                (void) sd_event_source_set_enabled(ra->flush_defer, SD_EVENT_OFF);
+        (void) sd_event_source_set_enabled(ra->flush_defer, SD_EVENT_OFF);
         if (ra->io_events & EPOLLOUT) {
                 ra->io_events &= ~(uint32_t) EPOLLOUT;
                 ra_update_io(ra);
@@ -115,8 +111,7 @@ static void ev_cleanup(void *p) {
         RedisAsync *ra = p;
         ra->io = sd_event_source_disable_unref(ra->io);
         ra->io_events = 0;
-        if (ra->flush_defer)
-                (void) sd_event_source_set_enabled(ra->flush_defer, SD_EVENT_OFF);
+        (void) sd_event_source_set_enabled(ra->flush_defer, SD_EVENT_OFF);
 }
 
 static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
@@ -166,8 +161,7 @@ static void ra_lost(RedisAsync *ra, const char *why) {
         ra->up = false;
         ra->io = sd_event_source_disable_unref(ra->io);
         ra->io_events = 0;
-        if (ra->flush_defer)
-                (void) sd_event_source_set_enabled(ra->flush_defer, SD_EVENT_OFF);
+        (void) sd_event_source_set_enabled(ra->flush_defer, SD_EVENT_OFF);
         /* at most 200 bytes of the reason: a status line, and why may be a buffer as big as ours */
         snprintf(ra->status, sizeof ra->status, "%s: %.200s", ra->name, why && *why ? why : "connection lost");
         ra_schedule_reconnect(ra);
@@ -349,7 +343,6 @@ void redis_async_close(RedisAsync *ra) {
         ra->cb = NULL;
         ra->reconnect_timer = sd_event_source_disable_unref(ra->reconnect_timer);
         ra->reset_defer = sd_event_source_disable_unref(ra->reset_defer);
-        ra->flush_defer = sd_event_source_disable_unref(ra->flush_defer);
         ac = TAKE_PTR(ra->ac);
         ra->up = false;
         if (ac) {
@@ -357,6 +350,8 @@ void redis_async_close(RedisAsync *ra) {
                 redisAsyncFree(ac);
         }
         ra->io = sd_event_source_disable_unref(ra->io);
+        /* Last: it lives as long as any context whose callbacks use it. */
+        ra->flush_defer = sd_event_source_disable_unref(ra->flush_defer);
 }
 
 RedisAsync *redis_async_free(RedisAsync *ra) {
