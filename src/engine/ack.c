@@ -199,7 +199,5 @@ void ack_finish(WorkJob *j, bool ok, const char *error_class, const char *error_
                 break;
         }
 send:
-        if (!ack_may_wait(w))
-                ack_send(j);
-        worker_kick(w);
+        worker_kick(w); /* worker_turn() sends it, now or with the next fetch (ack_may_wait()) */
 }
