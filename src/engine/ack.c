@@ -6,7 +6,7 @@
 
 #include <inttypes.h>
 
-#include "worker-internal.h"
+#include "engine/worker-internal.h"
 
 static const char ack_script[] =
         "local n = redis.call('LREM', KEYS[1], -1, ARGV[1])\n"

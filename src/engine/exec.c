@@ -10,7 +10,7 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 
-#include "worker-internal.h"
+#include "engine/worker-internal.h"
 
 extern char **environ;
 

@@ -27,7 +27,7 @@
 
 #include <signal.h>
 
-#include "worker-internal.h"
+#include "engine/worker-internal.h"
 
 static const char fetch_script[] =
         "local id, max = ARGV[1], tonumber(ARGV[2])\n"

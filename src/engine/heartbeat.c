@@ -12,7 +12,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "config.h"
-#include "worker-internal.h"
+#include "engine/worker-internal.h"
 
 static long rss_kib(void) {
         _cleanup_fclose_ FILE *f = fopen("/proc/self/statm", "re");

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "worker-internal.h"
+#include "engine/worker-internal.h"
 
 /* MESSAGE_IDs of the job lifecycle; catalog/jobs.catalog explains them. */
 static const struct {

@@ -5,7 +5,7 @@
 
 #include <inttypes.h>
 
-#include "worker-internal.h"
+#include "engine/worker-internal.h"
 
 #define STATS_TTL_SEC (5 * 365 * 24 * 3600)
 

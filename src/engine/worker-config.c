@@ -4,8 +4,8 @@
 #include <ctype.h>
 #include <stdarg.h>
 
-#include "worker-config.h"
-#include "job.h"
+#include "engine/worker-config.h"
+#include "model/job.h"
 
 void worker_config_init(WorkerConfig *c) {
         *c = (WorkerConfig) {
@@ -15,7 +15,7 @@ void worker_config_init(WorkerConfig *c) {
         };
 }
 
-static void queues_clear(WorkerConfig *c) {
+void worker_config_clear_queues(WorkerConfig *c) {
         for (size_t i = 0; i < c->n_queues; i++)
                 free(c->queues[i].name);
         free(c->queues);
@@ -33,7 +33,7 @@ static void settings_clear(ClassSetting **s, size_t *n) {
         *n = 0;
 }
 
-static void dirs_clear(WorkerConfig *c) {
+void worker_config_clear_handler_dirs(WorkerConfig *c) {
         for (size_t i = 0; c->handler_dirs && c->handler_dirs[i]; i++)
                 free(c->handler_dirs[i]);
         free(c->handler_dirs);
@@ -43,10 +43,10 @@ static void dirs_clear(WorkerConfig *c) {
 void worker_config_done(WorkerConfig *c) {
         free(c->redis_url);
         free(c->tag);
-        queues_clear(c);
+        worker_config_clear_queues(c);
         settings_clear(&c->handlers, &c->n_handlers);
         settings_clear(&c->timeouts, &c->n_timeouts);
-        dirs_clear(c);
+        worker_config_clear_handler_dirs(c);
         worker_config_init(c);
 }
 
@@ -229,7 +229,7 @@ static int config_assign(WorkerConfig *c, const char *key, const char *value, co
         }
         if (streq(key, "Queue")) {
                 if (!*value) {
-                        queues_clear(c);
+                        worker_config_clear_queues(c);
                         return 0;
                 }
                 /* Several queues on one line, like Sidekiq's -q options. */
@@ -293,7 +293,7 @@ static int config_assign(WorkerConfig *c, const char *key, const char *value, co
         }
         if (streq(key, "HandlerDirectory")) {
                 if (!*value) {
-                        dirs_clear(c);
+                        worker_config_clear_handler_dirs(c);
                         /* An explicit empty list: no directories at all. */
                         c->handler_dirs = calloc(1, sizeof(char *));
                         return c->handler_dirs ? 0 : -ENOMEM;

@@ -6,7 +6,7 @@
 #include <stddef.h>
 
 #include "config.h"
-#include "util.h"
+#include "util/util.h"
 
 #define WORKER_QUEUES_MAX 64
 #define WORKER_QUEUE_WEIGHT_MAX 100
@@ -48,6 +48,10 @@ typedef struct WorkerConfig {
 
 void worker_config_init(WorkerConfig *c);
 void worker_config_done(WorkerConfig *c);
+
+/* Empty the queue list / the handler directories (NULL again: the defaults). */
+void worker_config_clear_queues(WorkerConfig *c);
+void worker_config_clear_handler_dirs(WorkerConfig *c);
 
 /* "name" or "name,weight". -EINVAL with *ret_reason. */
 int worker_config_add_queue(WorkerConfig *c, const char *spec, const char **ret_reason);

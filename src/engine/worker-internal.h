@@ -9,14 +9,14 @@
 #include <systemd/sd-event.h>
 
 #include "jobs/jobs.h"
-#include "job.h"
-#include "log.h"
-#include "redis-async.h"
-#include "retry.h"
-#include "spawn-child.h"
-#include "url.h"
-#include "util.h"
-#include "worker-config.h"
+#include "model/job.h"
+#include "util/log.h"
+#include "redis/redis-async.h"
+#include "model/retry.h"
+#include "util/spawn-child.h"
+#include "redis/url.h"
+#include "util/util.h"
+#include "engine/worker-config.h"
 
 #define WORKER_HEARTBEAT_USEC (5 * USEC_PER_SEC)
 #define WORKER_ALIVE_TTL_MSEC 20000          /* in-flight lists of a process silent this long are recovered */

@@ -8,7 +8,8 @@
 #include <sys/wait.h>
 #include <systemd/sd-daemon.h>
 
-#include "worker-internal.h"
+#include "engine/worker-internal.h"
+#include "engine/worker.h"
 
 void jobs_log_open(const char *program) {
         log_open(program, "worker");
@@ -49,6 +50,12 @@ JobsWorker *jobs_worker_free(JobsWorker *w) {
         worker_config_done(&w->config);
         free(w);
         return NULL;
+}
+
+void worker_set_config(JobsWorker *w, WorkerConfig *c) {
+        worker_config_done(&w->config);
+        w->config = *c;
+        worker_config_init(c);
 }
 
 int jobs_worker_load_config(JobsWorker *w, const char *path) {

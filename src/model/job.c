@@ -3,9 +3,9 @@
 
 #include <math.h>
 
-#include "job.h"
-#include "json-ruby.h"
-#include "util.h"
+#include "model/job.h"
+#include "model/json-ruby.h"
+#include "util/util.h"
 
 /* Ruby constant paths ("Foo::Bar") and handler names; never a path, an option or a hidden file. */
 bool job_class_is_valid(const char *s) {

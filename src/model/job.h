@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "macro.h"
+#include "util/macro.h"
 
 #define JOB_CLASS_MAX 255
 #define JOB_QUEUE_MAX 128

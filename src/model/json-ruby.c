@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json-ruby.h"
+#include "model/json-ruby.h"
 
 #define RUBY_DBL_DIG 15 /* DBL_DIG: whole numbers up to this many digits print as "ddd.0" */
 

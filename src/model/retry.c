@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "retry.h"
+#include "model/retry.h"
 
 unsigned retry_max_attempts(JobRetry r) {
         switch (r.kind) {

@@ -4,7 +4,7 @@
 
 #include <jansson.h>
 
-#include "job.h"
+#include "model/job.h"
 
 typedef enum RetryAction {
         RETRY_ACTION_RETRY, /* ZADD retry <at> <job> */

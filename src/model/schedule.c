@@ -4,7 +4,7 @@
 #include <ctype.h>
 #include <stdarg.h>
 
-#include "schedule.h"
+#include "model/schedule.h"
 
 #define COMMENTS "#;"
 #define WHITESPACE " \t\n\r"

@@ -5,8 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "job.h"
-#include "util.h"
+#include "model/job.h"
+#include "util/util.h"
 
 /* Limits on what a schedule file may hold. A 10,000-entry schedule must fit. */
 #define SCHEDULE_FILE_MAX (8U * 1024 * 1024)  /* bytes per file */

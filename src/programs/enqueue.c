@@ -4,8 +4,8 @@
 #include <math.h>
 #include <sysexits.h>
 
-#include "enqueue.h"
-#include "log.h"
+#include "programs/enqueue.h"
+#include "util/log.h"
 
 int enqueue_parse_in(const char *s, EnqueueRequest *req) {
         if (parse_duration(s, &req->in) < 0)

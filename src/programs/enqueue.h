@@ -2,9 +2,9 @@
 /* One push, shared by jobs-enqueue and `jobsctl enqueue`: validate, connect, push, map to sysexits. */
 #pragma once
 
-#include "job.h"
-#include "redis.h"
-#include "util.h"
+#include "model/job.h"
+#include "redis/redis.h"
+#include "util/util.h"
 
 typedef struct EnqueueRequest {
         const char *redis_url; /* NULL: $REDIS_URL, else the default */

@@ -7,8 +7,8 @@
 #include <sysexits.h>
 
 #include "config.h"
-#include "enqueue.h"
-#include "log.h"
+#include "programs/enqueue.h"
+#include "util/log.h"
 
 static void help(void) {
         printf("Usage: jobs-enqueue [OPTIONS] CLASS\n"

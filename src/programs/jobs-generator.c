@@ -16,8 +16,8 @@
 #include <sys/un.h>
 
 #include "config.h"
-#include "generate.h"
-#include "log.h"
+#include "units/generate.h"
+#include "util/log.h"
 
 #define SCHEDULE_SUFFIX ".schedule"
 #define SCHEDULE_FILES_MAX 1000U

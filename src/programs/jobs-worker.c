@@ -6,8 +6,9 @@
 
 #include "config.h"
 #include "jobs/jobs.h"
-#include "log.h"
-#include "worker-internal.h"
+#include "util/log.h"
+#include "engine/worker.h"
+#include "redis/url.h"
 
 static void help(void) {
         printf("Usage: jobs-worker [OPTIONS]\n"
@@ -86,9 +87,7 @@ static int parse_argv(int argc, char **argv, WorkerConfig *c) {
                         break;
                 case 'q':
                         if (!queues_reset) { /* the command line replaces Queue= of the config */
-                                for (size_t i = 0; i < c->n_queues; i++)
-                                        free(c->queues[i].name);
-                                c->n_queues = 0;
+                                worker_config_clear_queues(c);
                                 queues_reset = true;
                         }
                         r = worker_config_add_queue(c, optarg, &reason);
@@ -114,10 +113,7 @@ static int parse_argv(int argc, char **argv, WorkerConfig *c) {
                         break;
                 case ARG_HANDLER_DIR:
                         if (!dirs_reset) {
-                                for (size_t i = 0; c->handler_dirs && c->handler_dirs[i]; i++)
-                                        free(c->handler_dirs[i]);
-                                free(c->handler_dirs);
-                                c->handler_dirs = NULL;
+                                worker_config_clear_handler_dirs(c);
                                 dirs_reset = true;
                         }
                         r = worker_config_add_handler_dir(c, optarg, &reason);
@@ -145,25 +141,25 @@ static int parse_argv(int argc, char **argv, WorkerConfig *c) {
 }
 
 int main(int argc, char **argv) {
+        _cleanup_(worker_config_done) WorkerConfig c = {};
         JobsWorker *w = NULL;
         int r;
 
         log_open("jobs-worker", "worker");
         log_open_journal();
 
+        worker_config_init(&c);
+        r = load_config(argc, argv, &c);
+        if (r < 0)
+                return EX_CONFIG;
+        r = parse_argv(argc, argv, &c);
+        if (r <= 0)
+                return r < 0 ? EX_USAGE : EXIT_SUCCESS;
+
         r = jobs_worker_new(&w);
         if (r < 0)
                 return log_oom(), EX_OSERR;
-        r = load_config(argc, argv, &w->config);
-        if (r < 0) {
-                jobs_worker_free(w);
-                return EX_CONFIG;
-        }
-        r = parse_argv(argc, argv, &w->config);
-        if (r <= 0) {
-                jobs_worker_free(w);
-                return r < 0 ? EX_USAGE : EXIT_SUCCESS;
-        }
+        worker_set_config(w, &c);
         r = jobs_worker_run(w);
         jobs_worker_free(w);
         if (r == -EINVAL)

@@ -5,8 +5,8 @@
 #include <limits.h>
 
 #include "config.h"
-#include "jobsctl.h"
-#include "log.h"
+#include "programs/jobsctl.h"
+#include "util/log.h"
 
 /* jobs-enqueue next to this binary (a build tree, or a relocated install), else where meson put it. */
 static char *enqueue_path(void) {

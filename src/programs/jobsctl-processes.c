@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* jobsctl processes, quiet, stop: Sidekiq::ProcessSet, Process#quiet!/#stop! and the WorkSet. */
 
-#include "job.h"
-#include "jobsctl.h"
-#include "log.h"
+#include "model/job.h"
+#include "programs/jobsctl.h"
+#include "util/log.h"
 
 #define PROCESSES_MAX 10000
 #define WORK_PER_PROCESS_MAX 10000

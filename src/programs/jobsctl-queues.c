@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* jobsctl queues, queue clear: Sidekiq::Queue — size, latency (age of the oldest job), clear. */
 
-#include "job.h"
-#include "jobsctl.h"
-#include "log.h"
+#include "model/job.h"
+#include "programs/jobsctl.h"
+#include "util/log.h"
 
 #define QUEUES_MAX 10000 /* members of the "queues" set we are willing to show */
 

@@ -4,10 +4,10 @@
 #include <getopt.h>
 #include <sysexits.h>
 
-#include "calendar.h"
-#include "generate.h"
-#include "jobsctl.h"
-#include "log.h"
+#include "units/calendar.h"
+#include "units/generate.h"
+#include "programs/jobsctl.h"
+#include "util/log.h"
 
 static const char *arg_source_path = NULL;  /* SourcePath= of the generated units */
 static const char *arg_enqueue_path = NULL; /* ExecStart= program of the generated services */

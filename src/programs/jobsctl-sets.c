@@ -4,10 +4,10 @@
 
 #include <limits.h>
 
-#include "job.h"
-#include "jobset.h"
-#include "jobsctl.h"
-#include "log.h"
+#include "model/job.h"
+#include "redis/jobset.h"
+#include "programs/jobsctl.h"
+#include "util/log.h"
 
 #define BATCH 100
 

@@ -4,8 +4,8 @@
 
 #include <time.h>
 
-#include "jobsctl.h"
-#include "log.h"
+#include "programs/jobsctl.h"
+#include "util/log.h"
 
 #define INFLIGHT_LISTS_MAX 10000
 

@@ -3,9 +3,9 @@
 
 #include <systemd/sd-bus.h>
 
-#include "job.h"
-#include "jobsctl.h"
-#include "log.h"
+#include "model/job.h"
+#include "programs/jobsctl.h"
+#include "util/log.h"
 
 #define SD_DEST "org.freedesktop.systemd1"
 #define SD_PATH "/org/freedesktop/systemd1"

@@ -6,9 +6,9 @@
 #include <sys/ioctl.h>
 
 #include "config.h"
-#include "jobsctl.h"
-#include "log.h"
-#include "url.h"
+#include "programs/jobsctl.h"
+#include "util/log.h"
+#include "redis/url.h"
 
 const char *arg_redis = NULL;
 JsonMode arg_json = JSON_OFF;

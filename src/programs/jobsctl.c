@@ -3,8 +3,8 @@
 
 #include <locale.h>
 
-#include "jobsctl.h"
-#include "log.h"
+#include "programs/jobsctl.h"
+#include "util/log.h"
 
 /* One line per verb; the functions are in jobsctl-*.c. */
 static const Verb verbs[] = {

@@ -8,9 +8,9 @@
 #include <stdbool.h>
 #include <sysexits.h>
 
-#include "redis.h"
-#include "table.h"
-#include "timestamp.h"
+#include "redis/redis.h"
+#include "util/table.h"
+#include "util/timestamp.h"
 
 typedef int (*VerbFunction)(int argc, char **argv);
 

@@ -3,8 +3,8 @@
 
 #include <stdint.h>
 
-#include "job.h"
-#include "jobset.h"
+#include "model/job.h"
+#include "redis/jobset.h"
 
 static const char *const job_set_keys[_JOB_SET_KIND_MAX] = {
         [JOB_SET_RETRY] = "retry",

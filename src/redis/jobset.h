@@ -6,8 +6,8 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-#include "redis.h"
-#include "retry.h" /* the dead set's limits, RETRY_DEAD_TIMEOUT_SEC and RETRY_DEAD_MAX_JOBS */
+#include "redis/redis.h"
+#include "model/retry.h" /* the dead set's limits, RETRY_DEAD_TIMEOUT_SEC and RETRY_DEAD_MAX_JOBS */
 
 typedef enum JobSetKind {
         JOB_SET_RETRY,

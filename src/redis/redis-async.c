@@ -5,7 +5,7 @@
 #include <stdarg.h>
 #include <sys/epoll.h>
 
-#include "redis-async.h"
+#include "redis/redis-async.h"
 
 struct RedisAsync {
         sd_event *event;

@@ -12,8 +12,8 @@
 #include <stdbool.h>
 #include <systemd/sd-event.h>
 
-#include "url.h"
-#include "util.h"
+#include "redis/url.h"
+#include "util/util.h"
 
 typedef struct RedisAsync RedisAsync;
 

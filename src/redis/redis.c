@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <sys/time.h>
 
-#include "redis.h"
+#include "redis/redis.h"
 
 static int set_error(Redis *r, int err, const char *fmt, ...) _printf_(3, 4);
 static int set_error(Redis *r, int err, const char *fmt, ...) {

@@ -10,8 +10,8 @@
 #include <hiredis/hiredis.h>
 #include <stddef.h>
 
-#include "url.h"
-#include "util.h"
+#include "redis/url.h"
+#include "util/util.h"
 
 #define REDIS_TIMEOUT_DEFAULT (2 * USEC_PER_SEC)
 

@@ -4,8 +4,8 @@
 #include <ctype.h>
 #include <stdio.h>
 
-#include "url.h"
-#include "util.h"
+#include "redis/url.h"
+#include "util/util.h"
 
 #define REDIS_DB_MAX 100000
 

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "calendar.h"
+#include "units/calendar.h"
 
 #define CALENDAR_OUTPUT_MAX (256U * 1024 * 1024)
 

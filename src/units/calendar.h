@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "schedule.h"
+#include "model/schedule.h"
 
 /* Program used; $JOBS_SYSTEMD_ANALYZE overrides it (tests), else it is looked up in $PATH. */
 #define CALENDAR_ANALYZE_DEFAULT "systemd-analyze"

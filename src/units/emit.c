@@ -2,7 +2,7 @@
 /* The generated units' text. Same entry in, same bytes out: no time stamps, no host names. */
 
 #include "config.h"
-#include "emit.h"
+#include "units/emit.h"
 
 static const char *const sandbox[] = {
         /* jobs-enqueue reads its environment, connects to Redis over a unix socket or TCP, writes

@@ -2,7 +2,7 @@
 /* The text of the generated units: jobs-NAME.timer, jobs-NAME.service and jobs.target. Deterministic. */
 #pragma once
 
-#include "schedule.h"
+#include "model/schedule.h"
 
 #define EMIT_TARGET "jobs.target"
 #define EMIT_WANTS_DIR EMIT_TARGET ".wants"

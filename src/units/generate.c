@@ -18,7 +18,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
-#include "generate.h"
+#include "units/generate.h"
 
 #define RM_DEPTH_MAX 4
 #define MARKER_LEN (sizeof(EMIT_MARKER) - 1)

@@ -2,8 +2,8 @@
 /* Schedule → a directory of units: written whole into a temporary directory, then moved into place. */
 #pragma once
 
-#include "emit.h"
-#include "schedule.h"
+#include "units/emit.h"
+#include "model/schedule.h"
 
 typedef struct GenerateOptions {
         EmitOptions emit;

@@ -3,7 +3,7 @@
 
 #include <systemd/sd-journal.h>
 
-#include "log.h"
+#include "util/log.h"
 
 static void journal_sink(const struct iovec *iov, size_t n) {
         (void) sd_journal_sendv(iov, (int) n);

@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
-#include "log.h"
-#include "util.h"
+#include "util/log.h"
+#include "util/util.h"
 
 #define LOG_LINE_MAX 4096
 

@@ -11,7 +11,7 @@
 #include <sys/uio.h>
 #include <syslog.h>
 
-#include "macro.h"
+#include "util/macro.h"
 
 typedef enum LogTarget {
         LOG_TARGET_STDERR,  /* plain lines for a terminal */

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "spawn-child.h"
+#include "util/spawn-child.h"
 
 #if HAVE_VALGRIND_VALGRIND_H
 #  include <valgrind/valgrind.h>

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <stdarg.h>
 
-#include "table.h"
+#include "util/table.h"
 
 typedef struct Cell {
         char *text;

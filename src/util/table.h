@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "macro.h"
+#include "util/macro.h"
 
 #define TABLE_COLUMNS_MAX 16
 #define TABLE_CELL_MAX 4096 /* bytes kept of one cell; longer text is cut with an ellipsis */

@@ -4,7 +4,7 @@
 #include <math.h>
 #include <time.h>
 
-#include "timestamp.h"
+#include "util/timestamp.h"
 
 char *format_timestamp(char *buf, size_t n, usec_t t, bool utc) {
         struct tm tm;

@@ -8,7 +8,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 
-#include "util.h"
+#include "util/util.h"
 
 usec_t now_usec(clockid_t clock) {
         struct timespec ts;

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "macro.h"
+#include "util/macro.h"
 
 typedef uint64_t usec_t;
 

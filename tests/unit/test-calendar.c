@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "calendar.h"
+#include "units/calendar.h"
 
 static void test_check(void **state) {
         /* valid ones printed with and without an "Original form:" line, invalid ones in between,

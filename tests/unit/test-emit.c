@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "emit.h"
+#include "units/emit.h"
 
 static const char schedule_text[] =
         "[Job]\n"

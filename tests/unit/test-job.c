@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "job.h"
+#include "model/job.h"
 
 static void test_names(void **state) {
         assert_true(job_class_is_valid("SayHello"));

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json-ruby.h"
-#include "macro.h"
-#include "util.h"
+#include "model/json-ruby.h"
+#include "util/macro.h"
+#include "util/util.h"
 
 /* Expected texts are what Ruby 3.1's JSON.generate(Float) prints. */
 static void test_format(void **state) {

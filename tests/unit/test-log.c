@@ -5,8 +5,8 @@
 #include <cmocka.h>
 #include <sys/stat.h>
 
-#include "log.h"
-#include "util.h"
+#include "util/log.h"
+#include "util/util.h"
 
 /* Run fn with stderr redirected to a pipe; return what it wrote. */
 static char *capture(void (*fn)(void)) {

@@ -18,7 +18,7 @@
 #include <cmocka.h>
 #include <hiredis/hiredis.h>
 
-#include "redis-async.h"
+#include "redis/redis-async.h"
 
 typedef struct Ctx {
         char dir[64], sock[96];

@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "retry.h"
+#include "model/retry.h"
 
 static json_t *job_from(const char *s) {
         const char *reason = NULL;

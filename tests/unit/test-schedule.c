@@ -5,7 +5,7 @@
 #include <cmocka.h>
 #include <fcntl.h>
 
-#include "schedule.h"
+#include "model/schedule.h"
 
 #define F "test.schedule"
 

@@ -17,8 +17,8 @@
 #include <cmocka.h>
 
 #include "config.h"
-#include "macro.h"
-#include "spawn-child.h"
+#include "util/macro.h"
+#include "util/spawn-child.h"
 
 #if HAVE_VALGRIND_VALGRIND_H
 #  include <valgrind/valgrind.h>

@@ -5,7 +5,7 @@
 #include <cmocka.h>
 #include <locale.h>
 
-#include "table.h"
+#include "util/table.h"
 
 static char *print(Table *t, size_t width, bool color, bool header) {
         char *buf = NULL;

@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "timestamp.h"
+#include "util/timestamp.h"
 
 static void test_timespan_short(void **state) {
         char b[TIMESTAMP_MAX];

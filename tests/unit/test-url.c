@@ -4,8 +4,8 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "url.h"
-#include "util.h"
+#include "redis/url.h"
+#include "util/util.h"
 
 static void test_tcp(void **state) {
         RedisURL u = {};

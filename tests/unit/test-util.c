@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "util.h"
+#include "util/util.h"
 
 static void test_parse_duration(void **state) {
         usec_t u;

@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "worker-config.h"
+#include "engine/worker-config.h"
 
 static char *write_tmp(const char *text) {
         char *path = strdup("/tmp/test-worker-config.XXXXXX");

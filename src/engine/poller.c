@@ -4,8 +4,8 @@
  * The number of processes comes from the heartbeat's pipeline (SCARD processes), so polling costs one
  * round trip per poll and nothing else. */
 
-#include "poll.h"
-#include "worker-internal.h"
+#include "engine/poller.h"
+#include "engine/worker-internal.h"
 
 /* Sidekiq's poller: due members of retry, then schedule, one at a time, into their queue with a fresh
  * enqueued_at. The payload is edited as text, so every other byte (unknown fields, big integers) is

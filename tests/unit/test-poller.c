@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "poll.h"
+#include "engine/poller.h"
 
 #define S USEC_PER_SEC
 

@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 
-#include "util.h"
+#include "util/util.h"
 
 #define POLL_AVERAGE_USEC (5 * USEC_PER_SEC) /* Sidekiq's average_scheduled_poll_interval */
 #define POLL_SMALL_CLUSTER 10                /* below this many processes, the interval is kept near its average */

@@ -1,0 +1,2 @@
+#include "engine/worker-internal.h"
+#include "log.h"

@@ -1,0 +1,2 @@
+#include "util/poll.h"
+#include "engine/fetch.h"
