@@ -27,11 +27,11 @@ static const char *const action_names[_ACK_ACTION_MAX] = {
         [ACK_DONE] = "done", [ACK_DROP] = "drop", [ACK_RETRY] = "retry", [ACK_DEAD] = "dead", [ACK_REQUEUE] = "requeue",
 };
 
-static void ack_send(WorkJob *j);
+static void ack_send(JobsJob *j);
 
 static void on_ack_reply(redisAsyncContext *ac, void *reply, void *privdata) {
-        WorkJob *j = privdata;
-        Worker *w = j->worker;
+        JobsJob *j = privdata;
+        JobsWorker *w = j->worker;
         const char *e = redis_async_reply_error(reply);
 
         j->ack_in_flight = false;
@@ -53,8 +53,8 @@ static void on_ack_reply(redisAsyncContext *ac, void *reply, void *privdata) {
         worker_maybe_finish_stop(w);
 }
 
-static void ack_send(WorkJob *j) {
-        Worker *w = j->worker;
+static void ack_send(JobsJob *j) {
+        JobsWorker *w = j->worker;
         _cleanup_free_ char *key = NULL;
         char score[64], dead_age[32], dead_max[32];
         int r;
@@ -87,19 +87,19 @@ static void ack_send(WorkJob *j) {
  * (worker_turn), so Redis is woken once for both rather than once each. Only then: while jobs are
  * short, others are running (their end brings the next turn soon) and the queue is not empty (a
  * fetch will follow). Otherwise, and always when quiet or stopping, it is sent at once. */
-bool ack_may_wait(Worker *w) {
+bool ack_may_wait(JobsWorker *w) {
         return w->state == WORKER_RUNNING && worker_jobs_short(w) && w->n_running > 0 && !w->block_in_flight;
 }
 
-void ack_send_pending(Worker *w) {
-        for (WorkJob *j = w->jobs; j; j = j->next)
+void ack_send_pending(JobsWorker *w) {
+        for (JobsJob *j = w->jobs; j; j = j->next)
                 if (j->finished)
                         ack_send(j);
 }
 
 /* took: how long since it started, for the run-time average if it ran. */
-static void job_settle(WorkJob *j, usec_t took) {
-        Worker *w = j->worker;
+static void job_settle(JobsJob *j, usec_t took) {
+        JobsWorker *w = j->worker;
 
         if (j->running) {
                 j->running = false;
@@ -111,7 +111,7 @@ static void job_settle(WorkJob *j, usec_t took) {
 }
 
 /* A payload that is not a job goes to dead as it is; if it is at least a JSON object, it says why. */
-static void annotate_invalid(WorkJob *j, double now) {
+static void annotate_invalid(JobsJob *j, double now) {
         _cleanup_(json_decrefp) json_t *o = json_loadb(j->raw, j->raw_len, 0, NULL);
 
         if (!json_is_object(o))
@@ -123,7 +123,7 @@ static void annotate_invalid(WorkJob *j, double now) {
         j->ack_payload = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 }
 
-void ack_requeue(WorkJob *j) {
+void ack_requeue(JobsJob *j) {
         job_settle(j, now_usec(CLOCK_MONOTONIC) - j->started);
         j->action = ACK_REQUEUE;
         work_job_log(j, LOG_NOTICE, "requeue", NULL, "Pushing %s job %s back to queue %s: %s.", j->class, j->jid,
@@ -132,8 +132,8 @@ void ack_requeue(WorkJob *j) {
         worker_kick(j->worker);
 }
 
-void ack_finish(WorkJob *j, bool ok, const char *error_class, const char *error_message) {
-        Worker *w = j->worker;
+void ack_finish(JobsJob *j, bool ok, const char *error_class, const char *error_message) {
+        JobsWorker *w = j->worker;
         char dur[48], errf[64 + JOB_CLASS_MAX], d[DURATION_MAX];
         const char *extra[3] = { dur, NULL, NULL };
         usec_t took = now_usec(CLOCK_MONOTONIC) - j->started;

@@ -23,7 +23,7 @@ static long rss_kib(void) {
         return (long) (resident * (unsigned long) sysconf(_SC_PAGESIZE) / 1024);
 }
 
-static char *process_info(Worker *w) {
+static char *process_info(JobsWorker *w) {
         _cleanup_(json_decrefp) json_t *o = NULL, *queues = NULL, *weights = NULL;
 
         queues = json_array();
@@ -43,7 +43,7 @@ static char *process_info(Worker *w) {
 }
 
 static void on_signal_reply(redisAsyncContext *ac, void *reply, void *privdata) {
-        Worker *w = privdata;
+        JobsWorker *w = privdata;
         redisReply *r = reply;
 
         if (!r || r->type != REDIS_REPLY_STRING)
@@ -57,7 +57,7 @@ static void on_signal_reply(redisAsyncContext *ac, void *reply, void *privdata) 
 }
 
 static void on_recover_reply(redisAsyncContext *ac, void *reply, void *privdata) {
-        Worker *w = privdata;
+        JobsWorker *w = privdata;
         redisReply *r = reply;
 
         if (!r)
@@ -89,7 +89,7 @@ static void on_processes_reply(redisAsyncContext *ac, void *reply, void *privdat
 }
 
 static void on_ping_reply(redisAsyncContext *ac, void *reply, void *privdata) {
-        Worker *w = privdata;
+        JobsWorker *w = privdata;
 
         w->heartbeat_in_flight = false;
         if (!reply)
@@ -99,10 +99,10 @@ static void on_ping_reply(redisAsyncContext *ac, void *reply, void *privdata) {
         worker_update_status(w, false);
 }
 
-static int send_work(Worker *w, const char *work_key) {
+static int send_work(JobsWorker *w, const char *work_key) {
         int r = redis_async_command(w->redis, NULL, NULL, "DEL %s", work_key);
 
-        for (WorkJob *j = w->jobs; r >= 0 && j; j = j->next) {
+        for (JobsJob *j = w->jobs; r >= 0 && j; j = j->next) {
                 _cleanup_(json_decrefp) json_t *o = NULL;
                 _cleanup_free_ char *s = NULL;
 
@@ -119,7 +119,7 @@ static int send_work(Worker *w, const char *work_key) {
         return r;
 }
 
-void heartbeat_send(Worker *w) {
+void heartbeat_send(JobsWorker *w) {
         _cleanup_free_ char *info = NULL, *work_key = NULL, *workers_key = NULL;
         char busy[16], beat[32], rss[24], rtt[24];
         int r;
@@ -177,7 +177,7 @@ void heartbeat_send(Worker *w) {
 }
 
 static int on_heartbeat_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        Worker *w = userdata;
+        JobsWorker *w = userdata;
 
         heartbeat_send(w);
         stats_flush(w);
@@ -189,7 +189,7 @@ static int on_heartbeat_timer(sd_event_source *s, uint64_t usec, void *userdata)
         return 0;
 }
 
-int heartbeat_start(Worker *w) {
+int heartbeat_start(JobsWorker *w) {
         int r = sd_event_add_time_relative(w->event, &w->heartbeat_timer, CLOCK_MONOTONIC, WORKER_HEARTBEAT_USEC,
                                            USEC_PER_SEC / 2, on_heartbeat_timer, w);
         return r < 0 ? r : 0;

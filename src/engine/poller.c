@@ -85,7 +85,7 @@ static double random_unit(void) {
 }
 
 static void on_poll_reply(redisAsyncContext *ac, void *reply, void *privdata) {
-        Worker *w = privdata;
+        JobsWorker *w = privdata;
         redisReply *r = reply;
 
         w->poll_in_flight = false;
@@ -97,7 +97,7 @@ static void on_poll_reply(redisAsyncContext *ac, void *reply, void *privdata) {
 
 static int on_poll_timer(sd_event_source *s, uint64_t usec, void *userdata);
 
-static int poll_arm(Worker *w) {
+static int poll_arm(JobsWorker *w) {
         usec_t t = poll_interval_usec(w->n_processes, random_unit());
         int r;
 
@@ -111,7 +111,7 @@ static int poll_arm(Worker *w) {
 }
 
 static int on_poll_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        Worker *w = userdata;
+        JobsWorker *w = userdata;
         char now[32];
         int r;
 
@@ -128,7 +128,7 @@ static int on_poll_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-void poll_set_processes(Worker *w, uint64_t n) {
+void poll_set_processes(JobsWorker *w, uint64_t n) {
         int r;
 
         w->n_processes = n;

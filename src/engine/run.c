@@ -22,7 +22,7 @@ static const struct {
         { "requeue", "MESSAGE_ID=3d5f7b9a1c2e4f6a8b1d3f5a7c9e2b47" },
 };
 
-void work_job_log(WorkJob *j, int level, const char *status, const char *const *extra, const char *fmt, ...) {
+void work_job_log(JobsJob *j, int level, const char *status, const char *const *extra, const char *fmt, ...) {
         char id[16 + JOB_JID_MAX], cls[16 + JOB_CLASS_MAX], q[16 + JOB_QUEUE_MAX], st[32], rc[32];
         const char *fields[16];
         size_t n = 0;
@@ -54,7 +54,7 @@ void work_job_log(WorkJob *j, int level, const char *status, const char *const *
         va_end(ap);
 }
 
-WorkJob *work_job_free(WorkJob *j) {
+JobsJob *work_job_free(JobsJob *j) {
         if (!j)
                 return NULL;
         if (j->pid > 0) {
@@ -80,7 +80,7 @@ WorkJob *work_job_free(WorkJob *j) {
 /* An executable for class: a Handler= entry, else the file named exactly like the class in the first
  * handler directory that has it. The class charset has no '/' and no leading '.': it cannot leave
  * the directory. -ENOENT if none. */
-int handler_find_exec(Worker *w, const char *class, char **ret_path) {
+int handler_find_exec(JobsWorker *w, const char *class, char **ret_path) {
         static const char *const defaults[] = WORKER_HANDLER_DIRS_DEFAULT;
         const WorkerConfig *c = &w->config;
         size_t n_dirs = 0;
@@ -115,7 +115,7 @@ int handler_find_exec(Worker *w, const char *class, char **ret_path) {
         return -ENOENT;
 }
 
-static void handler_dirs_describe(Worker *w, char *buf, size_t n) {
+static void handler_dirs_describe(JobsWorker *w, char *buf, size_t n) {
         static const char *const defaults[] = WORKER_HANDLER_DIRS_DEFAULT;
         const WorkerConfig *c = &w->config;
         size_t off = 0;
@@ -131,7 +131,7 @@ static void handler_dirs_describe(Worker *w, char *buf, size_t n) {
                 snprintf(buf, n, "no handler directories");
 }
 
-static void run_c_handler(WorkJob *j, const CHandler *h) {
+static void run_c_handler(JobsJob *j, const CHandler *h) {
         int r = h->fn(j, h->userdata);
 
         if (r >= 0)
@@ -143,8 +143,8 @@ static void run_c_handler(WorkJob *j, const CHandler *h) {
         ack_finish(j, false, "HandlerError", m);
 }
 
-static void work_job_run(WorkJob *j) {
-        Worker *w = j->worker;
+static void work_job_run(JobsJob *j) {
+        JobsWorker *w = j->worker;
         _cleanup_free_ char *path = NULL;
         const CHandler *ch;
         int r;
@@ -178,9 +178,9 @@ static void work_job_run(WorkJob *j) {
 }
 
 /* Start waiting jobs while slots are free; once quiet or stopping, give them all back. */
-void work_start_pending(Worker *w) {
+void work_start_pending(JobsWorker *w) {
         while (w->pending_head && (w->state >= WORKER_QUIET || w->n_running < w->config.concurrency)) {
-                WorkJob *j = w->pending_head;
+                JobsJob *j = w->pending_head;
 
                 w->pending_head = j->pending_next;
                 if (!w->pending_head)
@@ -194,8 +194,8 @@ void work_start_pending(Worker *w) {
         }
 }
 
-void work_job_start(Worker *w, const char *queue, const char *raw, size_t len) {
-        WorkJob *j;
+void work_job_start(JobsWorker *w, const char *queue, const char *raw, size_t len) {
+        JobsJob *j;
         int r;
 
         j = calloc(1, sizeof *j);

@@ -10,7 +10,7 @@
 #define STATS_TTL_SEC (5 * 365 * 24 * 3600)
 
 static void on_stats_reply(redisAsyncContext *ac, void *reply, void *privdata) {
-        Worker *w = privdata;
+        JobsWorker *w = privdata;
         const char *e = redis_async_reply_error(reply);
 
         w->stats_in_flight = false;
@@ -25,7 +25,7 @@ static void on_stats_reply(redisAsyncContext *ac, void *reply, void *privdata) {
 }
 
 /* INCRBY stat:<name> and stat:<name>:<date> by count, and keep the daily key five years. */
-static int append_counter(Worker *w, const char *name, uint64_t count, const char *date) {
+static int append_counter(JobsWorker *w, const char *name, uint64_t count, const char *date) {
         char n[24];
         int r;
 
@@ -40,7 +40,7 @@ static int append_counter(Worker *w, const char *name, uint64_t count, const cha
         return r;
 }
 
-void stats_flush(Worker *w) {
+void stats_flush(JobsWorker *w) {
         char date[16];
         time_t t = time(NULL);
         struct tm tm;

@@ -34,8 +34,6 @@
 #define WORKER_LINE_MAX 4096                 /* handler output lines are cut here */
 #define WORKER_IDENTITY_MAX 320
 
-typedef struct JobsWorker Worker;
-typedef struct JobsJob WorkJob;
 
 typedef enum WorkerState {
         WORKER_STARTING, /* connecting, recovering */
@@ -67,8 +65,8 @@ typedef struct LineBuffer {
 } LineBuffer;
 
 struct JobsJob {
-        Worker *worker;
-        WorkJob *prev, *next;
+        JobsWorker *worker;
+        JobsJob *prev, *next;
         char *queue;              /* fetched from queue:<queue>, held in its in-flight list */
         char *raw;                /* the payload exactly as stored, for LREM */
         size_t raw_len;
@@ -91,7 +89,7 @@ struct JobsJob {
         char last_err[512];
         bool timed_out, stop_killed;
 
-        WorkJob *pending_next;    /* fetched, waiting for a free slot */
+        JobsJob *pending_next;    /* fetched, waiting for a free slot */
 
         /* outcome, kept until Redis confirmed it */
         bool running;
@@ -123,10 +121,10 @@ struct JobsWorker {
         bool watchdog;
         int exit_code;
 
-        WorkJob *jobs;            /* running and awaiting their ack */
+        JobsJob *jobs;            /* running and awaiting their ack */
         unsigned n_running;
         unsigned n_jobs;
-        WorkJob *pending_head, *pending_tail;
+        JobsJob *pending_head, *pending_tail;
         unsigned n_pending;
         usec_t run_usec_avg;      /* moving average (1/8) of how long jobs ran */
         bool run_usec_known;
@@ -154,52 +152,52 @@ struct JobsWorker {
 
 /* Jobs have been short lately (the moving average of their run time): then the worker holds jobs
  * ready (fetch.c) and lets acks ride with the next fetch (ack.c). */
-static inline bool worker_jobs_short(const Worker *w) {
+static inline bool worker_jobs_short(const JobsWorker *w) {
         return w->run_usec_known && w->run_usec_avg <= WORKER_PREFETCH_BELOW_USEC;
 }
 
 /* worker.c */
-void worker_kick(Worker *w);
-void worker_update_status(Worker *w, bool force);
-void worker_begin_stop(Worker *w, const char *why);
-void worker_set_quiet(Worker *w, const char *why);
-void worker_maybe_finish_stop(Worker *w);
-const CHandler *worker_find_c_handler(Worker *w, const char *class);
+void worker_kick(JobsWorker *w);
+void worker_update_status(JobsWorker *w, bool force);
+void worker_begin_stop(JobsWorker *w, const char *why);
+void worker_set_quiet(JobsWorker *w, const char *why);
+void worker_maybe_finish_stop(JobsWorker *w);
+const CHandler *worker_find_c_handler(JobsWorker *w, const char *class);
 
 /* fetch.c */
-int fetch_register(Worker *w);
-bool fetch_maybe(Worker *w);
-void fetch_cancel(Worker *w);
-char *fetch_inflight_key(Worker *w, const char *queue);
-int fetch_recover(Worker *w, bool all_own, redisCallbackFn *fn, void *privdata);
-int fetch_recover_local(Worker *w);
+int fetch_register(JobsWorker *w);
+bool fetch_maybe(JobsWorker *w);
+void fetch_cancel(JobsWorker *w);
+char *fetch_inflight_key(JobsWorker *w, const char *queue);
+int fetch_recover(JobsWorker *w, bool all_own, redisCallbackFn *fn, void *privdata);
+int fetch_recover_local(JobsWorker *w);
 
 /* run.c */
-void work_job_start(Worker *w, const char *queue, const char *raw, size_t len);
-void work_start_pending(Worker *w);
-WorkJob *work_job_free(WorkJob *j);
-void work_job_log(WorkJob *j, int level, const char *status, const char *const *extra, const char *fmt, ...)
+void work_job_start(JobsWorker *w, const char *queue, const char *raw, size_t len);
+void work_start_pending(JobsWorker *w);
+JobsJob *work_job_free(JobsJob *j);
+void work_job_log(JobsJob *j, int level, const char *status, const char *const *extra, const char *fmt, ...)
         _printf_(5, 6);
-int handler_find_exec(Worker *w, const char *class, char **ret_path);
+int handler_find_exec(JobsWorker *w, const char *class, char **ret_path);
 
 /* exec.c */
-int exec_spawn(WorkJob *j, const char *path);
-void exec_kill(WorkJob *j);
-void exec_on_exit(WorkJob *j, const siginfo_t *si);
-void exec_release(WorkJob *j);
+int exec_spawn(JobsJob *j, const char *path);
+void exec_kill(JobsJob *j);
+void exec_on_exit(JobsJob *j, const siginfo_t *si);
+void exec_release(JobsJob *j);
 
 /* ack.c */
-void ack_finish(WorkJob *j, bool ok, const char *error_class, const char *error_message);
-void ack_requeue(WorkJob *j);
-void ack_send_pending(Worker *w);
-bool ack_may_wait(Worker *w);
+void ack_finish(JobsJob *j, bool ok, const char *error_class, const char *error_message);
+void ack_requeue(JobsJob *j);
+void ack_send_pending(JobsWorker *w);
+bool ack_may_wait(JobsWorker *w);
 
 /* heartbeat.c */
-int heartbeat_start(Worker *w);
-void heartbeat_send(Worker *w);
+int heartbeat_start(JobsWorker *w);
+void heartbeat_send(JobsWorker *w);
 
 /* poll.c */
-void poll_set_processes(Worker *w, uint64_t n);
+void poll_set_processes(JobsWorker *w, uint64_t n);
 
 /* stats.c */
-void stats_flush(Worker *w);
+void stats_flush(JobsWorker *w);

@@ -17,7 +17,7 @@ void jobs_log_open(const char *program) {
 }
 
 int jobs_worker_new(JobsWorker **ret) {
-        Worker *w = calloc(1, sizeof *w);
+        JobsWorker *w = calloc(1, sizeof *w);
 
         if (!w)
                 return -ENOMEM;
@@ -31,7 +31,7 @@ JobsWorker *jobs_worker_free(JobsWorker *w) {
         if (!w)
                 return NULL;
         while (w->jobs) {
-                WorkJob *j = w->jobs;
+                JobsJob *j = w->jobs;
                 w->jobs = j->next;
                 work_job_free(j); /* kills and reaps its handler */
         }
@@ -109,14 +109,14 @@ int jobs_worker_register(JobsWorker *w, const char *job_class, JobsHandlerFn fn,
         return 0;
 }
 
-const CHandler *worker_find_c_handler(Worker *w, const char *class) {
+const CHandler *worker_find_c_handler(JobsWorker *w, const char *class) {
         for (size_t i = 0; i < w->n_c_handlers; i++)
                 if (streq(w->c_handlers[i].class, class))
                         return &w->c_handlers[i];
         return NULL;
 }
 
-static const char *queues_describe(Worker *w, char *buf, size_t n) {
+static const char *queues_describe(JobsWorker *w, char *buf, size_t n) {
         size_t off = 0;
 
         buf[0] = 0;
@@ -132,7 +132,7 @@ static const char *queues_describe(Worker *w, char *buf, size_t n) {
 }
 
 /* STATUS= for systemctl status: at most once a second unless forced, and only when it changed. */
-void worker_update_status(Worker *w, bool force) {
+void worker_update_status(JobsWorker *w, bool force) {
         char s[sizeof w->last_status], q[256], redis[400] = "";
         usec_t now = now_usec(CLOCK_MONOTONIC);
         const char *what;
@@ -169,7 +169,7 @@ void worker_update_status(Worker *w, bool force) {
 /* What follows any change: start waiting jobs, fetch more, record finished ones (with the fetch,
  * or now if they should not wait, see ack_may_wait()), and write the commands that queued to Redis
  * in one go. */
-static void worker_turn(Worker *w) {
+static void worker_turn(JobsWorker *w) {
         (void) sd_event_source_set_enabled(w->kick, SD_EVENT_OFF);
         work_start_pending(w);
         if (fetch_maybe(w) || !ack_may_wait(w))
@@ -184,12 +184,12 @@ static int on_kick(sd_event_source *s, void *userdata) {
         return 0;
 }
 
-void worker_kick(Worker *w) {
+void worker_kick(JobsWorker *w) {
         if (w->kick)
                 (void) sd_event_source_set_enabled(w->kick, SD_EVENT_ONESHOT);
 }
 
-void worker_set_quiet(Worker *w, const char *why) {
+void worker_set_quiet(JobsWorker *w, const char *why) {
         if (w->state != WORKER_RUNNING && w->state != WORKER_STARTING)
                 return;
         log_notice("Quiet (%s): no new jobs are taken; %u running.", why, w->n_running);
@@ -200,7 +200,7 @@ void worker_set_quiet(Worker *w, const char *why) {
 }
 
 static void on_final_reply(redisAsyncContext *ac, void *reply, void *privdata) {
-        Worker *w = privdata;
+        JobsWorker *w = privdata;
         redisReply *r = reply;
 
         w->final_in_flight = false;
@@ -215,7 +215,7 @@ static void on_final_reply(redisAsyncContext *ac, void *reply, void *privdata) {
 }
 
 /* Every job settled and recorded: put back whatever a lost reply left in our lists, sign off. */
-void worker_maybe_finish_stop(Worker *w) {
+void worker_maybe_finish_stop(JobsWorker *w) {
         int r;
 
         if (w->state != WORKER_STOPPING || w->n_jobs > 0 || w->final_in_flight || !redis_async_is_up(w->redis))
@@ -233,7 +233,7 @@ void worker_maybe_finish_stop(Worker *w) {
 }
 
 static int on_stop_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
-        Worker *w = userdata;
+        JobsWorker *w = userdata;
 
         log_warning("Redis did not confirm everything before the deadline; %u job(s) stay in this worker's in-flight "
                     "lists and are recovered by the next worker.", w->n_jobs);
@@ -242,10 +242,10 @@ static int on_stop_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 static int on_stop_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
-        Worker *w = userdata;
+        JobsWorker *w = userdata;
         unsigned n = 0;
 
-        for (WorkJob *j = w->jobs; j; j = j->next)
+        for (JobsJob *j = w->jobs; j; j = j->next)
                 if (j->running && j->pid > 0) {
                         j->stop_killed = true;
                         exec_kill(j);
@@ -259,7 +259,7 @@ static int on_stop_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-void worker_begin_stop(Worker *w, const char *why) {
+void worker_begin_stop(JobsWorker *w, const char *why) {
         char d[DURATION_MAX];
 
         if (w->state >= WORKER_STOPPING)
@@ -282,7 +282,7 @@ void jobs_worker_stop(JobsWorker *w) {
 }
 
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
-        Worker *w = userdata;
+        JobsWorker *w = userdata;
 
         if (si->ssi_signo == SIGTSTP)
                 worker_set_quiet(w, "SIGTSTP");
@@ -297,11 +297,11 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 /* Handlers end: find each by pid. WNOWAIT first, so that the job can kill the handler's process group
  * while the zombie still holds its id; exec_on_exit() reaps it. */
 static int on_sigchld(sd_event_source *s, const struct signalfd_siginfo *ssi, void *userdata) {
-        Worker *w = userdata;
+        JobsWorker *w = userdata;
 
         for (;;) {
                 siginfo_t si = {};
-                WorkJob *j;
+                JobsJob *j;
 
                 if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid <= 0)
                         break;
@@ -318,7 +318,7 @@ static int on_sigchld(sd_event_source *s, const struct signalfd_siginfo *ssi, vo
 }
 
 static void on_redis_state(RedisAsync *ra, bool up, const char *error, void *userdata) {
-        Worker *w = userdata;
+        JobsWorker *w = userdata;
 
         if (!up) {
                 if (ra != w->redis)
@@ -340,7 +340,7 @@ static void on_redis_state(RedisAsync *ra, bool up, const char *error, void *use
         worker_kick(w);
 }
 
-static int worker_identity(Worker *w) {
+static int worker_identity(JobsWorker *w) {
         uint8_t nonce[6];
         char hex[13], boot[64] = "unknown", ns[64] = "unknown";
         _cleanup_free_ char *b = NULL;
