@@ -89,6 +89,16 @@ static const char recover_script[] =
         "end\n"
         "return moved\n";
 
+void fetcher_init(Fetcher *f) {
+        *f = (Fetcher) {};
+}
+
+void fetcher_done(Fetcher *f) {
+        /* Nothing is owned: the connections are the worker's, and replies in flight were answered
+         * (NULL) when they were freed. */
+        *f = (Fetcher) {};
+}
+
 char *fetch_inflight_key(JobsWorker *w, const char *queue) {
         return strdupf("jobs:inflight:%s:%s", w->identity, queue);
 }
@@ -211,7 +221,7 @@ static void on_fetch_reply(redisAsyncContext *ac, void *reply, void *privdata) {
         JobsWorker *w = privdata;
         redisReply *r = reply;
 
-        w->fetch_in_flight = false;
+        w->fetcher.in_flight = false;
         if (!r)
                 return; /* connection lost: fetching resumes once it is back */
         if (r->type != REDIS_REPLY_ARRAY) {
@@ -229,9 +239,9 @@ static void on_fetch_reply(redisAsyncContext *ac, void *reply, void *privdata) {
 static void on_block_reply(redisAsyncContext *ac, void *reply, void *privdata) {
         JobsWorker *w = privdata;
         redisReply *r = reply;
-        const char *q = w->config.queues[w->queue_turn % w->config.n_queues].name;
+        const char *q = w->config.queues[w->fetcher.queue_turn % w->config.n_queues].name;
 
-        w->block_in_flight = false;
+        w->fetcher.block_in_flight = false;
         if (!r)
                 return;
         if (r->type == REDIS_REPLY_STRING) {
@@ -244,7 +254,7 @@ static void on_block_reply(redisAsyncContext *ac, void *reply, void *privdata) {
                 return;
         }
         /* Timed out: with one queue keep waiting, else look at every queue again, then the next one. */
-        w->queue_turn++;
+        w->fetcher.queue_turn++;
         if (w->config.n_queues == 1)
                 fetch_block(w);
         else
@@ -256,16 +266,16 @@ static void fetch_block(JobsWorker *w) {
         const QueueSpec *q;
         int r;
 
-        if (w->state != WORKER_RUNNING || w->block_in_flight || !redis_async_is_up(w->block))
+        if (w->state != WORKER_RUNNING || w->fetcher.block_in_flight || !redis_async_is_up(w->block))
                 return;
-        q = &w->config.queues[w->queue_turn % w->config.n_queues];
+        q = &w->config.queues[w->fetcher.queue_turn % w->config.n_queues];
         dst = fetch_inflight_key(w, q->name);
         if (!dst)
                 return (void) log_oom();
         r = redis_async_command(w->block, on_block_reply, w, "BLMOVE queue:%s %s RIGHT LEFT %d", q->name, dst,
                                 w->config.n_queues == 1 ? WORKER_BLOCK_SINGLE_SEC : WORKER_BLOCK_MULTI_SEC);
         if (r >= 0)
-                w->block_in_flight = true;
+                w->fetcher.block_in_flight = true;
 }
 
 bool fetch_maybe(JobsWorker *w) {
@@ -275,7 +285,7 @@ bool fetch_maybe(JobsWorker *w) {
         size_t n;
         int r;
 
-        if (w->state != WORKER_RUNNING || w->fetch_in_flight || w->block_in_flight || !redis_async_is_up(w->redis))
+        if (w->state != WORKER_RUNNING || w->fetcher.in_flight || w->fetcher.block_in_flight || !redis_async_is_up(w->redis))
                 return false;
         /* Hold jobs ready only while jobs are short: a long one would keep them from other workers. */
         prefetch = worker_jobs_short(w) ? WORKER_PREFETCH_MAX : 0;
@@ -293,13 +303,13 @@ bool fetch_maybe(JobsWorker *w) {
         n = queue_order(w, argv + 5);
         r = redis_async_command_argv(w->redis, on_fetch_reply, w, (int) (5 + n), argv, NULL);
         if (r >= 0)
-                w->fetch_in_flight = true;
+                w->fetcher.in_flight = true;
         return r >= 0;
 }
 
 void fetch_cancel(JobsWorker *w) {
         /* Dropping the connection is the only way to end a BLMOVE; a job it moved at that very
          * moment stays in our list and is pushed back by the final recover. */
-        if (w->block_in_flight)
+        if (w->fetcher.block_in_flight)
                 redis_async_reset(w->block);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Running one fetched job: validate it, log it, find its handler (C function or executable in the
- * allowlist) and start it. The C embedding API's view of a job lives here too. */
+ * allowlist) and start it; the worker's list of jobs and its count of running ones. The C
+ * embedding API's view of a job is job-api.c. */
 
 #include <limits.h>
 #include <stdarg.h>
@@ -54,6 +55,40 @@ void work_job_log(JobsJob *j, int level, const char *status, const char *const *
         va_end(ap);
 }
 
+/* The one place n_running changes. */
+static void job_set_running(JobsJob *j, bool running) {
+        if (j->running == running)
+                return;
+        j->running = running;
+        if (running)
+                j->worker->n_running++;
+        else
+                j->worker->n_running--;
+}
+
+void work_job_stopped(JobsJob *j, usec_t took) {
+        JobsWorker *w = j->worker;
+
+        if (!j->running)
+                return;
+        job_set_running(j, false);
+        w->run_usec_avg = w->run_usec_known ? w->run_usec_avg - w->run_usec_avg / 8 + took / 8 : took;
+        w->run_usec_known = true;
+}
+
+void work_job_remove(JobsJob *j) {
+        JobsWorker *w = j->worker;
+
+        if (j->prev)
+                j->prev->next = j->next;
+        else
+                w->jobs = j->next;
+        if (j->next)
+                j->next->prev = j->prev;
+        w->n_jobs--;
+        work_job_free(j);
+}
+
 JobsJob *work_job_free(JobsJob *j) {
         if (!j)
                 return NULL;
@@ -72,7 +107,7 @@ JobsJob *work_job_free(JobsJob *j) {
         free(j->args_text);
         free(j->fail_class);
         free(j->fail_message);
-        free(j->ack_payload);
+        job_ack_done(&j->ack);
         free(j);
         return NULL;
 }
@@ -149,8 +184,7 @@ static void work_job_run(JobsJob *j) {
         const CHandler *ch;
         int r;
 
-        j->running = true;
-        w->n_running++;
+        job_set_running(j, true);
         j->started = now_usec(CLOCK_MONOTONIC);
         j->run_at = epoch_now();
         work_job_log(j, LOG_INFO, "start", NULL, "Starting %s job %s from queue %s.", j->class, j->jid, j->queue);
@@ -212,6 +246,7 @@ void work_job_start(JobsWorker *w, const char *queue, const char *raw, size_t le
         j->pid = -1;
         j->out_w = j->err_w = -1;
         j->retry_count = -1;
+        job_ack_init(&j->ack);
         j->started = now_usec(CLOCK_MONOTONIC);
         j->run_at = epoch_now();
         j->next = w->jobs;
@@ -240,47 +275,4 @@ void work_job_start(JobsWorker *w, const char *queue, const char *raw, size_t le
                 w->pending_head = j;
         w->pending_tail = j;
         w->n_pending++;
-}
-
-/* The public view of a job, for C handlers. */
-
-const char *jobs_job_class(const JobsJob *j) {
-        return j->class;
-}
-
-const char *jobs_job_id(const JobsJob *j) {
-        return j->jid;
-}
-
-const char *jobs_job_queue(const JobsJob *j) {
-        return j->queue;
-}
-
-const char *jobs_job_payload(const JobsJob *j) {
-        return j->raw;
-}
-
-const char *jobs_job_args(JobsJob *j) {
-        if (!j->args_text && j->job)
-                j->args_text = json_dumps(json_object_get(j->job, "args"), JSON_COMPACT | JSON_ENCODE_ANY);
-        return j->args_text ? j->args_text : "[]";
-}
-
-int jobs_job_retry_count(const JobsJob *j) {
-        return j->retry_count;
-}
-
-int jobs_job_fail(JobsJob *j, const char *error_class, const char *format, ...) {
-        va_list ap;
-        char *m = NULL;
-
-        va_start(ap, format);
-        if (vasprintf(&m, format, ap) < 0)
-                m = NULL;
-        va_end(ap);
-        free(j->fail_message);
-        j->fail_message = m;
-        free(j->fail_class);
-        j->fail_class = error_class ? strdup(error_class) : NULL;
-        return -EIO;
 }

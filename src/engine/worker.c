@@ -9,11 +9,10 @@
 #include <systemd/sd-daemon.h>
 
 #include "engine/worker-internal.h"
-#include "engine/worker.h"
 
-void jobs_log_open(const char *program) {
-        log_open(program, "worker");
-        log_open_journal();
+/* The one place the state changes. */
+static void worker_set_state(JobsWorker *w, WorkerState state) {
+        w->state = state;
 }
 
 int jobs_worker_new(JobsWorker **ret) {
@@ -22,7 +21,12 @@ int jobs_worker_new(JobsWorker **ret) {
         if (!w)
                 return -ENOMEM;
         worker_config_init(&w->config);
-        w->state = WORKER_STARTING;
+        fetcher_init(&w->fetcher);
+        acker_init(&w->acker);
+        heartbeat_init(&w->heartbeat);
+        poller_init(&w->poller);
+        stats_init(&w->stats);
+        worker_set_state(w, WORKER_STARTING);
         *ret = w;
         return 0;
 }
@@ -30,16 +34,16 @@ int jobs_worker_new(JobsWorker **ret) {
 JobsWorker *jobs_worker_free(JobsWorker *w) {
         if (!w)
                 return NULL;
-        while (w->jobs) {
-                JobsJob *j = w->jobs;
-                w->jobs = j->next;
-                work_job_free(j); /* kills and reaps its handler */
-        }
+        while (w->jobs)
+                work_job_remove(w->jobs); /* kills and reaps its handler */
         w->redis = redis_async_free(w->redis);
         w->block = redis_async_free(w->block);
         sd_event_source_disable_unref(w->kick);
-        sd_event_source_disable_unref(w->heartbeat_timer);
-        sd_event_source_disable_unref(w->poll_timer);
+        stats_done(&w->stats);
+        poller_done(&w->poller);
+        heartbeat_done(&w->heartbeat);
+        acker_done(&w->acker);
+        fetcher_done(&w->fetcher);
         sd_event_source_disable_unref(w->stop_timer);
         sd_event_unref(w->event);
         free(w->exec_env);
@@ -49,70 +53,6 @@ JobsWorker *jobs_worker_free(JobsWorker *w) {
         redis_url_done(&w->url);
         worker_config_done(&w->config);
         free(w);
-        return NULL;
-}
-
-void worker_set_config(JobsWorker *w, WorkerConfig *c) {
-        worker_config_done(&w->config);
-        w->config = *c;
-        worker_config_init(c);
-}
-
-int jobs_worker_load_config(JobsWorker *w, const char *path) {
-        _cleanup_free_ char *e = NULL;
-        int r = worker_config_load(&w->config, path, &e);
-
-        if (r < 0 && e)
-                log_debug("%s", e);
-        return r;
-}
-
-int jobs_worker_set_redis(JobsWorker *w, const char *url) {
-        char *s = strdup(url);
-
-        if (!s)
-                return -ENOMEM;
-        free(w->config.redis_url);
-        w->config.redis_url = s;
-        return 0;
-}
-
-int jobs_worker_add_queue(JobsWorker *w, const char *spec) {
-        const char *reason;
-        return worker_config_add_queue(&w->config, spec, &reason);
-}
-
-int jobs_worker_set_concurrency(JobsWorker *w, unsigned n) {
-        if (n < 1 || n > WORKER_CONCURRENCY_MAX)
-                return -ERANGE;
-        w->config.concurrency = n;
-        return 0;
-}
-
-int jobs_worker_register(JobsWorker *w, const char *job_class, JobsHandlerFn fn, void *userdata) {
-        CHandler *a;
-
-        if (!fn || !job_class_is_valid(job_class))
-                return -EINVAL;
-        if (worker_find_c_handler(w, job_class))
-                return -EEXIST;
-        if (w->n_c_handlers >= WORKER_HANDLERS_MAX)
-                return -E2BIG;
-        a = realloc(w->c_handlers, (w->n_c_handlers + 1) * sizeof *a);
-        if (!a)
-                return -ENOMEM;
-        w->c_handlers = a;
-        a[w->n_c_handlers] = (CHandler) { strdup(job_class), fn, userdata };
-        if (!a[w->n_c_handlers].class)
-                return -ENOMEM;
-        w->n_c_handlers++;
-        return 0;
-}
-
-const CHandler *worker_find_c_handler(JobsWorker *w, const char *class) {
-        for (size_t i = 0; i < w->n_c_handlers; i++)
-                if (streq(w->c_handlers[i].class, class))
-                        return &w->c_handlers[i];
         return NULL;
 }
 
@@ -159,7 +99,7 @@ void worker_update_status(JobsWorker *w, bool force) {
                 what = "Working";
         }
         snprintf(s, sizeof s, "%s: busy %u/%u, processed %" PRIu64 ", failed %" PRIu64 "; queues %s%s", what, w->n_running,
-                 w->config.concurrency, w->processed, w->failed, queues_describe(w, q, sizeof q), redis);
+                 w->config.concurrency, w->stats.processed, w->stats.failed, queues_describe(w, q, sizeof q), redis);
         if (!force && streq(s, w->last_status))
                 return;
         snprintf(w->last_status, sizeof w->last_status, "%s", s);
@@ -193,7 +133,7 @@ void worker_set_quiet(JobsWorker *w, const char *why) {
         if (w->state != WORKER_RUNNING && w->state != WORKER_STARTING)
                 return;
         log_notice("Quiet (%s): no new jobs are taken; %u running.", why, w->n_running);
-        w->state = WORKER_QUIET;
+        worker_set_state(w, WORKER_QUIET);
         fetch_cancel(w);
         work_start_pending(w);
         worker_update_status(w, true);
@@ -208,8 +148,8 @@ static void on_final_reply(redisAsyncContext *ac, void *reply, void *privdata) {
                 return; /* again once reconnected, or the hard deadline ends it */
         if (r->type == REDIS_REPLY_INTEGER && r->integer > 0)
                 log_notice("Pushed %lld jobs left in this worker's in-flight lists back to their queues.", r->integer);
-        w->state = WORKER_STOPPED;
-        log_info("Stopped: processed %" PRIu64 ", failed %" PRIu64 ".", w->processed, w->failed);
+        worker_set_state(w, WORKER_STOPPED);
+        log_info("Stopped: processed %" PRIu64 ", failed %" PRIu64 ".", w->stats.processed, w->stats.failed);
         worker_update_status(w, true);
         (void) sd_event_exit(w->event, w->exit_code);
 }
@@ -220,7 +160,7 @@ void worker_maybe_finish_stop(JobsWorker *w) {
 
         if (w->state != WORKER_STOPPING || w->n_jobs > 0 || w->final_in_flight || !redis_async_is_up(w->redis))
                 return;
-        stats_flush(w);
+        stats_flush(&w->stats, w->redis);
         r = redis_async_command(w->redis, NULL, NULL, "SREM processes %s", w->identity);
         if (r >= 0)
                 /* <identity>:work for Sidekiq >= 6.5, <identity>:workers for 6.4 (see heartbeat.c) */
@@ -230,6 +170,26 @@ void worker_maybe_finish_stop(JobsWorker *w) {
                 r = fetch_recover(w, true, on_final_reply, w);
         if (r >= 0)
                 w->final_in_flight = true;
+}
+
+/* Redis answered the first heartbeat: tell systemd, start taking jobs. */
+void worker_set_ready(JobsWorker *w) {
+        if (w->ready)
+                return;
+        w->ready = true;
+        (void) sd_notify(false, "READY=1");
+        if (w->state == WORKER_STARTING)
+                worker_set_state(w, WORKER_RUNNING);
+        log_info("Connected to Redis at %s as %s; working on %zu queue(s) with concurrency %u.", w->where,
+                 w->identity, w->config.n_queues, w->config.concurrency);
+        worker_update_status(w, true);
+        worker_kick(w);
+}
+
+/* Redis stopped answering without closing: drop both connections, which reconnect. */
+void worker_reconnect(JobsWorker *w) {
+        redis_async_reset(w->redis);
+        redis_async_reset(w->block);
 }
 
 static int on_stop_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -264,7 +224,7 @@ void worker_begin_stop(JobsWorker *w, const char *why) {
 
         if (w->state >= WORKER_STOPPING)
                 return;
-        w->state = WORKER_STOPPING;
+        worker_set_state(w, WORKER_STOPPING);
         log_info("Stopping (%s): waiting up to %s for %u running job(s).", why,
                  format_duration(d, sizeof d, w->config.shutdown_timeout), w->n_running);
         (void) sd_notifyf(false, "STOPPING=1\nEXTEND_TIMEOUT_USEC=%" PRIu64,
@@ -325,8 +285,8 @@ static void on_redis_state(RedisAsync *ra, bool up, const char *error, void *use
                         return (void) log_debug("Fetch connection to Redis dropped (%s).", strna(error));
                 log_warning("Lost the connection to Redis at %s (%s); %u job(s) keep running, reconnecting.", w->where,
                             strna(error), w->n_running);
-                w->heartbeat_in_flight = false;
-                w->poll_in_flight = false;
+                heartbeat_connection_lost(&w->heartbeat);
+                poller_connection_lost(&w->poller);
                 worker_update_status(w, true);
                 return;
         }
