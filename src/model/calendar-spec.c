@@ -25,6 +25,10 @@
 /* timestamps systemd formats at all (9999-12-30 23:59:59.999999 UTC): larger bases are refused */
 #define USEC_FORMATTABLE_MAX ((usec_t) 253402214399999999ULL)
 #define TIMEZONE_LEN_MAX 255U
+/* how far back prev() looks for a DST change that repeated wall-clock times, and how many elapses
+ * it walks through the repeated time at most */
+#define FOLD_WINDOW_SEC (26 * 3600)
+#define FOLD_WALK_STEPS_MAX 100000U
 #define ZONEINFO_DIR "/usr/share/zoneinfo/"
 
 typedef struct CalendarRange {
@@ -475,12 +479,15 @@ static void year_expand(CalendarChain *ch) {
 static void format_chain(FILE *f, int width, const CalendarChain *ch, bool usec);
 
 static int chain_check(Parser *ps, const CalendarChain *ch, const char *what, int from, int to, bool eom) {
-        if (eom)
-                to -= 3; /* "~" counts at most 28 days back */
         for (size_t i = 0; i < ch->n; i++) {
                 const CalendarRange *v = &ch->v[i];
-                bool ok = v->start >= from && v->start <= to && v->repeat <= to - from;
+                bool ok;
 
+                /* After "~" systemd 252 lowers the limit by 3 days for each value of the sorted list
+                 * (28 for the first, 25 for the second, ...): what it refuses, we refuse. */
+                if (eom)
+                        to -= 3;
+                ok = v->start >= from && v->start <= to && v->repeat <= to - from;
                 if (ok && v->stop >= 0)
                         ok = v->stop >= from && v->stop <= to && v->start + v->repeat <= v->stop;
                 else if (ok && eom)
@@ -496,11 +503,16 @@ static int chain_check(Parser *ps, const CalendarChain *ch, const char *what, in
                                 format_chain(f, 0, &(const CalendarChain) { (CalendarRange *) v, 1 }, usec);
                                 (void) fclose(f);
                         }
+                        if (eom)
+                                return fail(ps,
+                                            "day \"~%s\" is out of range: after \"~\" systemd allows the "
+                                            "sorted values to count back at most 28, 25, 22, ... days (here %d), "
+                                            "and a repetition must fit at least once",
+                                            buf, to);
                         return fail(ps,
-                                    "%s \"%s\" is out of range: values and range ends must lie in %d..%d%s, "
+                                    "%s \"%s\" is out of range: values and range ends must lie in %d..%d, "
                                     "and a repetition must fit at least once before the end",
-                                    what, buf, usec ? 0 : from, usec ? 59 : to,
-                                    eom ? " (after \"~\": days before the end of the month)" : "");
+                                    what, buf, usec ? 0 : from, usec ? 59 : to);
                 }
         }
         return 0;
@@ -1047,15 +1059,13 @@ static int elapses_by(const CalendarSpec *c, usec_t q, usec_t at, usec_t *ret_ne
         return *ret_next <= at;
 }
 
-/* The latest elapse p <= at is the one after the largest q with next(q) <= at. next() is
- * monotonic, so: step back in doubling windows until next(at - w) <= at, then bisect between the
- * last two probes. Each step is one next(): ~2 × log2(at - p) in all, for any frequency. */
-static int prev_in_zone(const CalendarSpec *c, usec_t at, usec_t *ret) {
+/* The latest q-elapse <= at by bisection, assuming next() is monotonic: step back in doubling
+ * windows until next(at - w) <= at, then bisect between the last two probes. One next() per step:
+ * about 2 × log2(at - result) in all, for any frequency. */
+static int prev_bisect(const CalendarSpec *c, usec_t at, usec_t *ret) {
         usec_t lo, hi = at, w = USEC_PER_SEC, x = 0, found = 0;
         int r;
 
-        if (at > USEC_FORMATTABLE_MAX)
-                return -EINVAL;
         for (;;) {
                 lo = at > w ? at - w : 0;
                 r = elapses_by(c, lo, at, &x);
@@ -1084,6 +1094,83 @@ static int prev_in_zone(const CalendarSpec *c, usec_t at, usec_t *ret) {
                         hi = mid;
         }
         *ret = found;
+        return 0;
+}
+
+static long utc_offset(time_t t) {
+        struct tm tm;
+
+        return localtime_r(&t, &tm) ? tm.tm_gmtoff : 0;
+}
+
+/* When the clock was set back (end of DST) in (at - FOLD_WINDOW, at]: the UTC second it happened
+ * and by how many seconds. Returns false if it was not. */
+static bool find_fold(usec_t at, time_t *ret_when, long *ret_size) {
+        time_t hi = (time_t) (at / USEC_PER_SEC), lo = hi - FOLD_WINDOW_SEC;
+        long before = utc_offset(lo), after = utc_offset(hi);
+
+        if (after >= before)
+                return false;
+        while (hi - lo > 1) { /* first second with the later offset */
+                time_t mid = lo + (hi - lo) / 2;
+                if (utc_offset(mid) == before)
+                        lo = mid;
+                else
+                        hi = mid;
+        }
+        *ret_when = hi;
+        *ret_size = before - after;
+        return true;
+}
+
+/* Elapses form a chain: a timer that fired at e next fires at next(e). next() is monotonic except
+ * in the hour a DST change repeats: from the first pass of a repeated wall-clock time systemd
+ * skips the second pass entirely (a timer running through the change does not fire in it), but
+ * from a time inside the second pass it finds elapses there. Those are not occurrences of the
+ * running timer, so where the clock was set back shortly before `at`, the chain is walked from the
+ * last elapse before the change instead; elsewhere bisection gives the answer. */
+static int prev_in_zone(const CalendarSpec *c, usec_t at, usec_t *ret) {
+        usec_t p = 0, x = 0, n = 0, fold_end;
+        bool have_x;
+        time_t when;
+        long size;
+        int r, found;
+
+        if (at > USEC_FORMATTABLE_MAX)
+                return -EINVAL;
+        r = found = prev_bisect(c, at, &p);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        if (c->utc || at < FOLD_WINDOW_SEC * USEC_PER_SEC || !find_fold(at, &when, &size))
+                goto done;
+
+        fold_end = ((usec_t) when + (usec_t) size) * USEC_PER_SEC;
+        r = prev_bisect(c, (usec_t) when * USEC_PER_SEC - 1, &x);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        have_x = r >= 0;
+        if (!have_x)
+                x = (usec_t) when * USEC_PER_SEC - 1;
+        for (unsigned step = 0; step < FOLD_WALK_STEPS_MAX; step++) {
+                r = next_in_zone(c, x, &n);
+                if (r == -ENOENT || (r >= 0 && n > at)) {
+                        if (!have_x)
+                                return -ENOENT;
+                        *ret = x;
+                        return 0;
+                }
+                if (r < 0)
+                        return r;
+                if (n >= fold_end) /* the chain has left the repeated hour: bisection is right again */
+                        break;
+                x = n;
+                have_x = true;
+        }
+        r = found;
+done:
+        if (r < 0)
+                return r;
+        *ret = p;
         return 0;
 }
 
