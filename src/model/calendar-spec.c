@@ -1048,11 +1048,12 @@ int calendar_spec_next(const CalendarSpec *c, usec_t after, usec_t *ret) {
         return in_zone(c, next_in_zone, after, ret);
 }
 
-/* next(q) <= at? 1/0, or a negative error. */
+/* next(q) <= at? 1/0, or a negative error. From a few start times systemd's search gives up
+ * (-EDEADLK, as in systemd): such a probe says nothing, prev_bisect() then probes elsewhere. */
 static int elapses_by(const CalendarSpec *c, usec_t q, usec_t at, usec_t *ret_next) {
         int r = next_in_zone(c, q, ret_next);
 
-        if (r == -ENOENT)
+        if (r == -ENOENT || r == -EDEADLK)
                 return 0;
         if (r < 0)
                 return r;
@@ -1092,6 +1093,13 @@ static int prev_bisect(const CalendarSpec *c, usec_t at, usec_t *ret) {
                         found = x;
                 } else
                         hi = mid;
+        }
+        /* a probe that gave up may have hidden later elapses: follow the chain to at */
+        for (unsigned step = 0; step < FOLD_WALK_STEPS_MAX; step++) {
+                r = next_in_zone(c, found, &x);
+                if (r < 0 || x > at)
+                        break;
+                found = x;
         }
         *ret = found;
         return 0;
