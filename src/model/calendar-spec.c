@@ -47,7 +47,6 @@ struct CalendarSpec {
         int weekdays;      /* bit 0 Monday … bit 6 Sunday; -1 any day */
         bool end_of_month; /* the day list counts from the end of the month ("~") */
         bool utc;
-        int dst;           /* -1, or 0/1: the local zone's standard/summer abbreviation was given */
         char *timezone;    /* IANA name, or NULL: local time (or UTC) */
         CalendarChain f[_F_MAX];
 };
@@ -537,10 +536,16 @@ static int parse_zone_suffix(Parser *ps, CalendarSpec *c, char **ret_rest) {
                         if (e && e != p && e[-1] == ' ')
                                 break;
                 }
-                if (j <= 1) {
-                        c->dst = j;
-                        len = (size_t) (e - p - 1);
-                } else {
+                if (j <= 1)
+                        /* systemd pins standard (0) or summer time (1) with it: the same text means
+                         * another instant on a host in another zone, and a pinned "CEST" never
+                         * elapses in winter. No fleet-wide occurrence can be defined for it. */
+                        return fail(ps,
+                                    "\"%s\" is this host's own time zone abbreviation, which systemd reads "
+                                    "as \"local time, %s time only\": its occurrences depend on the host's "
+                                    "zone; write an IANA zone such as Europe/Berlin, or UTC, instead",
+                                    tzname[j], j ? "summer" : "standard");
+                else {
                         const char *space = strrchr(p, ' ');
                         if (space && timezone_is_valid(space + 1)) {
                                 c->timezone = strdup(space + 1);
@@ -610,7 +615,6 @@ int calendar_spec_parse(const char *expr, CalendarSpec **ret, char **ret_error) 
         c = calloc(1, sizeof(CalendarSpec));
         if (!c)
                 return -ENOMEM;
-        c->dst = -1;
 
         r = parse_zone_suffix(&ps, c, &rest);
         if (r < 0)
@@ -749,11 +753,6 @@ int calendar_spec_to_string(const CalendarSpec *c, char **ret) {
                 fputs(" UTC", f);
         else if (c->timezone)
                 fprintf(f, " %s", c->timezone);
-        else if (c->dst == 0 || c->dst == 1) {
-                tzset();
-                if (tzname[c->dst] && *tzname[c->dst])
-                        fprintf(f, " %s", tzname[c->dst]);
-        }
         if (fclose(f) != 0 || !buf) {
                 free(buf);
                 return -ENOMEM;
@@ -876,7 +875,7 @@ static int find_next(const CalendarSpec *c, struct tm *tm, int *usec) {
 
         for (unsigned step = 0; step < SEARCH_STEPS_MAX; step++) {
                 (void) tm_to_time(&t, c->utc);
-                t.tm_isdst = c->dst;
+                t.tm_isdst = -1; /* let mktime() decide, as systemd does without a pinned DST */
 
                 t.tm_year += 1900;
                 r = chain_next(c, &c->f[F_YEAR], false, &t, &t.tm_year);
@@ -1105,6 +1104,31 @@ static int prev_bisect(const CalendarSpec *c, usec_t at, usec_t *ret) {
         return 0;
 }
 
+/* Bisection finds an elapse, but a timer only fires at the elapses of its chain (each next() of
+ * the one before), and systemd's search can jump over an elapse it finds from other start times:
+ * e.g. "*:*:00.4/14.8845" goes from :59.938 past :00.4 of the next minute to :15.2845, because
+ * the step overflows the minute. So check that the elapse before p leads to p; if it does not,
+ * the chain from it is followed instead. */
+static int prev_on_chain(const CalendarSpec *c, usec_t at, usec_t *ret) {
+        usec_t p = 0, b = 0, n = 0;
+        int r;
+
+        r = prev_bisect(c, at, &p);
+        if (r < 0)
+                return r;
+        if (p == 0 || prev_bisect(c, p - 1, &b) < 0 || next_in_zone(c, b, &n) < 0 || n == p) {
+                *ret = p;
+                return 0;
+        }
+        for (unsigned step = 0; n <= at && step < FOLD_WALK_STEPS_MAX; step++) {
+                b = n;
+                if (next_in_zone(c, b, &n) < 0)
+                        break;
+        }
+        *ret = b;
+        return 0;
+}
+
 static long utc_offset(time_t t) {
         struct tm tm;
 
@@ -1146,14 +1170,14 @@ static int prev_in_zone(const CalendarSpec *c, usec_t at, usec_t *ret) {
 
         if (at > USEC_FORMATTABLE_MAX)
                 return -EINVAL;
-        r = found = prev_bisect(c, at, &p);
+        r = found = prev_on_chain(c, at, &p);
         if (r < 0 && r != -ENOENT)
                 return r;
         if (c->utc || at < FOLD_WINDOW_SEC * USEC_PER_SEC || !find_fold(at, &when, &size))
                 goto done;
 
         fold_end = ((usec_t) when + (usec_t) size) * USEC_PER_SEC;
-        r = prev_bisect(c, (usec_t) when * USEC_PER_SEC - 1, &x);
+        r = prev_on_chain(c, (usec_t) when * USEC_PER_SEC - 1, &x);
         if (r < 0 && r != -ENOENT)
                 return r;
         have_x = r >= 0;

@@ -33,8 +33,12 @@ static void check_prev(const CalendarSpec *c, usec_t e, usec_t before, bool firs
         r = calendar_spec_prev(c, e, &p);
         if (r < 0 || p > e || (p != e && (calendar_spec_next(c, p, &n) < 0 || n <= e)))
                 printf("\tPREV-MISMATCH prev(%" PRIu64 ")=%d/%" PRIu64, e, r, p);
+        /* before e: the elapse before it in the series, or (when the series started inside a
+         * repeated hour, which the timer's own chain skips) an earlier one whose successor is e */
         r = calendar_spec_prev(c, e - 1, &p);
-        if (first ? (r >= 0 && p > before) : (r < 0 || p > before))
+        if (first ? (r >= 0 && p > before)
+                  : (r < 0 || p > before ||
+                     (p != before && (calendar_spec_next(c, p, &n) < 0 || n != e))))
                 printf("\tPREV-MISMATCH prev(%" PRIu64 "-1)=%d/%" PRIu64 " want %s%" PRIu64, e, r, p,
                        first ? "<=" : "", before);
 }

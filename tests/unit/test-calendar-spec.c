@@ -191,6 +191,11 @@ static void test_local_zone_and_restore(void **state) {
         assert_string_equal(getenv("TZ"), ":Europe/Berlin");
         assert_int_equal(calendar_spec_prev(local, utc(2024, 7, 2, 0, 0, 0), &t), 0);
         assert_true(t == utc(2024, 7, 1, 22, 0, 0));
+        /* the host zone's own abbreviations are refused: systemd pins DST with them */
+        _cleanup_free_ char *err = NULL;
+        CalendarSpec *c = NULL;
+        assert_int_equal(calendar_spec_parse("daily CEST", &c, &err), -EINVAL);
+        assert_non_null(strstr(err, "abbreviation"));
         assert_int_equal(unsetenv("TZ"), 0);
         assert_int_equal(calendar_spec_next(zoned, utc(2024, 7, 1, 0, 0, 0), &t), 0);
         assert_null(getenv("TZ"));
@@ -209,7 +214,7 @@ static void test_prev_next_consistent(void **state) {
         for (size_t i = 0; i < ELEMENTSOF(exprs); i++) {
                 _cleanup_(calendar_spec_freep) CalendarSpec *c = parse(exprs[i]);
 
-                for (unsigned k = 0; k < 60; k++) {
+                for (unsigned k = 0; k < 25; k++) {
                         usec_t t, p, n, q;
 
                         x ^= x << 13, x ^= x >> 7, x ^= x << 17;
