@@ -10,6 +10,7 @@
 
 #include "engine/worker-internal.h"
 #include "engine/worker.h"
+#include "redis/keys.h"
 
 void jobs_log_open(const char *program) {
         log_open(program, "worker");
@@ -221,10 +222,10 @@ void worker_maybe_finish_stop(Worker *w) {
         if (w->state != WORKER_STOPPING || w->n_jobs > 0 || w->final_in_flight || !redis_async_is_up(w->redis))
                 return;
         stats_flush(w);
-        r = redis_async_command(w->redis, NULL, NULL, "SREM processes %s", w->identity);
+        r = redis_async_command(w->redis, NULL, NULL, "SREM " REDIS_KEY_PROCESSES " %s", w->identity);
         if (r >= 0)
                 /* <identity>:work for Sidekiq >= 6.5, <identity>:workers for 6.4 (see heartbeat.c) */
-                r = redis_async_command(w->redis, NULL, NULL, "DEL %s %s:work %s:workers jobs:alive:%s", w->identity,
+                r = redis_async_command(w->redis, NULL, NULL, "DEL %s %s" REDIS_KEY_WORK_SUFFIX " %s" REDIS_KEY_WORKERS_SUFFIX " " REDIS_KEY_ALIVE_PREFIX "%s", w->identity,
                                         w->identity, w->identity, w->identity);
         if (r >= 0)
                 r = fetch_recover(w, true, on_final_reply, w);
