@@ -219,6 +219,12 @@ static int next_in_zone(const CalendarSpec *c, usec_t after, usec_t *ret) {
         t = tm_to_time(&tm, c->utc);
         if (t < 0)
                 return -EINVAL;
+        /* mktime() reads a wall-clock time skipped by a DST change forward or backward depending
+         * on glibc's guess from earlier calls (hidden state: systemd's answers differ between
+         * processes there too, seen in Europe/Dublin, whose winter time is flagged as DST). Going
+         * backward can land at or before the start: report that as systemd's "gave up". */
+        if ((usec_t) t * USEC_PER_SEC + (usec_t) us <= after - 1)
+                return -EDEADLK;
         *ret = (usec_t) t * USEC_PER_SEC + (usec_t) us;
         return 0;
 }
