@@ -242,7 +242,7 @@ void worker_begin_stop(JobsWorker *w, const char *why) {
 
 void jobs_worker_stop(JobsWorker *w) {
         if (!w || !w->event)
-                return; /* not running */
+                return; /* not running yet; once it ran, the state says stopped */
         worker_begin_stop(w, "requested");
 }
 
@@ -398,6 +398,7 @@ int jobs_worker_run(JobsWorker *w) {
         worker_update_status(w, true);
 
         r = sd_event_loop(w->event);
+        worker_set_state(w, WORKER_STOPPED); /* also when stopped before Redis was reached */
         if (r < 0)
                 return run_fail(w, r, "Event loop failed: %m");
         return r;

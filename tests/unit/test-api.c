@@ -158,6 +158,9 @@ static void test_runs_once(void **state) {
         assert_int_equal(jobs_worker_run(w), 0);
         e = w->event;
         assert_non_null(e);
+        assert_int_equal(w->state, WORKER_STOPPED);
+        jobs_worker_stop(w); /* ran: nothing happens either */
+        assert_null(w->stop_timer);
 
         assert_int_equal(jobs_worker_run(w), -EBUSY);
         assert_errstr_has(w, "runs once");
