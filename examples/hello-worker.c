@@ -4,8 +4,10 @@
  *
  *     hello-worker [-r URL] [-q QUEUE]... [-c N] [--stop-after N]
  *
- * --stop-after N stops the worker (as on SIGTERM) once N jobs ran, to time a batch. */
+ * --stop-after N stops the worker (as on SIGTERM) once N jobs ran, to time a batch. A bad option
+ * value is refused with the reason before anything runs. */
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +41,21 @@ static int noop(JobsJob *job, void *userdata) {
         return 0;
 }
 
+/* A whole decimal number in [min, max], nothing else ("5x", "-1" and "" are refused). */
+static int parse_number(const char *s, unsigned long min, unsigned long max, unsigned long *ret) {
+        unsigned long v;
+        char *end;
+
+        errno = 0;
+        v = strtoul(s, &end, 10);
+        if (errno != 0 || end == s || *end != 0 || s[0] == '-' || s[0] == '+' || s[0] == ' ')
+                return -EINVAL;
+        if (v < min || v > max)
+                return -ERANGE;
+        *ret = v;
+        return 0;
+}
+
 int main(int argc, char **argv) {
         static const struct option options[] = {
                 { "redis", required_argument, NULL, 'r' },
@@ -47,8 +64,9 @@ int main(int argc, char **argv) {
                 { "stop-after", required_argument, NULL, 's' },
                 {},
         };
+        JOBS_CLEANUP_WORKER JobsWorker *w = NULL;
         Counter counter = {};
-        JobsWorker *w;
+        unsigned long n;
         int o, r;
 
         jobs_log_open("hello-worker");
@@ -56,7 +74,9 @@ int main(int argc, char **argv) {
         if (r < 0)
                 return EX_OSERR;
         counter.worker = w;
-        while ((o = getopt_long(argc, argv, "r:q:c:", options, NULL)) >= 0)
+        while ((o = getopt_long(argc, argv, "r:q:c:", options, NULL)) >= 0) {
+                const char *why = NULL;
+
                 switch (o) {
                 case 'r':
                         r = jobs_worker_set_redis(w, optarg);
@@ -65,26 +85,41 @@ int main(int argc, char **argv) {
                         r = jobs_worker_add_queue(w, optarg);
                         break;
                 case 'c':
-                        r = jobs_worker_set_concurrency(w, (unsigned) strtoul(optarg, NULL, 10));
+                        /* The worker checks the range; this checks that it is a number at all. */
+                        r = parse_number(optarg, 0, 1000000, &n);
+                        if (r < 0)
+                                why = "not a number";
+                        else
+                                r = jobs_worker_set_concurrency(w, (unsigned) n);
                         break;
                 case 's':
-                        counter.stop_after = strtoul(optarg, NULL, 10);
+                        r = parse_number(optarg, 1, 1000000000, &counter.stop_after);
+                        if (r < 0)
+                                why = "give a number of jobs from 1 to 1000000000";
                         break;
                 default:
-                        jobs_worker_free(w);
+                        return EX_USAGE; /* getopt said why */
+                }
+                if (r < 0) {
+                        const char *name = "";
+
+                        for (size_t i = 0; options[i].name; i++)
+                                if (options[i].val == o)
+                                        name = options[i].name;
+                        fprintf(stderr, "hello-worker: --%s %s: %s\n", name, optarg, why ? why : jobs_worker_errstr(w));
                         return EX_USAGE;
                 }
-        if (r < 0) {
-                fprintf(stderr, "Invalid option: %s\n", strerror(-r));
-                jobs_worker_free(w);
+        }
+        if (optind < argc) {
+                fprintf(stderr, "hello-worker: unexpected argument \"%s\"; see the top of hello-worker.c for the options.\n",
+                        argv[optind]);
                 return EX_USAGE;
         }
         if (jobs_worker_register(w, "SayHello", say_hello, NULL) < 0 ||
             jobs_worker_register(w, "Noop", noop, &counter) < 0) {
-                jobs_worker_free(w);
+                fprintf(stderr, "hello-worker: %s\n", jobs_worker_errstr(w));
                 return EX_SOFTWARE;
         }
-        r = jobs_worker_run(w);
-        jobs_worker_free(w);
+        r = jobs_worker_run(w); /* logs why it failed; jobs_worker_errstr(w) has it too */
         return r < 0 ? EX_SOFTWARE : 0;
 }

@@ -110,6 +110,9 @@ struct JobsWorker {
         char alive_prefix[136];   /* "<boot-id> <pid-namespace> ": 63 + 1 + 63 + 1 */
         char alive_value[168];
         double started_at;
+        bool started;             /* jobs_worker_run() was called: it runs once, settings are fixed */
+        int error;                /* of the last public call, 0 if it succeeded */
+        char *errstr;             /* why, for jobs_worker_errstr(); NULL if none or out of memory */
         WorkerState state;        /* written by worker_set_state() only */
         bool ready;               /* READY=1 sent */
         bool watchdog;
@@ -141,6 +144,32 @@ struct JobsWorker {
 static inline bool worker_jobs_short(const JobsWorker *w) {
         return w->run_usec_known && w->run_usec_avg <= WORKER_PREFETCH_BELOW_USEC;
 }
+
+/* sd-event's assert_return(): a caller's mistake is an error returned, never a crash. For the worker
+ * argument itself, which has nowhere to keep the error text. */
+#define assert_return(expr, r)                                                                          \
+        do {                                                                                           \
+                if (!(expr)) {                                                                         \
+                        log_debug("%s(): argument check '%s' failed, ignoring the call.", __func__, #expr); \
+                        return (r);                                                                    \
+                }                                                                                      \
+        } while (0)
+
+/* The same for every other argument, with the text kept for jobs_worker_errstr(). */
+#define worker_check(w, expr, r)                                                                        \
+        do {                                                                                           \
+                if (!(expr))                                                                           \
+                        return worker_error((w), (r), "%s(): argument check '%s' failed: see jobs/jobs.h for " \
+                                            "what it accepts.", __func__, #expr);                      \
+        } while (0)
+
+/* worker-api.c */
+/* Keep why a public call fails (%m is r) for jobs_worker_errstr(), and return r. */
+int worker_error(JobsWorker *w, int r, const char *fmt, ...) _printf_(3, 4);
+/* At the start of a public call: it has no error yet. */
+void worker_error_clear(JobsWorker *w);
+/* Settings are fixed once the worker ran: -EBUSY, with the text. */
+int worker_check_settable(JobsWorker *w, const char *func);
 
 /* worker.c */
 void worker_kick(JobsWorker *w);

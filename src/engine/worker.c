@@ -17,8 +17,10 @@ static void worker_set_state(JobsWorker *w, WorkerState state) {
 }
 
 int jobs_worker_new(JobsWorker **ret) {
-        JobsWorker *w = calloc(1, sizeof *w);
+        JobsWorker *w;
 
+        assert_return(ret, -EINVAL);
+        w = calloc(1, sizeof *w);
         if (!w)
                 return -ENOMEM;
         worker_config_init(&w->config);
@@ -53,6 +55,7 @@ JobsWorker *jobs_worker_free(JobsWorker *w) {
         free(w->c_handlers);
         redis_url_done(&w->url);
         worker_config_done(&w->config);
+        free(w->errstr);
         free(w);
         return NULL;
 }
@@ -239,6 +242,8 @@ void worker_begin_stop(JobsWorker *w, const char *why) {
 }
 
 void jobs_worker_stop(JobsWorker *w) {
+        if (!w || !w->event)
+                return; /* not running yet; once it ran, the state says stopped */
         worker_begin_stop(w, "requested");
 }
 
@@ -324,26 +329,35 @@ static int worker_identity(JobsWorker *w) {
         return 0;
 }
 
+/* A failed run: its reason kept for jobs_worker_errstr() and logged, as jobs-worker shows it. */
+#define run_fail(w, r, ...) log_error_errno(worker_error((w), (r), __VA_ARGS__), "%s", jobs_worker_errstr(w))
+
 int jobs_worker_run(JobsWorker *w) {
         const char *reason = NULL;
         sigset_t mask;
         int r;
 
+        assert_return(w, -EINVAL);
+        worker_error_clear(w);
+        if (w->started)
+                return worker_error(w, -EBUSY, "jobs_worker_run(): this worker already ran; a worker runs once, make "
+                                    "another with jobs_worker_new().");
+        w->started = true;
         if (w->config.n_queues == 0) {
                 r = worker_config_add_queue(&w->config, "default", &reason);
                 if (r < 0)
-                        return r;
+                        return worker_error(w, r, "Cannot add the queue \"default\": %s.", strna(reason));
         }
         r = redis_url_parse(redis_url_pick(w->config.redis_url), &w->url, &reason);
         if (r < 0)
-                return log_error_errno(r, "Invalid Redis URL: %s.", strna(reason));
+                return run_fail(w, r, "Invalid Redis URL: %s.", strna(reason));
         r = redis_url_load_credential(&w->url);
         if (r < 0)
-                return log_error_errno(r, "Cannot read the redis-password credential: %m");
+                return run_fail(w, r, "Cannot read the redis-password credential: %m");
         redis_url_describe(&w->url, w->where, sizeof w->where);
         r = worker_identity(w);
         if (r < 0)
-                return log_error_errno(r, "Cannot make a process identity: %m");
+                return run_fail(w, r, "Cannot make a process identity: %m");
         w->started_at = epoch_now();
 
         /* Signals become events; a dropped Redis socket must not kill us with SIGPIPE. */
@@ -353,39 +367,40 @@ int jobs_worker_run(JobsWorker *w) {
         sigaddset(&mask, SIGTSTP);
         sigaddset(&mask, SIGCHLD);
         if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
-                return log_error_errno(errno, "Cannot block signals: %m");
+                return run_fail(w, errno, "Cannot block signals: %m");
         (void) signal(SIGPIPE, SIG_IGN);
 
         r = sd_event_new(&w->event);
         if (r < 0)
-                return log_error_errno(r, "Cannot create the event loop: %m");
+                return run_fail(w, r, "Cannot create the event loop: %m");
         r = sd_event_set_watchdog(w->event, true);
         if (r < 0)
-                return log_error_errno(r, "Cannot enable the watchdog: %m");
+                return run_fail(w, r, "Cannot enable the watchdog: %m");
         w->watchdog = r > 0;
         if ((r = sd_event_add_signal(w->event, NULL, SIGTERM, on_signal, w)) < 0 ||
             (r = sd_event_add_signal(w->event, NULL, SIGINT, on_signal, w)) < 0 ||
             (r = sd_event_add_signal(w->event, NULL, SIGTSTP, on_signal, w)) < 0 ||
             (r = sd_event_add_signal(w->event, NULL, SIGCHLD, on_sigchld, w)) < 0)
-                return log_error_errno(r, "Cannot watch signals: %m");
+                return run_fail(w, r, "Cannot watch signals: %m");
         r = sd_event_add_defer(w->event, &w->kick, on_kick, w);
         if (r < 0)
-                return log_error_errno(r, "Cannot create the event loop: %m");
+                return run_fail(w, r, "Cannot create the event loop: %m");
         (void) sd_event_source_set_enabled(w->kick, SD_EVENT_OFF);
         r = heartbeat_start(w);
         if (r < 0)
-                return log_error_errno(r, "Cannot start the heartbeat: %m");
+                return run_fail(w, r, "Cannot start the heartbeat: %m");
 
         r = redis_async_new(w->event, &w->url, "Redis", on_redis_state, w, &w->redis);
         if (r >= 0)
                 r = redis_async_new(w->event, &w->url, "Redis (fetch)", on_redis_state, w, &w->block);
         if (r < 0)
-                return log_error_errno(r, "Cannot connect to Redis at %s: %m", w->where);
+                return run_fail(w, r, "Cannot connect to Redis at %s: %m", w->where);
         log_info("Starting as %s, Redis at %s%s.", w->identity, w->where, w->watchdog ? ", watchdog on" : "");
         worker_update_status(w, true);
 
         r = sd_event_loop(w->event);
+        worker_set_state(w, WORKER_STOPPED); /* also when stopped before Redis was reached */
         if (r < 0)
-                return log_error_errno(r, "Event loop failed: %m");
+                return run_fail(w, r, "Event loop failed: %m");
         return r;
 }
