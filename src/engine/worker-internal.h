@@ -18,7 +18,7 @@
 #include "util/util.h"
 #include "engine/worker-config.h"
 
-#define WORKER_HEARTBEAT_USEC (5 * USEC_PER_SEC)
+#define WORKER_SILENCE_USEC (15 * USEC_PER_SEC) /* no answer to three heartbeats and this long: reconnect */
 #define WORKER_ALIVE_TTL_MSEC 20000          /* in-flight lists of a process silent this long are recovered */
 #define WORKER_PROCESS_TTL_SEC 60            /* Sidekiq's expiry of <identity> and <identity>:work */
 #define WORKER_FETCH_BATCH_MAX 256           /* jobs moved per fetch round trip */
