@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# Line coverage of src/ by the unit and integration tests: builds with -Db_coverage=true (no
-# sanitizers) in build-coverage, runs both suites and prints, with gcovr, the covered lines of each
+# Line coverage of src/ by the unit, engine and integration tests: builds with -Db_coverage=true (no
+# sanitizers) in build-coverage, runs those suites and prints, with gcovr, the covered lines of each
 # layer (src/util, src/model, src/redis, src/engine, src/units, src/programs) and of the whole.
 # Usage: tests/coverage.sh [BUILD_DIR]
 # $JOBS_TEST_PROCESSES: tests run at once (default 2 × cores); $JOBS_TEST_TIMEOUT_MULTIPLIER: for
