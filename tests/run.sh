@@ -3,9 +3,12 @@
 # Run every test: install what they need, build under ASan/UBSan, run unit + integration (+ system
 # when root can boot a container), run the unit tests under valgrind on a plain build, and print
 # one line "N passed, N failed" from meson's summaries. Exits non-zero when anything failed.
+# Tests are independent (each its own temp dir, Redis socket or free port), and most of their time
+# is spent waiting on other processes: $JOBS_TEST_PROCESSES of them run at once (default 2 × cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
+procs=${JOBS_TEST_PROCESSES:-$(($(nproc) * 2))}
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         missing=$(for p in $(cat tests/deps.txt); do dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || echo "$p"; done)
@@ -35,7 +38,7 @@ rm -rf build-ci build-valgrind
 meson setup build-ci -Db_sanitize=address,undefined -Db_lundef=false \
         $( $system && echo -Dsystem_tests=true || true ) | tail -n 3
 ninja -C build-ci >/dev/null
-meson test -C build-ci --print-errorlogs --num-processes 2 2>&1 | tee build-ci/summary.txt || status=1
+meson test -C build-ci --print-errorlogs --num-processes "$procs" 2>&1 | tee build-ci/summary.txt || status=1
 count build-ci/summary.txt
 
 meson setup build-valgrind -Dbuildtype=debug | tail -n 3

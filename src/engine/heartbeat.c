@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Every 5 s, in one pipeline: the process heartbeat Sidekiq's Web UI and jobsctl read, the number of
+/* Every 5 s (HeartbeatSec=), in one pipeline: the process heartbeat Sidekiq's Web UI and jobsctl read, the number of
  * processes (which sets the poller's cadence, see poller.c), the signal queue and recovery of dead
  * processes' in-flight lists.
  *
@@ -118,8 +118,8 @@ void heartbeat_send(JobsWorker *w) {
         if (!redis_async_is_up(w->redis))
                 return;
         if (w->heartbeat.in_flight) {
-                /* Three beats without an answer: the connection is dead without saying so. */
-                if (++w->heartbeat.misses >= 3) {
+                /* Three beats and 15 s without an answer: the connection is dead without saying so. */
+                if (++w->heartbeat.misses >= 3 && now_usec(CLOCK_MONOTONIC) - w->heartbeat.sent >= HEARTBEAT_SILENCE_USEC) {
                         log_warning("Redis at %s has not answered for %u heartbeats, reconnecting.", w->where,
                                     w->heartbeat.misses);
                         w->heartbeat.misses = 0;
@@ -174,7 +174,7 @@ static int on_heartbeat_timer(sd_event_source *s, uint64_t usec, void *userdata)
         ack_send_pending(w);
         worker_kick(w);
         worker_update_status(w, false);
-        (void) sd_event_source_set_time_relative(s, WORKER_HEARTBEAT_USEC);
+        (void) sd_event_source_set_time_relative(s, w->config.heartbeat);
         (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
         return 0;
 }
@@ -193,7 +193,7 @@ void heartbeat_connection_lost(Heartbeat *h) {
 }
 
 int heartbeat_start(JobsWorker *w) {
-        int r = sd_event_add_time_relative(w->event, &w->heartbeat.timer, CLOCK_MONOTONIC, WORKER_HEARTBEAT_USEC,
-                                           USEC_PER_SEC / 2, on_heartbeat_timer, w);
+        int r = sd_event_add_time_relative(w->event, &w->heartbeat.timer, CLOCK_MONOTONIC, w->config.heartbeat,
+                                           w->config.heartbeat / 10, on_heartbeat_timer, w);
         return r < 0 ? r : 0;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The heartbeat: every 5 s, one pipeline registering this process with Sidekiq's keys, reading its
+/* The heartbeat: every 5 s (HeartbeatSec=), one pipeline registering this process with Sidekiq's keys, reading its
  * signal queue and recovering in-flight lists of dead processes (see heartbeat.c). */
 #pragma once
 
@@ -10,7 +10,7 @@
 #include "jobs/jobs.h"
 #include "util/util.h"
 
-#define WORKER_HEARTBEAT_USEC (5 * USEC_PER_SEC)
+#define HEARTBEAT_SILENCE_USEC (15 * USEC_PER_SEC) /* no answer to three beats and this long: reconnect */
 
 typedef struct Heartbeat {
         sd_event_source *timer;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The poller for `retry` and `schedule`: on its own timer, at Sidekiq's cadence (the cluster as a whole
- * polls about every 5 s, each process n × 5 s on average, randomised), moving due jobs to their queues.
+ * polls about every 5 s or PollIntervalSec=, each process n × 5 s on average, randomised), moving due jobs to their queues.
  * The number of processes comes from the heartbeat's pipeline (SCARD processes), so polling costs one
  * round trip per poll and nothing else. */
 
@@ -61,7 +61,7 @@ static const char poll_script[] =
         "end\n"
         "return moved\n";
 
-usec_t poll_interval_usec(uint64_t n_processes, double r) {
+usec_t poll_interval_usec(usec_t average, uint64_t n_processes, double r) {
         usec_t avg;
 
         /* Sidekiq 6.4 (Scheduled::Poller#random_poll_interval): an empty process set counts as one;
@@ -71,7 +71,7 @@ usec_t poll_interval_usec(uint64_t n_processes, double r) {
                 r = 0.0;
         if (r >= 1.0)
                 r = 1.0 - 1e-9;
-        avg = n_processes * POLL_AVERAGE_USEC;
+        avg = n_processes * average;
         if (n_processes < POLL_SMALL_CLUSTER)
                 return (usec_t) ((double) avg * r) + avg / 2;
         return (usec_t) ((double) avg * r);
@@ -112,7 +112,7 @@ static void on_poll_reply(redisAsyncContext *ac, void *reply, void *privdata) {
 static int on_poll_timer(sd_event_source *s, uint64_t usec, void *userdata);
 
 static int poll_arm(JobsWorker *w) {
-        usec_t t = poll_interval_usec(w->poller.n_processes, random_unit());
+        usec_t t = poll_interval_usec(w->config.poll_average, w->poller.n_processes, random_unit());
         int r;
 
         if (w->poller.timer) {
@@ -153,7 +153,7 @@ void poller_set_processes(JobsWorker *w, uint64_t n) {
                  * the new size would choose (e.g. the last of many processes): draw a new one. */
                 if (sd_event_source_get_time(w->poller.timer, &at) < 0 ||
                     sd_event_now(w->event, CLOCK_MONOTONIC, &now) < 0 ||
-                    at <= now || at - now <= poll_interval_usec(n, 1.0))
+                    at <= now || at - now <= poll_interval_usec(w->config.poll_average, n, 1.0))
                         return;
         }
         /* The first count is known: the first poll comes one interval later (Sidekiq waits 10-15 s for its

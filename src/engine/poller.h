@@ -9,7 +9,6 @@
 #include "jobs/jobs.h"
 #include "util/util.h"
 
-#define POLL_AVERAGE_USEC (5 * USEC_PER_SEC) /* Sidekiq's average_scheduled_poll_interval */
 #define POLL_SMALL_CLUSTER 10                /* below this many processes, the interval is kept near its average */
 #define POLL_PROCESSES_MAX 10000             /* a larger `processes` set is taken as this many */
 
@@ -28,9 +27,10 @@ void poller_set_processes(JobsWorker *w, uint64_t n);
 /* The connection dropped: no reply is coming for the poll in flight. */
 void poller_connection_lost(Poller *p);
 
-/* The wait before a process's next poll. With n processes (0 counts as 1) and avg = n × POLL_AVERAGE_USEC:
+/* The wait before a process's next poll. With n processes (0 counts as 1) and avg = n × average (Sidekiq's
+ * average_scheduled_poll_interval, 5 s unless PollIntervalSec= says otherwise):
  * uniform in [avg/2, 3avg/2) with fewer than POLL_SMALL_CLUSTER processes, so the cluster as a whole
- * polls about every POLL_AVERAGE_USEC; uniform in [0, avg) from there on (Sidekiq's choice: enough
- * processes spread the polls evenly; the cluster then polls about every POLL_AVERAGE_USEC / 2).
+ * polls about every `average`; uniform in [0, avg) from there on (Sidekiq's choice: enough
+ * processes spread the polls evenly; the cluster then polls about every average / 2).
  * n is capped at 10000; r is a random number in [0, 1), values outside are clamped. */
-usec_t poll_interval_usec(uint64_t n_processes, double r);
+usec_t poll_interval_usec(usec_t average, uint64_t n_processes, double r);

@@ -12,6 +12,8 @@ void worker_config_init(WorkerConfig *c) {
                 .concurrency = WORKER_CONCURRENCY_DEFAULT,
                 .shutdown_timeout = WORKER_SHUTDOWN_TIMEOUT_DEFAULT,
                 .max_payload = JOB_PAYLOAD_MAX_DEFAULT,
+                .heartbeat = WORKER_HEARTBEAT_DEFAULT,
+                .poll_average = WORKER_POLL_AVERAGE_DEFAULT,
         };
 }
 
@@ -205,11 +207,46 @@ usec_t worker_config_timeout_for(const WorkerConfig *c, const char *class) {
         return c->job_timeout;
 }
 
+/* Settings that are one duration within limits; an empty value restores the default. */
+typedef struct DurationSetting {
+        const char *key;
+        size_t offset; /* of the usec_t in WorkerConfig */
+        usec_t def, min, max;
+        const char *reason;
+} DurationSetting;
+
+static const DurationSetting duration_settings[] = {
+        { "HeartbeatSec", offsetof(WorkerConfig, heartbeat), WORKER_HEARTBEAT_DEFAULT, WORKER_HEARTBEAT_MIN,
+          WORKER_HEARTBEAT_MAX, "HeartbeatSec= must be a duration from 100ms to 5s" },
+        { "PollIntervalSec", offsetof(WorkerConfig, poll_average), WORKER_POLL_AVERAGE_DEFAULT,
+          WORKER_POLL_AVERAGE_MIN, WORKER_POLL_AVERAGE_MAX, "PollIntervalSec= must be a duration from 100ms to 1h" },
+};
+
+static int duration_assign(WorkerConfig *c, const DurationSetting *d, const char *value, const char **reason) {
+        usec_t *p = (usec_t *) ((char *) c + d->offset);
+        usec_t t;
+
+        if (!*value) {
+                *p = d->def;
+                return 0;
+        }
+        if (parse_duration(value, &t) < 0 || t < d->min || t > d->max) {
+                *reason = d->reason;
+                return -EINVAL;
+        }
+        *p = t;
+        return 0;
+}
+
 /* One Key=Value assignment. An empty value restores the default of any setting and empties a list
  * (conf_set_string()), as in unit files. */
 static int config_assign(WorkerConfig *c, const char *key, const char *value, const char **reason) {
         usec_t t;
         int r;
+
+        for (size_t i = 0; i < ELEMENTSOF(duration_settings); i++)
+                if (streq(key, duration_settings[i].key))
+                        return duration_assign(c, &duration_settings[i], value, reason);
 
         if (streq(key, "Redis")) {
                 return conf_set_string(&c->redis_url, value);
@@ -307,7 +344,7 @@ static int config_assign(WorkerConfig *c, const char *key, const char *value, co
                 return 0;
         }
         *reason = "unknown setting (known: Redis, Queue, Concurrency, TimeoutSec, Timeout, ShutdownTimeoutSec, "
-                  "Handler, HandlerDirectory, Tag, MaxPayload)";
+                  "Handler, HandlerDirectory, Tag, MaxPayload, HeartbeatSec, PollIntervalSec)";
         return -EINVAL;
 }
 

@@ -19,6 +19,14 @@
 #define WORKER_CONCURRENCY_DEFAULT 5
 #define WORKER_SHUTDOWN_TIMEOUT_DEFAULT (25 * USEC_PER_SEC)
 #define WORKER_HANDLER_DIRS_DEFAULT { JOBS_SYSCONFDIR "/jobs/handlers", "/usr/lib/jobs/handlers" }
+/* HeartbeatSec=: Sidekiq's 5 s is also the longest, since others recover the in-flight lists of a
+ * process silent for 20 s. Shorter beats (and polls, PollIntervalSec=) make tests quick. */
+#define WORKER_HEARTBEAT_DEFAULT (5 * USEC_PER_SEC)
+#define WORKER_HEARTBEAT_MIN (100 * USEC_PER_MSEC)
+#define WORKER_HEARTBEAT_MAX WORKER_HEARTBEAT_DEFAULT
+#define WORKER_POLL_AVERAGE_DEFAULT (5 * USEC_PER_SEC) /* Sidekiq's average_scheduled_poll_interval */
+#define WORKER_POLL_AVERAGE_MIN (100 * USEC_PER_MSEC)
+#define WORKER_POLL_AVERAGE_MAX (3600 * USEC_PER_SEC)
 
 typedef struct QueueSpec {
         char *name;
@@ -45,6 +53,8 @@ typedef struct WorkerConfig {
         size_t n_timeouts;
         char *tag;
         size_t max_payload;
+        usec_t heartbeat;           /* HeartbeatSec= */
+        usec_t poll_average;        /* PollIntervalSec=: the cluster's average poll interval */
 } WorkerConfig;
 
 void worker_config_init(WorkerConfig *c);

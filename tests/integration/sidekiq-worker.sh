@@ -247,9 +247,12 @@ ok "Sidekiq::Workers and the Web UI's Busy page show the job jobs-worker is runn
 rb 'Sidekiq::ProcessSet.new.first.quiet!'
 wait_for "jobs-worker to report quiet" 60 rb 'exit(Sidekiq::ProcessSet.new.first.stopping? ? 0 : 1)'
 q_jid=$(rb 'print Sidekiq::Client.push("class" => "Record", "args" => ["while quiet"])')
-beat=$(rb 'print Sidekiq::ProcessSet.new.first["beat"]')
-# Two more heartbeats: a worker that still fetched would have taken the job by then.
-wait_for "two more heartbeats" 60 rb 'exit(Sidekiq::ProcessSet.new.first["beat"] > Float(ARGV[0]) + 5 ? 0 : 1)' "$beat"
+# Two more heartbeats (each kicks the fetcher): a worker that still fetched would have taken the job by then.
+identity=$(redis_cli --raw SMEMBERS processes)
+beat_changed() { jobs_worker_alive; [ "$(redis_cli HGET "$identity" beat)" != "$1" ]; }
+for _ in 1 2; do
+        wait_for "a heartbeat" 60 beat_changed "$(redis_cli HGET "$identity" beat)"
+done
 jobs_worker_alive
 ! ran "$q_jid" || fail "a quiet jobs-worker ran a new job"
 assert_eq "$(redis_cli LLEN queue:default)" 1 "the job waits in its queue"

@@ -27,9 +27,14 @@ handler() {
 }
 
 # start_worker NAME [ARGS...]: a worker in the background, log in $T/NAME.log, pid in WORKER_PID.
+# Without -C it reads $WORKER_TEST_CONF; a test's own config file holds $WORKER_TEST_SETTINGS.
 start_worker() {
         local name=$1; shift
-        JOBS_LOG_FIELDS=1 "$W" --handler-dir "$H" "$@" >"$T/$name.log" 2>&1 &
+        local conf=(-C "$WORKER_TEST_CONF") a
+        for a in "$@"; do
+                [[ "$a" != -C && "$a" != --config* ]] || conf=()
+        done
+        JOBS_LOG_FIELDS=1 "$W" --handler-dir "$H" "${conf[@]}" "$@" >"$T/$name.log" 2>&1 &
         WORKER_PID=$!
         WORKER_PIDS+=("$WORKER_PID")
         wait_for "worker $name to be ready" 30 grep -q "Connected to Redis" "$T/$name.log"

@@ -1,9 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # The poller's cadence scales with the number of processes, as Sidekiq's does: with 50 processes in
-# `processes` each polls every 250 s on average (so a window of several heartbeats sees almost no poll
-# where one process would see one per 5 s); once the others are gone, it polls about every 5 s again.
-# Polls are counted in Redis's MONITOR output (the ZRANGE on retry run by the poll script).
+# `processes` each polls every 50 intervals on average (so a window of several heartbeats sees almost
+# no poll where one process would see one per interval); once the others are gone, it polls about
+# every interval again. The worker beats and polls every 250 ms ($WORKER_TEST_CONF) instead of 5 s:
+# the same ratio, so the same odds. Polls are counted in Redis's MONITOR output (the ZRANGE on retry
+# run by the poll script).
 . "$(dirname "$0")/worker-lib.sh"
 
 redis_start
@@ -24,16 +26,16 @@ polls_at_least() { [ "$(polls)" -ge "$1" ]; }
 start_worker w
 assert_eq "$(redis_cli SCARD processes)" 50 "processes with the worker"
 
-# --- 50 processes: eight heartbeats (35 s) see at most a few polls -------------------------------
-# One process would poll 6-14 times in that window (every 2.5-7.5 s), the former poll-on-every-
-# heartbeat 7 times; 50 processes wait uniformly in [0, 250 s): 4 polls or more in 35 s has a
-# probability below 1e-4.
+# --- 50 processes: eight heartbeats (7 intervals) see at most a few polls ------------------------
+# One process would poll 6-14 times in that window (every 0.5-1.5 intervals), the former poll-on-
+# every-heartbeat 7 times; 50 processes wait uniformly in [0, 50 intervals): 4 polls or more in 7
+# intervals has a probability below 1e-4.
 wait_for "eight heartbeats" 90 beats_at_least 8
 n=$(polls)
 [ "$n" -le 3 ] || fail "$n polls in eight heartbeats with 50 processes (expected about 0.14)"
 ok "50 processes: $n poll(s) in eight heartbeats"
 
-# --- the others leave: polling comes back to about every 5 s -------------------------------------
+# --- the others leave: polling comes back to about every interval --------------------------------
 for i in $(seq -w 1 49); do
         redis_cli SREM processes "fake-$i" >/dev/null
 done

@@ -129,6 +129,48 @@ static void test_errors(void **state) {
         }
 }
 
+static void test_intervals(void **state) {
+        static const struct {
+                const char *text, *error;
+        } bad[] = {
+                { "[Worker]\nHeartbeatSec=50ms\n", ":2: HeartbeatSec=50ms: HeartbeatSec= must be a duration from 100ms to 5s" },
+                { "[Worker]\nHeartbeatSec=6s\n", ":2: HeartbeatSec=6s: HeartbeatSec= must be" },
+                { "[Worker]\nHeartbeatSec=0\n", ":2: HeartbeatSec=0:" },
+                { "[Worker]\nPollIntervalSec=soon\n", ":2: PollIntervalSec=soon: PollIntervalSec= must be a duration from 100ms to 1h" },
+                { "[Worker]\nPollIntervalSec=2h\n", ":2: PollIntervalSec=2h:" },
+        };
+        _cleanup_free_ char *error = NULL;
+        WorkerConfig c;
+
+        worker_config_init(&c);
+        assert_int_equal(c.heartbeat, 5 * USEC_PER_SEC);
+        assert_int_equal(c.poll_average, 5 * USEC_PER_SEC);
+        assert_int_equal(load(&c, "[Worker]\nHeartbeatSec=200ms\nPollIntervalSec=0.3s\n", &error), 0);
+        assert_int_equal(c.heartbeat, 200 * USEC_PER_MSEC);
+        assert_int_equal(c.poll_average, 300 * USEC_PER_MSEC);
+        assert_int_equal(load(&c, "[Worker]\nHeartbeatSec=5s\nPollIntervalSec=1h\n", &error), 0);
+        assert_int_equal(c.heartbeat, 5 * USEC_PER_SEC);
+        assert_int_equal(c.poll_average, USEC_PER_HOUR);
+        /* empty: the defaults again */
+        assert_int_equal(load(&c, "[Worker]\nHeartbeatSec=100ms\nHeartbeatSec=\nPollIntervalSec=\n", &error), 0);
+        assert_int_equal(c.heartbeat, 5 * USEC_PER_SEC);
+        assert_int_equal(c.poll_average, 5 * USEC_PER_SEC);
+        worker_config_done(&c);
+
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                _cleanup_free_ char *e = NULL;
+
+                worker_config_init(&c);
+                assert_int_equal(load(&c, bad[i].text, &e), -EINVAL);
+                assert_non_null(e);
+                if (!strstr(e, bad[i].error))
+                        fail_msg("case %zu: '%s' does not contain '%s'", i, e, bad[i].error);
+                assert_int_equal(c.heartbeat, 5 * USEC_PER_SEC);
+                assert_int_equal(c.poll_average, 5 * USEC_PER_SEC);
+                worker_config_done(&c);
+        }
+}
+
 /* systemd.syntax(7) as the man page promises: continuations (comment lines inside them dropped), a
  * BOM, CRLF, X- sections and keys ignored. */
 static void test_syntax(void **state) {
@@ -215,6 +257,7 @@ int main(void) {
                 cmocka_unit_test(test_syntax),
                 cmocka_unit_test(test_empty_resets),
                 cmocka_unit_test(test_missing),
+                cmocka_unit_test(test_intervals),
                 cmocka_unit_test(test_empty_handler_dirs),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

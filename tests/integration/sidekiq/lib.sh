@@ -71,12 +71,13 @@ handler() { { echo '#!/bin/bash'; cat; } >"$H/$1"; chmod +x "$H/$1"; }
 # ran JID: a handler recorded job JID.
 ran() { [ -e "$T/ran/$1" ]; }
 
-# jobs_worker_start [ARGS...]: jobs-worker on $H in the background, log in $T/worker.log.
+# jobs_worker_start [ARGS...]: jobs-worker on $H in the background with $WORKER_TEST_CONF, log in
+# $T/worker.log.
 WORKER_PID=
 jobs_worker_start() {
         local w="$BIN/jobs-worker"
         [ -x "$w" ] || fail "$w is not built"
-        JOBS_LOG_FIELDS=1 "$w" --handler-dir "$H" "$@" >"$T/worker.log" 2>&1 &
+        JOBS_LOG_FIELDS=1 "$w" --handler-dir "$H" -C "$WORKER_TEST_CONF" "$@" >"$T/worker.log" 2>&1 &
         WORKER_PID=$!
         on_exit jobs_worker_kill
 }
