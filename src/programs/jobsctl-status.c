@@ -196,7 +196,7 @@ int verb_status(int argc, char **argv) {
 
         if (arg_json != JSON_OFF) {
                 out = stats_json(&s, r.where);
-                if (!out || json_object_set_new(out, "enqueued", json_integer(enqueued)) < 0 ||
+                if (!out || json_object_set_new(out, "redis_source", json_string(strna(ctl_redis_description()))) < 0 || json_object_set_new(out, "enqueued", json_integer(enqueued)) < 0 ||
                     json_object_set_new(out, "queues", ctl_queues_to_json(q, nq, now)) < 0 ||
                     json_object_set_new(out, "processes", ctl_processes_to_json(p, np)) < 0 ||
                     json_object_set(out, "busy", busy) < 0 ||
@@ -209,7 +209,7 @@ int verb_status(int argc, char **argv) {
         }
 
         bool c = ctl_colors();
-        printf("Redis:      %s%s%s%s\n", r.where, s.version[0] ? " (redis " : "", s.version, s.version[0] ? ")" : "");
+        printf("Redis:      %s%s%s%s\n", strna(ctl_redis_description()), s.version[0] ? ", redis " : "", s.version, "");
         printf("Processed:  %lld (today %lld)\n", s.processed, s.processed_today);
         printf("Failed:     %s%lld%s (today %lld)\n", c && s.failed_today > 0 ? ANSI_RED : "", s.failed,
                c && s.failed_today > 0 ? ANSI_NORMAL : "", s.failed_today);

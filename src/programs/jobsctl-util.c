@@ -8,6 +8,7 @@
 #include "config.h"
 #include "programs/jobsctl.h"
 #include "util/log.h"
+#include "programs/redis-source.h"
 #include "redis/url.h"
 
 const char *arg_redis = NULL;
@@ -67,7 +68,8 @@ void ctl_help(const Verb *verbs, size_t n) {
         printf("\nOptions:\n"
                "  -h --help                      Show this help\n"
                "     --version                   Show the version\n"
-               "     --redis URL                 Redis to use (default: $REDIS_URL, else %s)\n"
+               "     --redis URL                 Redis to use (default: $REDIS_URL, Redis= of worker.conf,\n"
+               "                                 REDIS_URL= of /etc/default/jobs, else %s)\n"
                "     --json[=pretty|short]       Print JSON instead of tables\n"
                "     --no-legend                 Omit table headers and footers\n"
                "     --class CLASS               Only jobs of this class\n"
@@ -238,36 +240,59 @@ int ctl_exit_status(int error) {
         }
 }
 
-#define AUTH_HINT "Put the password in the URL (redis://:PASSWORD@host, unix:///path?password=PASSWORD) or the redis-password credential."
+#define AUTH_HINT                                                                                   \
+        "Put the password in the URL (redis://:PASSWORD@host, unix:///path?password=PASSWORD), the "  \
+        "redis-password credential or %s/jobs/redis-password; see jobsctl(1)."
+
+static char *connected_description = NULL;
+
+static void connected_description_free(void) {
+        free(connected_description);
+        connected_description = NULL;
+}
+
+const char *ctl_redis_description(void) {
+        return connected_description;
+}
 
 int ctl_connect(Redis *r) {
+        _cleanup_(redis_source_done) RedisSource src = {};
         _cleanup_(redis_url_done) RedisURL u = {};
-        const char *url = redis_url_pick(arg_redis), *reason = NULL;
+        const char *reason = NULL;
         int q;
 
-        q = redis_url_parse(url, &u, &reason);
+        if (redis_source_find(&src, arg_redis) < 0)
+                return (void) log_oom(), EX_OSERR;
+        for (size_t i = 0; i < src.n_notes; i++)
+                log_debug("Redis URL: %s", src.notes[i]);
+        q = redis_url_parse(src.url, &u, &reason);
         if (q < 0) {
-                log_error("Invalid Redis URL%s: %s. Use --redis or REDIS_URL with redis://[:password@]host[:port][/db] "
+                log_error("Invalid Redis URL in %s: %s. Use redis://[:password@]host[:port][/db] "
                           "or unix:///path/to/socket[?db=N].",
-                          arg_redis ? " in --redis" : getenv("REDIS_URL") ? " in $REDIS_URL" : "",
-                          strna(reason));
+                          src.origin, strna(reason));
                 /* As jobs-enqueue: a bad option is a usage error, a bad environment a configuration one. */
                 return arg_redis ? EX_USAGE : EX_CONFIG;
         }
-        q = redis_url_load_credential(&u);
+        q = redis_source_load_password(&src, &u);
         if (q < 0) {
-                log_error_errno(q, "Failed to read the redis-password credential: %m");
-                return EX_NOPERM;
+                log_error_errno(q, "Failed to read the Redis password from %s: %m", strna(src.password_origin));
+                return q == -EINVAL ? EX_CONFIG : EX_NOPERM;
         }
+        if (!connected_description)
+                (void) atexit(connected_description_free);
+        free(connected_description);
+        connected_description = redis_source_describe(&src);
+        if (!connected_description)
+                return (void) log_oom(), EX_OSERR;
         q = redis_open(r, &u, REDIS_TIMEOUT_DEFAULT);
         if (q == -EACCES) {
-                log_error("%s. " AUTH_HINT, r->error);
+                log_error("%s (Redis %s). " AUTH_HINT, r->error, connected_description, redis_source_sysconfdir());
                 return EX_NOPERM;
         }
         if (q < 0) {
-                log_error("Cannot reach Redis: %s. Is redis-server running? Point jobsctl at it with --redis URL "
+                log_error("Cannot reach Redis %s: %s. Is redis-server running? Point jobsctl at it with --redis URL "
                           "or REDIS_URL.",
-                          r->error);
+                          connected_description, r->error);
                 return ctl_exit_status(q) == EX_TEMPFAIL ? EX_TEMPFAIL : EX_UNAVAILABLE;
         }
         return EX_OK;
@@ -292,7 +317,7 @@ int ctl_redis_error(Redis *r, int error, const char *doing) {
         if (error == -ENOMEM)
                 log_oom();
         else if (error == -EACCES)
-                log_error("Failed to %s: %s. " AUTH_HINT, doing, r->error);
+                log_error("Failed to %s: %s. " AUTH_HINT, doing, r->error, redis_source_sysconfdir());
         else if (error == -EPROTO && !r->error[0])
                 log_error("Failed to %s: unexpected reply from Redis at %s.", doing, r->where);
         else

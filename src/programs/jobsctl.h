@@ -79,9 +79,12 @@ int ctl_parse_verb(int argc, char **argv, unsigned allowed, char ***ret_args, in
  * on, -1 when --help was printed (exit 0), else the exit status to return. */
 int ctl_begin(int argc, char **argv, unsigned allowed, Redis *r);
 
-/* Connect to --redis / $REDIS_URL / the default. EX_OK, or logs what to do and returns EX_CONFIG,
- * EX_UNAVAILABLE, EX_NOPERM or EX_TEMPFAIL. */
+/* Connect to the Redis the services use (redis-source.h: --redis, $REDIS_URL, worker.conf,
+ * /etc/default/jobs, the default). EX_OK, or logs what to do and returns EX_CONFIG, EX_UNAVAILABLE,
+ * EX_NOPERM or EX_TEMPFAIL. */
 int ctl_connect(Redis *r);
+/* The URL of the last ctl_connect() (password masked) and where it came from, or NULL. */
+const char *ctl_redis_description(void);
 /* Log a failed Redis command (r->error) with context and return the matching exit status. */
 int ctl_redis_error(Redis *r, int error, const char *doing);
 /* An integer reply, or a string holding one (GET, HGET); 0 for nil and anything else. */
