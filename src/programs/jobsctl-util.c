@@ -19,6 +19,9 @@ unsigned arg_limit = CTL_LIMIT_DEFAULT;
 bool arg_all = false;
 bool arg_names = false;
 bool arg_no_block = false;
+bool arg_check = false;
+usec_t arg_max_latency = CTL_MAX_LATENCY_DEFAULT;
+usec_t arg_dead_within = CTL_DEAD_WITHIN_DEFAULT;
 
 enum {
         ARG_REDIS = 0x100,
@@ -29,6 +32,9 @@ enum {
         ARG_ALL,
         ARG_NAMES,
         ARG_NO_BLOCK,
+        ARG_CHECK,
+        ARG_MAX_LATENCY,
+        ARG_DEAD_WITHIN,
         ARG_VERSION,
 };
 
@@ -43,6 +49,9 @@ static const struct option options[] = {
         { "all", no_argument, NULL, ARG_ALL },
         { "names", no_argument, NULL, ARG_NAMES },
         { "no-block", no_argument, NULL, ARG_NO_BLOCK },
+        { "check", no_argument, NULL, ARG_CHECK },
+        { "max-latency", required_argument, NULL, ARG_MAX_LATENCY },
+        { "dead-within", required_argument, NULL, ARG_DEAD_WITHIN },
         {},
 };
 
@@ -77,6 +86,12 @@ void ctl_help(const Verb *verbs, size_t n) {
                "     --all                       Act on every job (or process) instead of one\n"
                "     --names                     queues: print the names only\n"
                "     --no-block                  run-now: do not wait for the service to finish\n"
+               "     --check                     status: one line and exit 0 OK, 1 WARNING, 2 CRITICAL,\n"
+               "                                 3 UNKNOWN (Nagios plugin convention)\n"
+               "     --max-latency DURATION      status --check: warn when a queue's oldest job is older\n"
+               "                                 (default 5min)\n"
+               "     --dead-within DURATION      status --check: warn when a job died this recently\n"
+               "                                 (default 1h)\n"
                "     --source-path PATH          generate: SourcePath= of the units (default: SCHEDULE's)\n"
                "     --enqueue-path PATH         generate: ExecStart= program (default: %s)\n"
                "     --no-calendar-check         check, generate: do not ask systemd-analyze about\n"
@@ -149,6 +164,24 @@ static int parse_option(int c, unsigned allowed, const char *given) {
                         break;
                 arg_no_block = true;
                 return EX_OK;
+        case ARG_CHECK:
+                if (!(allowed & CTL_OPT_CHECK))
+                        break;
+                arg_check = true;
+                return EX_OK;
+        case ARG_MAX_LATENCY:
+        case ARG_DEAD_WITHIN: {
+                usec_t t;
+                if (!(allowed & CTL_OPT_CHECK))
+                        break;
+                if (parse_duration(optarg, &t) < 0 || t == 0 || t > CTL_CHECK_DURATION_MAX) {
+                        log_error("%s wants a duration from 1s to 1 year (e.g. 5min, \"1h 30min\"), not '%s'.",
+                                  c == ARG_MAX_LATENCY ? "--max-latency" : "--dead-within", optarg);
+                        return EX_USAGE;
+                }
+                *(c == ARG_MAX_LATENCY ? &arg_max_latency : &arg_dead_within) = t;
+                return EX_OK;
+        }
         case '?':
                 return EX_USAGE;
         }

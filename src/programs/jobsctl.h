@@ -53,9 +53,15 @@ extern unsigned arg_limit;
 extern bool arg_all;
 extern bool arg_names;
 extern bool arg_no_block;
+extern bool arg_check;
+extern usec_t arg_max_latency;
+extern usec_t arg_dead_within;
 
 #define CTL_LIMIT_DEFAULT 100
 #define CTL_LIMIT_MAX 100000
+#define CTL_MAX_LATENCY_DEFAULT (5 * USEC_PER_MINUTE)
+#define CTL_DEAD_WITHIN_DEFAULT USEC_PER_HOUR
+#define CTL_CHECK_DURATION_MAX (365 * USEC_PER_DAY)
 
 /* Which options a verb accepts besides --redis, --json, --no-legend. */
 typedef enum CtlOption {
@@ -64,6 +70,7 @@ typedef enum CtlOption {
         CTL_OPT_ALL = 1 << 2,
         CTL_OPT_NAMES = 1 << 3,
         CTL_OPT_NO_BLOCK = 1 << 4,
+        CTL_OPT_CHECK = 1 << 5, /* --check, --max-latency, --dead-within */
 } CtlOption;
 
 /* Parse the options that come before the verb (stops at the first non-option). Returns the index
@@ -140,3 +147,7 @@ int ctl_print_busy(json_t *busy, usec_t now);
 /* Local timers of jobs-*.timer over sd-bus, as a JSON array of {"unit","next","last","activates"};
  * -ENOENT/-ECONNREFUSED/... when there is no system bus. */
 int ctl_list_timers(json_t **ret);
+
+/* Loaded service units matching patterns (NULL-terminated), only those in state (e.g. "failed")
+ * unless NULL, as a JSON array of {"unit","load","active","sub","status_text"}; errors as above. */
+int ctl_list_services(const char *const *patterns, const char *state, json_t **ret);
