@@ -10,14 +10,7 @@
 
 #define INFLIGHT_LISTS_MAX 10000
 
-typedef struct Stats {
-        long long processed, failed, processed_today, failed_today;
-        long long scheduled, retries, dead;
-        long long in_flight, in_flight_orphaned; /* jobs-worker's reliable fetch */
-        char version[32];
-} Stats;
-
-static int read_stats(Redis *r, Stats *ret) {
+int ctl_read_stats(Redis *r, Stats *ret) {
         _cleanup_reply_ redisReply *reply = NULL;
         char today[16];
         time_t t = time(NULL);
@@ -359,7 +352,7 @@ int verb_status(int argc, char **argv) {
                 local_read(&l);
                 return status_local_only(&r, k, &l, now_usec(CLOCK_REALTIME));
         }
-        k = read_stats(&r, &s);
+        k = ctl_read_stats(&r, &s);
         if (k >= 0)
                 k = read_in_flight(&r, &s);
         if (k >= 0)

@@ -22,6 +22,8 @@ bool arg_no_block = false;
 bool arg_check = false;
 usec_t arg_max_latency = CTL_MAX_LATENCY_DEFAULT;
 usec_t arg_dead_within = CTL_DEAD_WITHIN_DEFAULT;
+const char *arg_textfile = NULL;
+bool arg_http = false;
 
 enum {
         ARG_REDIS = 0x100,
@@ -35,6 +37,8 @@ enum {
         ARG_CHECK,
         ARG_MAX_LATENCY,
         ARG_DEAD_WITHIN,
+        ARG_TEXTFILE,
+        ARG_HTTP,
         ARG_VERSION,
 };
 
@@ -52,6 +56,8 @@ static const struct option options[] = {
         { "check", no_argument, NULL, ARG_CHECK },
         { "max-latency", required_argument, NULL, ARG_MAX_LATENCY },
         { "dead-within", required_argument, NULL, ARG_DEAD_WITHIN },
+        { "textfile", required_argument, NULL, ARG_TEXTFILE },
+        { "http", no_argument, NULL, ARG_HTTP },
         {},
 };
 
@@ -92,6 +98,9 @@ void ctl_help(const Verb *verbs, size_t n) {
                "                                 (default 5min)\n"
                "     --dead-within DURATION      status --check: warn when a job died this recently\n"
                "                                 (default 1h)\n"
+               "     --textfile PATH             metrics: write to PATH atomically (node_exporter)\n"
+               "     --http                      metrics: answer one HTTP request on the socket systemd\n"
+               "                                 passes (jobs-metrics.socket)\n"
                "     --source-path PATH          generate: SourcePath= of the units (default: SCHEDULE's)\n"
                "     --enqueue-path PATH         generate: ExecStart= program (default: %s)\n"
                "     --no-calendar-check         check, generate: do not ask systemd-analyze about\n"
@@ -182,6 +191,20 @@ static int parse_option(int c, unsigned allowed, const char *given) {
                 *(c == ARG_MAX_LATENCY ? &arg_max_latency : &arg_dead_within) = t;
                 return EX_OK;
         }
+        case ARG_TEXTFILE:
+                if (!(allowed & CTL_OPT_METRICS))
+                        break;
+                if (strlen(optarg) >= PATH_MAX || !optarg[0]) {
+                        log_error("--textfile wants a file name shorter than %d bytes.", PATH_MAX);
+                        return EX_USAGE;
+                }
+                arg_textfile = optarg;
+                return EX_OK;
+        case ARG_HTTP:
+                if (!(allowed & CTL_OPT_METRICS))
+                        break;
+                arg_http = true;
+                return EX_OK;
         case '?':
                 return EX_USAGE;
         }

@@ -37,6 +37,7 @@ int verb_enqueue(int argc, char **argv);
 int verb_run_now(int argc, char **argv);
 int verb_check(int argc, char **argv);     /* jobsctl-schedule.c */
 int verb_generate(int argc, char **argv);  /* jobsctl-schedule.c */
+int verb_metrics(int argc, char **argv);
 
 typedef enum JsonMode {
         JSON_OFF,
@@ -56,6 +57,8 @@ extern bool arg_no_block;
 extern bool arg_check;
 extern usec_t arg_max_latency;
 extern usec_t arg_dead_within;
+extern const char *arg_textfile;
+extern bool arg_http;
 
 #define CTL_LIMIT_DEFAULT 100
 #define CTL_LIMIT_MAX 100000
@@ -71,6 +74,7 @@ typedef enum CtlOption {
         CTL_OPT_NAMES = 1 << 3,
         CTL_OPT_NO_BLOCK = 1 << 4,
         CTL_OPT_CHECK = 1 << 5, /* --check, --max-latency, --dead-within */
+        CTL_OPT_METRICS = 1 << 6, /* --textfile, --http */
 } CtlOption;
 
 /* Parse the options that come before the verb (stops at the first non-option). Returns the index
@@ -114,6 +118,17 @@ char *ctl_format_time_both(char *buf, size_t n, usec_t t, usec_t now);
 json_t *ctl_json_time(usec_t t);
 
 /* Shared data readers. */
+typedef struct Stats {
+        long long processed, failed, processed_today, failed_today;
+        long long scheduled, retries, dead;
+        long long in_flight, in_flight_orphaned; /* jobs-worker's reliable fetch; not read by ctl_read_stats() */
+        char version[32];
+} Stats;
+
+/* Sidekiq::Stats: the counters (total and today, UTC), the sizes of schedule, retry and dead, the
+ * Redis version. */
+int ctl_read_stats(Redis *r, Stats *ret);
+
 typedef struct QueueSummary {
         char *name;
         long long size;
