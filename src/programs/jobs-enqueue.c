@@ -11,7 +11,8 @@
 #include "util/log.h"
 
 static void help(void) {
-        printf("Usage: jobs-enqueue [OPTIONS] CLASS\n"
+        /* jobsctl enqueue runs this program as "jobsctl enqueue". */
+        printf("Usage: %s [OPTIONS] CLASS\n"
                "Push one job for CLASS into Redis in Sidekiq's format and print its jid.\n\n"
                "  -r, --redis URL        redis://[:password@]host:port/db or unix:///path?db=N\n"
                "                         (default: $REDIS_URL, Redis= of worker.conf, REDIS_URL=\n"
@@ -28,7 +29,7 @@ static void help(void) {
                "      --version          show the version\n\n"
                "Exit status: 0 enqueued, 64 usage, 65 bad job data, 69 Redis unavailable,\n"
                "75 temporary failure (timeout, Redis loading), 77 authentication refused, 78 bad REDIS_URL.\n",
-               REDIS_URL_DEFAULT, JOB_RETRY_DEFAULT, JOB_PAYLOAD_MAX_DEFAULT);
+               program_invocation_short_name, REDIS_URL_DEFAULT, JOB_RETRY_DEFAULT, JOB_PAYLOAD_MAX_DEFAULT);
 }
 
 static int parse_argv(int argc, char **argv, EnqueueRequest *req, bool *quiet) {
@@ -118,7 +119,7 @@ int main(int argc, char **argv) {
         bool quiet = false;
         int r;
 
-        log_open("jobs-enqueue", "enqueue");
+        log_open(streq(program_invocation_short_name, "jobsctl enqueue") ? "jobsctl enqueue" : "jobs-enqueue", "enqueue");
 
         r = parse_argv(argc, argv, &req, &quiet);
         if (r <= 0)

@@ -112,6 +112,68 @@ void ctl_help(const Verb *verbs, size_t n) {
                REDIS_URL_DEFAULT, CTL_LIMIT_DEFAULT, JOBS_ENQUEUE_PATH);
 }
 
+#define SUGGEST_WORD_MAX 64
+
+/* Levenshtein distance of two short words (longer ones are never close). */
+static size_t edit_distance(const char *a, const char *b) {
+        size_t la = strlen(a), lb = strlen(b), row[SUGGEST_WORD_MAX + 1];
+
+        if (la > SUGGEST_WORD_MAX || lb > SUGGEST_WORD_MAX)
+                return SIZE_MAX;
+        for (size_t j = 0; j <= lb; j++)
+                row[j] = j;
+        for (size_t i = 1; i <= la; i++) {
+                size_t diag = row[0];
+                row[0] = i;
+                for (size_t j = 1; j <= lb; j++) {
+                        size_t up = row[j];
+                        row[j] = MIN(MIN(row[j] + 1, row[j - 1] + 1), diag + (a[i - 1] != b[j - 1]));
+                        diag = up;
+                }
+        }
+        return row[lb];
+}
+
+const char *ctl_closest(const char *word, const char *const *candidates, size_t n) {
+        size_t best = SIZE_MAX, limit = MAX((size_t) 1, MIN((size_t) 3, strlen(word) / 3));
+        const char *found = NULL;
+
+        for (size_t i = 0; i < n; i++) {
+                size_t d = edit_distance(word, candidates[i]);
+                if (d <= limit && d < best) {
+                        best = d;
+                        found = candidates[i];
+                }
+        }
+        return found;
+}
+
+int ctl_option_error(int c, char **argv, const struct option *opts) {
+        const char *names[64];
+        char word[SUGGEST_WORD_MAX + 1];
+        const char *given = argv[optind - 1], *close;
+        size_t n = 0;
+
+        if (c == ':') {
+                log_error("Option %s needs a value; see %s --help.", given, program_invocation_short_name);
+                return EX_USAGE;
+        }
+        if (optopt != 0) {
+                log_error("Unknown option '-%c'; see %s --help.", optopt, program_invocation_short_name);
+                return EX_USAGE;
+        }
+        /* "--jsn=short": compare the name only. */
+        snprintf(word, sizeof word, "%.*s", (int) strcspn(given + 2, "="), strlen(given) > 2 ? given + 2 : "");
+        for (const struct option *o = opts; o->name && n < ELEMENTSOF(names); o++)
+                names[n++] = o->name;
+        close = ctl_closest(word, names, n);
+        if (close)
+                log_error("Unknown option '%s'; did you mean --%s?", given, close);
+        else
+                log_error("Unknown option '%s'; see %s --help.", given, program_invocation_short_name);
+        return EX_USAGE;
+}
+
 static int parse_option(int c, unsigned allowed, const char *given) {
         unsigned u;
 
@@ -205,8 +267,6 @@ static int parse_option(int c, unsigned allowed, const char *given) {
                         break;
                 arg_http = true;
                 return EX_OK;
-        case '?':
-                return EX_USAGE;
         }
         log_error("Option %s does not apply to this command; see %s --help.", given,
                   program_invocation_short_name);
@@ -218,9 +278,9 @@ int ctl_parse_global(int argc, char **argv, const Verb *verbs, size_t n) {
 
         help_verbs = verbs;
         help_n_verbs = n;
-        opterr = 1;
+        opterr = 0;
         optind = 0;
-        while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "+:h", options, NULL)) >= 0) {
                 switch (c) {
                 case 'h':
                         ctl_help(help_verbs, help_n_verbs);
@@ -231,11 +291,13 @@ int ctl_parse_global(int argc, char **argv, const Verb *verbs, size_t n) {
                 case ARG_REDIS:
                 case ARG_JSON:
                 case ARG_NO_LEGEND:
-                case '?':
                         r = parse_option(c, 0, argv[optind - 1]);
                         if (r != EX_OK)
                                 return -r;
                         break;
+                case '?':
+                case ':':
+                        return -ctl_option_error(c, argv, options);
                 default:
                         log_error("Option %s goes after the command; see %s --help.", argv[optind - 1],
                                   program_invocation_short_name);
@@ -252,9 +314,11 @@ int ctl_parse_global(int argc, char **argv, const Verb *verbs, size_t n) {
 int ctl_parse_verb(int argc, char **argv, unsigned allowed, char ***ret_args, int *ret_n) {
         int c, r;
 
-        opterr = 1;
+        opterr = 0;
         optind = 0;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0) {
+                if (c == '?' || c == ':')
+                        return ctl_option_error(c, argv, options);
                 if (c == 'h') {
                         ctl_help(help_verbs, help_n_verbs);
                         return -1;

@@ -45,6 +45,13 @@ int main(int argc, char **argv) {
                 }
                 return v->run(argc - k, argv + k);
         }
-        log_error("Unknown verb '%s'; see jobsctl --help.", argv[k]);
+        const char *names[ELEMENTSOF(verbs)], *close;
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                names[i] = verbs[i].name;
+        close = ctl_closest(argv[k], names, ELEMENTSOF(verbs));
+        if (close)
+                log_error("Unknown command '%s'; did you mean '%s'?", argv[k], close);
+        else
+                log_error("Unknown command '%s'; see jobsctl --help.", argv[k]);
         return EX_USAGE;
 }

@@ -82,6 +82,13 @@ typedef enum CtlOption {
 int ctl_parse_global(int argc, char **argv, const Verb *verbs, size_t n);
 void ctl_help(const Verb *verbs, size_t n);
 
+/* The candidate closest to word (a typo of it), or NULL when none is close. */
+const char *ctl_closest(const char *word, const char *const *candidates, size_t n);
+/* Log getopt_long's '?' (unknown option, with a suggestion from opts) or ':' (missing value) for
+ * argv[optind - 1]; returns EX_USAGE. Call getopt_long with opterr = 0 and a leading ':'. */
+struct option;
+int ctl_option_error(int c, char **argv, const struct option *opts);
+
 /* Parse the verb's own arguments (options may come anywhere). On success *ret_args points into argv
  * at the positional arguments after the verb (*ret_n of them) and EX_OK is returned. */
 int ctl_parse_verb(int argc, char **argv, unsigned allowed, char ***ret_args, int *ret_n);
