@@ -34,3 +34,8 @@ assert_eq "$(head -1 <<<"$OUT")" "Usage: jobs-enqueue [OPTIONS] CLASS"
 expect_exit 64 "$C" enqueue --bogus X
 assert_match "$ERR" "^jobsctl enqueue: "
 ok "jobsctl enqueue --help names jobsctl enqueue"
+
+# The default config path is absolute, also in a build for /usr/local.
+expect_exit 0 "$BIN/jobs-worker" --help
+assert_match "$OUT" '\(default: /[^ )]*/jobs/worker\.conf if it exists\)'
+ok "jobs-worker's default config path is absolute"
