@@ -5,6 +5,7 @@
 #include <sysexits.h>
 
 #include "programs/enqueue.h"
+#include "programs/redis-source.h"
 #include "util/log.h"
 
 int enqueue_parse_in(const char *s, EnqueueRequest *req) {
@@ -44,9 +45,10 @@ static int exit_status_for_redis(int r) {
 int enqueue_run(const EnqueueRequest *req, char jid[static JOB_JID_LEN + 1]) {
         _cleanup_(json_decrefp) json_t *args = NULL, *job = NULL;
         _cleanup_free_ char *payload = NULL;
+        _cleanup_(redis_source_done) RedisSource src = {};
         _cleanup_(redis_url_done) RedisURL url = {};
         _cleanup_(redis_done) Redis redis = {};
-        const char *reason, *url_s;
+        const char *reason;
         double now = epoch_now(), at;
         size_t len;
         int r;
@@ -100,15 +102,17 @@ int enqueue_run(const EnqueueRequest *req, char jid[static JOB_JID_LEN + 1]) {
                 return EX_OSERR;
         }
 
-        url_s = redis_url_pick(req->redis_url);
-        r = redis_url_parse(url_s, &url, &reason);
+        r = redis_source_find(&src, req->redis_url);
+        if (r < 0)
+                return (void) log_oom(), EX_OSERR;
+        r = redis_url_parse(src.url, &url, &reason);
         if (r < 0) {
-                log_error("Invalid Redis URL from %s: %s.", req->redis_url ? "--redis" : "$REDIS_URL", reason);
+                log_error("Invalid Redis URL from %s: %s.", src.origin, reason);
                 return req->redis_url ? EX_USAGE : EX_CONFIG;
         }
-        r = redis_url_load_credential(&url);
+        r = redis_source_load_password(&src, &url);
         if (r < 0) {
-                log_error_errno(r, "Failed to read credential redis-password from $CREDENTIALS_DIRECTORY: %m");
+                log_error_errno(r, "Failed to read the Redis password from %s: %m", strna(src.password_origin));
                 return EX_CONFIG;
         }
 

@@ -4,17 +4,21 @@
 
 #include <getopt.h>
 #include <math.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 
 #include "config.h"
+
 #include "programs/enqueue.h"
 #include "util/log.h"
 
 static void help(void) {
-        printf("Usage: jobs-enqueue [OPTIONS] CLASS\n"
+        /* jobsctl enqueue runs this program as "jobsctl enqueue". */
+        printf("Usage: %s [OPTIONS] CLASS\n"
                "Push one job for CLASS into Redis in Sidekiq's format and print its jid.\n\n"
                "  -r, --redis URL        redis://[:password@]host:port/db or unix:///path?db=N\n"
-               "                         (default: $REDIS_URL, else %s)\n"
+               "                         (default: $REDIS_URL, Redis= of worker.conf, REDIS_URL=\n"
+               "                         of /etc/default/jobs, else %s)\n"
                "  -q, --queue NAME       queue (default: default)\n"
                "      --retry N|true|false  retries before the job goes to the dead set (default: true = %d)\n"
                "  -a, --args JSON        job arguments, a JSON array (default: [])\n"
@@ -27,7 +31,7 @@ static void help(void) {
                "      --version          show the version\n\n"
                "Exit status: 0 enqueued, 64 usage, 65 bad job data, 69 Redis unavailable,\n"
                "75 temporary failure (timeout, Redis loading), 77 authentication refused, 78 bad REDIS_URL.\n",
-               REDIS_URL_DEFAULT, JOB_RETRY_DEFAULT, JOB_PAYLOAD_MAX_DEFAULT);
+               program_invocation_short_name, REDIS_URL_DEFAULT, JOB_RETRY_DEFAULT, JOB_PAYLOAD_MAX_DEFAULT);
 }
 
 static int parse_argv(int argc, char **argv, EnqueueRequest *req, bool *quiet) {
@@ -111,13 +115,25 @@ static int parse_argv(int argc, char **argv, EnqueueRequest *req, bool *quiet) {
         return 1;
 }
 
+/* Standard output is the journal stream systemd gave the service (JOURNAL_STREAM=dev:ino): the log
+ * line already names the jid, a bare jid line after it would be noise. */
+static bool stdout_is_journal(void) {
+        const char *e = getenv("JOURNAL_STREAM");
+        unsigned long long dev, ino;
+        struct stat st;
+
+        if (!e || sscanf(e, "%llu:%llu", &dev, &ino) != 2 || fstat(STDOUT_FILENO, &st) < 0)
+                return false;
+        return (unsigned long long) st.st_dev == dev && (unsigned long long) st.st_ino == ino;
+}
+
 int main(int argc, char **argv) {
         EnqueueRequest req = ENQUEUE_REQUEST_INIT;
         char jid[JOB_JID_LEN + 1];
         bool quiet = false;
         int r;
 
-        log_open("jobs-enqueue", "enqueue");
+        log_open(streq(program_invocation_short_name, "jobsctl enqueue") ? "jobsctl enqueue" : "jobs-enqueue", "enqueue");
 
         r = parse_argv(argc, argv, &req, &quiet);
         if (r <= 0)
@@ -126,7 +142,7 @@ int main(int argc, char **argv) {
         r = enqueue_run(&req, jid);
         if (r != 0)
                 return r;
-        if (!quiet)
+        if (!quiet && !stdout_is_journal())
                 printf("%s\n", jid);
         return 0;
 }

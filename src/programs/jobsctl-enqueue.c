@@ -38,7 +38,7 @@ int verb_enqueue(int argc, char **argv) {
         av = calloc((size_t) argc + 4, sizeof *av);
         if (!av)
                 return (void) log_oom(), EX_OSERR;
-        av[n++] = (char *) "jobs-enqueue";
+        av[n++] = (char *) "jobsctl enqueue"; /* its --help and errors then name jobsctl enqueue */
         /* --redis given before the verb applies here too; one given after it is passed on as is. */
         if (arg_redis) {
                 av[n++] = (char *) "--redis";

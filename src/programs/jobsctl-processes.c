@@ -241,18 +241,24 @@ int ctl_busy_jobs(Redis *r, const ProcessInfo *p, size_t n, json_t **ret) {
 
         if (!a)
                 return -ENOMEM;
-        /* Sidekiq >= 6.4.2 keeps the running jobs in <identity>:work, older ones in <identity>:workers. */
+        /* Sidekiq >= 6.4.2 keeps the running jobs in <identity>:work, older ones in <identity>:workers;
+         * jobs-worker writes both (for either Web UI): each job is counted once, from :work if there
+         * is one, else from :workers. */
         for (i = 0; i < 2 * n; i++) {
                 k = redis_append(r, i % 2 ? "HGETALL %s" REDIS_KEY_WORKERS_SUFFIX : "HGETALL %s" REDIS_KEY_WORK_SUFFIX, p[i / 2].identity);
                 if (k < 0)
                         return k;
         }
-        for (i = 0; i < 2 * n; i++) {
-                _cleanup_reply_ redisReply *h = NULL;
+        for (i = 0; i < n; i++) {
+                _cleanup_reply_ redisReply *work = NULL, *workers = NULL;
+                const redisReply *h;
 
-                k = redis_get_reply(r, &h);
+                k = redis_get_reply(r, &work);
+                if (k >= 0)
+                        k = redis_get_reply(r, &workers);
                 if (k < 0)
                         return k;
+                h = work->type == REDIS_REPLY_ARRAY && work->elements > 0 ? work : workers;
                 if (h->type != REDIS_REPLY_ARRAY)
                         continue;
                 for (size_t j = 0; j + 1 < h->elements && j < 2 * WORK_PER_PROCESS_MAX; j += 2) {
@@ -262,8 +268,7 @@ int ctl_busy_jobs(Redis *r, const ProcessInfo *p, size_t n, json_t **ret) {
                         thread = strndup(h->element[j]->str, h->element[j]->len);
                         if (!thread)
                                 return -ENOMEM;
-                        if (busy_entry(p[i / 2].identity, thread, h->element[j + 1]->str, h->element[j + 1]->len,
-                                       a) < 0)
+                        if (busy_entry(p[i].identity, thread, h->element[j + 1]->str, h->element[j + 1]->len, a) < 0)
                                 return -ENOMEM;
                 }
         }

@@ -29,10 +29,13 @@ static int parse_verb(int argc, char **argv, int n, bool generate, char ***ret_a
                                      : "jobsctl check [--no-calendar-check] SCHEDULE";
         int c;
 
-        opterr = 1;
+        opterr = 0;
         optind = 0;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0)
                 switch (c) {
+                case '?':
+                case ':':
+                        return ctl_option_error(c, argv, options);
                 case 'h':
                         printf("Usage: %s\n%s\n", usage,
                                generate ? "Write the timers and services of SCHEDULE into OUTDIR, all or nothing."
@@ -43,7 +46,8 @@ static int parse_verb(int argc, char **argv, int n, bool generate, char ***ret_a
                         if (!generate)
                                 goto refused;
                         if (optarg[0] != '/') {
-                                log_error("%s=%s: must be an absolute path.", argv[optind - 1], optarg);
+                                log_error("--%s=%s: must be an absolute path.",
+                                          c == ARG_SOURCE_PATH ? "source-path" : "enqueue-path", optarg);
                                 return EX_USAGE;
                         }
                         *(c == ARG_SOURCE_PATH ? &arg_source_path : &arg_enqueue_path) = optarg;

@@ -2,6 +2,7 @@
 /* jobsctl status: one screen like sidekiqmon — Sidekiq::Stats, queues, busy jobs, processes, and the
  * local timers of the schedule. */
 
+#include <stdarg.h>
 #include <time.h>
 
 #include "programs/jobsctl.h"
@@ -10,14 +11,7 @@
 
 #define INFLIGHT_LISTS_MAX 10000
 
-typedef struct Stats {
-        long long processed, failed, processed_today, failed_today;
-        long long scheduled, retries, dead;
-        long long in_flight, in_flight_orphaned; /* jobs-worker's reliable fetch */
-        char version[32];
-} Stats;
-
-static int read_stats(Redis *r, Stats *ret) {
+int ctl_read_stats(Redis *r, Stats *ret) {
         _cleanup_reply_ redisReply *reply = NULL;
         char today[16];
         time_t t = time(NULL);
@@ -149,6 +143,38 @@ static void print_timers(json_t *timers, int timers_error, usec_t now) {
         (void) ctl_print_table(t);
 }
 
+static void print_worker_units(json_t *units, int error) {
+        _cleanup_(table_freep) Table *t = NULL;
+        json_t *e;
+        size_t i;
+
+        heading("Worker units");
+        if (error < 0) {
+                printf("  Not available: %s (%s).\n", bus_is_absent(error) ? "no system bus" : "systemd did not answer",
+                       strerror(-error));
+                return;
+        }
+        if (json_array_size(units) == 0) {
+                printf("  jobs-worker.service is not loaded (systemctl status jobs-worker).\n");
+                return;
+        }
+        t = table_new(4, (const char *[]) { "UNIT", "ACTIVE", "SUB", "STATUS" });
+        if (!t) {
+                log_oom();
+                return;
+        }
+        json_array_foreach(units, i, e) {
+                const char *active = json_string_value(json_object_get(e, "active"));
+
+                (void) table_add_cell(t, json_string_value(json_object_get(e, "unit")), ANSI_HIGHLIGHT);
+                (void) table_add_cell(t, active, streq_ptr(active, "active") ? ANSI_GREEN :
+                                                 streq_ptr(active, "failed") ? ANSI_RED : NULL);
+                (void) table_add_cell(t, json_string_value(json_object_get(e, "sub")), NULL);
+                (void) table_add_cell(t, json_string_value(json_object_get(e, "status_text")) ?: "-", NULL);
+        }
+        (void) ctl_print_table(t);
+}
+
 static json_t *stats_json(const Stats *s, const char *where) {
         return json_pack("{s:s, s:s?, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "redis", where,
                          "redis_version", s->version[0] ? s->version : NULL, "processed", (json_int_t) s->processed,
@@ -158,21 +184,176 @@ static json_t *stats_json(const Stats *s, const char *where) {
                          (json_int_t) s->in_flight, "in_flight_orphaned", (json_int_t) s->in_flight_orphaned);
 }
 
+/* The local side, whether Redis answers or not. */
+typedef struct Local {
+        json_t *timers, *workers, *failed;
+        int timers_error, workers_error, failed_error;
+} Local;
+
+static void local_read(Local *l) {
+        static const char *const workers[] = { "jobs-worker.service", "jobs-worker@*.service", NULL };
+        static const char *const services[] = { "jobs-*.service", NULL };
+
+        l->timers_error = ctl_list_timers(&l->timers);
+        l->workers_error = ctl_list_services(workers, NULL, &l->workers);
+        l->failed_error = ctl_list_services(services, "failed", &l->failed);
+}
+
+static void local_done(Local *l) {
+        json_decref(l->timers);
+        json_decref(l->workers);
+        json_decref(l->failed);
+}
+
+/* Nagios plugin convention: https://nagios-plugins.org/doc/guidelines.html#AEN78 */
+enum { CHECK_OK, CHECK_WARNING, CHECK_CRITICAL, CHECK_UNKNOWN };
+
+typedef struct Check {
+        int state;
+        char text[512];
+} Check;
+
+static void check_add(Check *c, int state, const char *fmt, ...) _printf_(3, 4);
+static void check_add(Check *c, int state, const char *fmt, ...) {
+        size_t n = strlen(c->text);
+        va_list ap;
+
+        if (state == CHECK_OK)
+                return;
+        if (state > c->state)
+                c->state = state;
+        if (n > 0 && n + 2 < sizeof c->text) {
+                memcpy(c->text + n, "; ", 3);
+                n += 2;
+        }
+        va_start(ap, fmt);
+        (void) vsnprintf(c->text + n, sizeof c->text - n, fmt, ap);
+        va_end(ap);
+}
+
+/* Timers whose next elapse passed this long ago did not fire: an occurrence was missed. */
+#define CHECK_TIMER_GRACE (5 * USEC_PER_MINUTE)
+
+static int check_local(Check *c, const Local *l, usec_t now) {
+        json_t *e;
+        size_t i;
+
+        json_array_foreach(l->failed, i, e)
+                check_add(c, CHECK_CRITICAL, "%s failed (an occurrence was not enqueued)",
+                          json_string_value(json_object_get(e, "unit")));
+        json_array_foreach(l->timers, i, e) {
+                double next = json_number_value(json_object_get(e, "next"));
+                usec_t t = next > 0 ? (usec_t) (next * (double) USEC_PER_SEC) : 0;
+
+                if (t > 0 && t + CHECK_TIMER_GRACE < now)
+                        check_add(c, CHECK_CRITICAL, "%s missed its occurrence of %.0f s ago",
+                                  json_string_value(json_object_get(e, "unit")), (double) (now - t) / 1e6);
+        }
+        return 0;
+}
+
+static int check_print(const Check *c, const char *summary, const char *perf) {
+        static const char *const names[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
+
+        printf("JOBS %s - %s%s%s\n", names[c->state], c->text[0] ? c->text : summary, perf ? " | " : "",
+               strempty(perf));
+        return fflush(stdout) == 0 ? c->state : CHECK_UNKNOWN;
+}
+
+static int status_check(Redis *r, const Stats *s, const QueueSummary *q, size_t nq, size_t np, const Local *l,
+                        usec_t now) {
+        _cleanup_reply_ redisReply *dead = NULL;
+        char summary[256], perf[256], d[DURATION_MAX], m[DURATION_MAX];
+        long long enqueued = 0, recent_dead;
+        usec_t latency = 0;
+        Check c = {};
+        int k;
+
+        k = redis_command(r, &dead, "ZCOUNT dead %f +inf", (double) (now - MIN(now, arg_dead_within)) / 1e6);
+        if (k < 0) {
+                check_add(&c, CHECK_CRITICAL, "Redis: %s", r->error[0] ? r->error : strerror(-k));
+                return check_print(&c, "", NULL);
+        }
+        recent_dead = ctl_reply_integer(dead);
+        for (size_t i = 0; i < nq; i++) {
+                enqueued += q[i].size;
+                if (q[i].oldest > 0 && now > q[i].oldest) {
+                        latency = MAX(latency, now - q[i].oldest);
+                        if (now - q[i].oldest > arg_max_latency)
+                                check_add(&c, CHECK_WARNING, "queue %s latency %s > %s", q[i].name,
+                                          format_duration(d, sizeof d, (now - q[i].oldest) / USEC_PER_SEC * USEC_PER_SEC),
+                                          format_duration(m, sizeof m, arg_max_latency));
+                }
+        }
+        if (np == 0)
+                check_add(&c, CHECK_CRITICAL, "no worker process beats (%lld job%s waiting)", enqueued,
+                          enqueued == 1 ? "" : "s");
+        if (recent_dead > 0)
+                check_add(&c, CHECK_WARNING, "%lld job%s died in the last %s (%lld dead)", recent_dead,
+                          recent_dead == 1 ? "" : "s", format_duration(d, sizeof d, arg_dead_within), s->dead);
+        (void) check_local(&c, l, now);
+        snprintf(summary, sizeof summary, "%zu worker process%s, %lld enqueued, latency %s, %lld dead", np,
+                 np == 1 ? "" : "es", enqueued, format_duration(d, sizeof d, latency / USEC_PER_SEC * USEC_PER_SEC),
+                 s->dead);
+        snprintf(perf, sizeof perf, "processes=%zu enqueued=%lld latency=%.0fs;%.0f retries=%lld dead=%lld", np, enqueued,
+                 (double) latency / 1e6, (double) arg_max_latency / 1e6, s->retries, s->dead);
+        return check_print(&c, summary, perf);
+}
+
+/* Redis cannot be used: say so, show what the host knows, and return the connection's status. */
+static int status_local_only(Redis *r, int status, const Local *l, usec_t now) {
+        const char *where = strna(ctl_redis_description());
+
+        if (arg_check) {
+                Check c = {};
+                check_add(&c, CHECK_CRITICAL, "Redis %s unreachable: %s", where, r->error[0] ? r->error : "see above");
+                (void) check_local(&c, l, now);
+                return check_print(&c, "", NULL);
+        }
+        if (arg_json != JSON_OFF) {
+                json_t *out = json_pack("{s:s, s:s, s:O?, s:O?}", "redis_source", where, "redis_error",
+                                        r->error[0] ? r->error : "unavailable", "worker_units",
+                                        l->workers_error < 0 ? NULL : l->workers, "timers",
+                                        l->timers_error < 0 ? NULL : l->timers);
+                int k = ctl_print_json(out);
+                return k == EX_OK ? status : k;
+        }
+        bool c = ctl_colors();
+        printf("Redis:      %s: %sunreachable%s (%s)\n", where, c ? ANSI_RED : "", c ? ANSI_NORMAL : "",
+               r->error[0] ? r->error : "see above");
+        print_worker_units(l->workers, l->workers_error);
+        print_timers(l->timers, l->timers_error, now);
+        return fflush(stdout) == 0 ? status : EX_IOERR;
+}
+
 int verb_status(int argc, char **argv) {
         _cleanup_(redis_done) Redis r = {};
-        json_auto_t *busy = NULL, *timers = NULL, *out = NULL;
+        _cleanup_(local_done) Local l = {};
+        json_auto_t *busy = NULL, *out = NULL;
         QueueSummary *q = NULL;
         ProcessInfo *p = NULL;
         size_t nq = 0, np = 0;
         Stats s = {};
         long long enqueued = 0, busy_total = 0, threads = 0;
-        int k, timers_error;
+        char **args;
+        int k, n;
         usec_t now;
 
-        k = ctl_begin(argc, argv, 0, &r);
-        if (k != 0)
+        k = ctl_parse_verb(argc, argv, CTL_OPT_CHECK, &args, &n);
+        if (k != EX_OK)
                 return k < 0 ? EX_OK : k;
-        k = read_stats(&r, &s);
+        if (n > 0) {
+                log_error("'%s' takes no arguments; see %s --help.", argv[0], program_invocation_short_name);
+                return arg_check ? CHECK_UNKNOWN : EX_USAGE;
+        }
+        k = ctl_connect(&r);
+        if (k == EX_OSERR || k == EX_USAGE)
+                return arg_check ? CHECK_UNKNOWN : k;
+        if (k != EX_OK) {
+                local_read(&l);
+                return status_local_only(&r, k, &l, now_usec(CLOCK_REALTIME));
+        }
+        k = ctl_read_stats(&r, &s);
         if (k >= 0)
                 k = read_in_flight(&r, &s);
         if (k >= 0)
@@ -184,9 +365,11 @@ int verb_status(int argc, char **argv) {
         if (k < 0) {
                 queue_summaries_free(q, nq);
                 processes_free(p, np);
-                return ctl_redis_error(&r, k, "read the state");
+                k = ctl_redis_error(&r, k, "read the state");
+                local_read(&l);
+                return status_local_only(&r, k, &l, now_usec(CLOCK_REALTIME));
         }
-        timers_error = ctl_list_timers(&timers);
+        local_read(&l);
         now = now_usec(CLOCK_REALTIME);
         for (size_t i = 0; i < nq; i++)
                 enqueued += q[i].size;
@@ -195,22 +378,28 @@ int verb_status(int argc, char **argv) {
                 threads += p[i].concurrency;
         }
 
+        if (arg_check) {
+                k = status_check(&r, &s, q, nq, np, &l, now);
+                goto finish;
+        }
         if (arg_json != JSON_OFF) {
                 out = stats_json(&s, r.where);
-                if (!out || json_object_set_new(out, "enqueued", json_integer(enqueued)) < 0 ||
+                if (!out || json_object_set_new(out, "redis_source", json_string(strna(ctl_redis_description()))) < 0 ||
+                    json_object_set_new(out, "enqueued", json_integer(enqueued)) < 0 ||
                     json_object_set_new(out, "queues", ctl_queues_to_json(q, nq, now)) < 0 ||
                     json_object_set_new(out, "processes", ctl_processes_to_json(p, np)) < 0 ||
                     json_object_set(out, "busy", busy) < 0 ||
-                    json_object_set_new(out, "timers", timers_error < 0 ? json_null() : json_incref(timers)) < 0) {
+                    json_object_set_new(out, "worker_units",
+                                        l.workers_error < 0 ? json_null() : json_incref(l.workers)) < 0 ||
+                    json_object_set_new(out, "timers", l.timers_error < 0 ? json_null() : json_incref(l.timers)) < 0) {
                         log_oom();
                         k = EX_OSERR;
                 } else
                         k = ctl_print_json(TAKE_PTR(out));
                 goto finish;
         }
-
         bool c = ctl_colors();
-        printf("Redis:      %s%s%s%s\n", r.where, s.version[0] ? " (redis " : "", s.version, s.version[0] ? ")" : "");
+        printf("Redis:      %s%s%s%s\n", strna(ctl_redis_description()), s.version[0] ? ", redis " : "", s.version, "");
         printf("Processed:  %lld (today %lld)\n", s.processed, s.processed_today);
         printf("Failed:     %s%lld%s (today %lld)\n", c && s.failed_today > 0 ? ANSI_RED : "", s.failed,
                c && s.failed_today > 0 ? ANSI_NORMAL : "", s.failed_today);
@@ -241,7 +430,8 @@ int verb_status(int argc, char **argv) {
                 printf("  No jobs running.\n");
         else
                 (void) ctl_print_busy(busy, now);
-        print_timers(timers, timers_error, now);
+        print_worker_units(l.workers, l.workers_error);
+        print_timers(l.timers, l.timers_error, now);
         k = fflush(stdout) == 0 ? EX_OK : EX_IOERR;
 
 finish:

@@ -34,28 +34,52 @@ static int open_system_bus(sd_bus **ret) {
         return 0;
 }
 
-int ctl_list_timers(json_t **ret) {
+/* Connect and ask ListUnitsByPatterns; the reply is left inside its array of unit tuples. */
+static int list_units(const char *state, const char *const *patterns, sd_bus **ret_bus, sd_bus_message **ret_reply) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error err = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL, *reply = NULL;
+        int k;
+
+        k = open_system_bus(&bus);
+        if (k < 0)
+                return k;
+        k = sd_bus_message_new_method_call(bus, &call, SD_DEST, SD_PATH, SD_MANAGER, "ListUnitsByPatterns");
+        if (k >= 0)
+                k = state ? sd_bus_message_append(call, "as", 1, state) : sd_bus_message_append(call, "as", 0);
+        if (k >= 0)
+                k = sd_bus_message_append_strv(call, (char **) patterns);
+        if (k >= 0)
+                k = sd_bus_call(bus, call, 0, &err, &reply);
+        if (k >= 0)
+                k = sd_bus_message_enter_container(reply, 'a', "(ssssssouso)");
+        if (k < 0)
+                return k;
+        *ret_bus = TAKE_PTR(bus);
+        *ret_reply = TAKE_PTR(reply);
+        return 0;
+}
+
+/* The next unit of list_units()'s reply: >0, 0 at the end, or a negative errno. */
+static int next_unit(sd_bus_message *m, const char **id, const char **load, const char **active, const char **sub,
+                     const char **path) {
+        return sd_bus_message_read(m, "(ssssssouso)", id, NULL, load, active, sub, NULL, path, NULL, NULL, NULL);
+}
+
+int ctl_list_timers(json_t **ret) {
+        static const char *const patterns[] = { UNIT_PREFIX "*.timer", NULL };
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         json_auto_t *a = json_array();
-        const char *id, *description, *load, *active, *sub, *following, *path;
+        const char *id, *load, *active, *sub, *path;
         int k;
 
         if (!a)
                 return -ENOMEM;
-        k = open_system_bus(&bus);
+        k = list_units(NULL, patterns, &bus, &reply);
         if (k < 0)
                 return k;
-        k = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "ListUnitsByPatterns", &err, &reply, "asas", 0,
-                               1, UNIT_PREFIX "*.timer");
-        if (k < 0)
-                return k;
-        k = sd_bus_message_enter_container(reply, 'a', "(ssssssouso)");
-        if (k < 0)
-                return k;
-        while ((k = sd_bus_message_read(reply, "(ssssssouso)", &id, &description, &load, &active, &sub, &following,
-                                        &path, NULL, NULL, NULL)) > 0) {
+        while ((k = next_unit(reply, &id, &load, &active, &sub, &path)) > 0) {
                 uint64_t next = 0, last = 0;
                 _cleanup_free_ char *service = NULL;
                 size_t l = strlen(id);
@@ -71,6 +95,38 @@ int ctl_list_timers(json_t **ret) {
                 if (json_array_append_new(a, json_pack("{s:s, s:o, s:o, s:s, s:s}", "unit", id, "next",
                                                        ctl_json_time(next), "last", ctl_json_time(last), "activates",
                                                        service, "active", active)) < 0)
+                        return -ENOMEM;
+        }
+        if (k < 0)
+                return k;
+        *ret = TAKE_PTR(a);
+        return 0;
+}
+
+int ctl_list_services(const char *const *patterns, const char *state, json_t **ret) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        json_auto_t *a = json_array();
+        const char *id, *load, *active, *sub, *path;
+        int k;
+
+        if (!a)
+                return -ENOMEM;
+        k = list_units(state, patterns, &bus, &reply);
+        if (k < 0)
+                return k;
+        while ((k = next_unit(reply, &id, &load, &active, &sub, &path)) > 0) {
+                _cleanup_(sd_bus_error_free) sd_bus_error perr = SD_BUS_ERROR_NULL;
+                _cleanup_free_ char *status = NULL;
+
+                if (json_array_size(a) >= TIMERS_MAX)
+                        break;
+                /* STATUS= of sd_notify(); none is shown as null. */
+                (void) sd_bus_get_property_string(bus, SD_DEST, path, "org.freedesktop.systemd1.Service",
+                                                  "StatusText", &perr, &status);
+                if (json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:s?}", "unit", id, "load", load,
+                                                       "active", active, "sub", sub, "status_text",
+                                                       status && status[0] ? status : NULL)) < 0)
                         return -ENOMEM;
         }
         if (k < 0)

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "programs/jobsctl.h"
 #include "util/log.h"
+#include "programs/redis-source.h"
 #include "redis/url.h"
 
 const char *arg_redis = NULL;
@@ -18,6 +19,11 @@ unsigned arg_limit = CTL_LIMIT_DEFAULT;
 bool arg_all = false;
 bool arg_names = false;
 bool arg_no_block = false;
+bool arg_check = false;
+usec_t arg_max_latency = CTL_MAX_LATENCY_DEFAULT;
+usec_t arg_dead_within = CTL_DEAD_WITHIN_DEFAULT;
+const char *arg_textfile = NULL;
+bool arg_http = false;
 
 enum {
         ARG_REDIS = 0x100,
@@ -28,6 +34,11 @@ enum {
         ARG_ALL,
         ARG_NAMES,
         ARG_NO_BLOCK,
+        ARG_CHECK,
+        ARG_MAX_LATENCY,
+        ARG_DEAD_WITHIN,
+        ARG_TEXTFILE,
+        ARG_HTTP,
         ARG_VERSION,
 };
 
@@ -42,6 +53,11 @@ static const struct option options[] = {
         { "all", no_argument, NULL, ARG_ALL },
         { "names", no_argument, NULL, ARG_NAMES },
         { "no-block", no_argument, NULL, ARG_NO_BLOCK },
+        { "check", no_argument, NULL, ARG_CHECK },
+        { "max-latency", required_argument, NULL, ARG_MAX_LATENCY },
+        { "dead-within", required_argument, NULL, ARG_DEAD_WITHIN },
+        { "textfile", required_argument, NULL, ARG_TEXTFILE },
+        { "http", no_argument, NULL, ARG_HTTP },
         {},
 };
 
@@ -67,7 +83,8 @@ void ctl_help(const Verb *verbs, size_t n) {
         printf("\nOptions:\n"
                "  -h --help                      Show this help\n"
                "     --version                   Show the version\n"
-               "     --redis URL                 Redis to use (default: $REDIS_URL, else %s)\n"
+               "     --redis URL                 Redis to use (default: $REDIS_URL, Redis= of worker.conf,\n"
+               "                                 REDIS_URL= of /etc/default/jobs, else %s)\n"
                "     --json[=pretty|short]       Print JSON instead of tables\n"
                "     --no-legend                 Omit table headers and footers\n"
                "     --class CLASS               Only jobs of this class\n"
@@ -75,6 +92,15 @@ void ctl_help(const Verb *verbs, size_t n) {
                "     --all                       Act on every job (or process) instead of one\n"
                "     --names                     queues: print the names only\n"
                "     --no-block                  run-now: do not wait for the service to finish\n"
+               "     --check                     status: one line and exit 0 OK, 1 WARNING, 2 CRITICAL,\n"
+               "                                 3 UNKNOWN (Nagios plugin convention)\n"
+               "     --max-latency DURATION      status --check: warn when a queue's oldest job is older\n"
+               "                                 (default 5min)\n"
+               "     --dead-within DURATION      status --check: warn when a job died this recently\n"
+               "                                 (default 1h)\n"
+               "     --textfile PATH             metrics: write to PATH atomically (node_exporter)\n"
+               "     --http                      metrics: answer one HTTP request on the socket systemd\n"
+               "                                 passes (jobs-metrics.socket)\n"
                "     --source-path PATH          generate: SourcePath= of the units (default: SCHEDULE's)\n"
                "     --enqueue-path PATH         generate: ExecStart= program (default: %s)\n"
                "     --no-calendar-check         check, generate: do not ask systemd-analyze about\n"
@@ -84,6 +110,68 @@ void ctl_help(const Verb *verbs, size_t n) {
                "75 try again, 76 Redis protocol error,\n"
                "77 permission denied, 78 bad $REDIS_URL. See jobsctl(1).\n",
                REDIS_URL_DEFAULT, CTL_LIMIT_DEFAULT, JOBS_ENQUEUE_PATH);
+}
+
+#define SUGGEST_WORD_MAX 64
+
+/* Levenshtein distance of two short words (longer ones are never close). */
+static size_t edit_distance(const char *a, const char *b) {
+        size_t la = strlen(a), lb = strlen(b), row[SUGGEST_WORD_MAX + 1];
+
+        if (la > SUGGEST_WORD_MAX || lb > SUGGEST_WORD_MAX)
+                return SIZE_MAX;
+        for (size_t j = 0; j <= lb; j++)
+                row[j] = j;
+        for (size_t i = 1; i <= la; i++) {
+                size_t diag = row[0];
+                row[0] = i;
+                for (size_t j = 1; j <= lb; j++) {
+                        size_t up = row[j];
+                        row[j] = MIN(MIN(row[j] + 1, row[j - 1] + 1), diag + (a[i - 1] != b[j - 1]));
+                        diag = up;
+                }
+        }
+        return row[lb];
+}
+
+const char *ctl_closest(const char *word, const char *const *candidates, size_t n) {
+        size_t best = SIZE_MAX, limit = MAX((size_t) 1, MIN((size_t) 3, strlen(word) / 3));
+        const char *found = NULL;
+
+        for (size_t i = 0; i < n; i++) {
+                size_t d = edit_distance(word, candidates[i]);
+                if (d <= limit && d < best) {
+                        best = d;
+                        found = candidates[i];
+                }
+        }
+        return found;
+}
+
+int ctl_option_error(int c, char **argv, const struct option *opts) {
+        const char *names[64];
+        char word[SUGGEST_WORD_MAX + 1];
+        const char *given = argv[optind - 1], *close;
+        size_t n = 0;
+
+        if (c == ':') {
+                log_error("Option %s needs a value; see %s --help.", given, program_invocation_short_name);
+                return EX_USAGE;
+        }
+        if (optopt != 0) {
+                log_error("Unknown option '-%c'; see %s --help.", optopt, program_invocation_short_name);
+                return EX_USAGE;
+        }
+        /* "--jsn=short": compare the name only. */
+        snprintf(word, sizeof word, "%.*s", (int) strcspn(given + 2, "="), strlen(given) > 2 ? given + 2 : "");
+        for (const struct option *o = opts; o->name && n < ELEMENTSOF(names); o++)
+                names[n++] = o->name;
+        close = ctl_closest(word, names, n);
+        if (close)
+                log_error("Unknown option '%s'; did you mean --%s?", given, close);
+        else
+                log_error("Unknown option '%s'; see %s --help.", given, program_invocation_short_name);
+        return EX_USAGE;
 }
 
 static int parse_option(int c, unsigned allowed, const char *given) {
@@ -147,8 +235,38 @@ static int parse_option(int c, unsigned allowed, const char *given) {
                         break;
                 arg_no_block = true;
                 return EX_OK;
-        case '?':
-                return EX_USAGE;
+        case ARG_CHECK:
+                if (!(allowed & CTL_OPT_CHECK))
+                        break;
+                arg_check = true;
+                return EX_OK;
+        case ARG_MAX_LATENCY:
+        case ARG_DEAD_WITHIN: {
+                usec_t t;
+                if (!(allowed & CTL_OPT_CHECK))
+                        break;
+                if (parse_duration(optarg, &t) < 0 || t == 0 || t > CTL_CHECK_DURATION_MAX) {
+                        log_error("%s wants a duration from 1s to 1 year (e.g. 5min, \"1h 30min\"), not '%s'.",
+                                  c == ARG_MAX_LATENCY ? "--max-latency" : "--dead-within", optarg);
+                        return EX_USAGE;
+                }
+                *(c == ARG_MAX_LATENCY ? &arg_max_latency : &arg_dead_within) = t;
+                return EX_OK;
+        }
+        case ARG_TEXTFILE:
+                if (!(allowed & CTL_OPT_METRICS))
+                        break;
+                if (strlen(optarg) >= PATH_MAX || !optarg[0]) {
+                        log_error("--textfile wants a file name shorter than %d bytes.", PATH_MAX);
+                        return EX_USAGE;
+                }
+                arg_textfile = optarg;
+                return EX_OK;
+        case ARG_HTTP:
+                if (!(allowed & CTL_OPT_METRICS))
+                        break;
+                arg_http = true;
+                return EX_OK;
         }
         log_error("Option %s does not apply to this command; see %s --help.", given,
                   program_invocation_short_name);
@@ -160,9 +278,9 @@ int ctl_parse_global(int argc, char **argv, const Verb *verbs, size_t n) {
 
         help_verbs = verbs;
         help_n_verbs = n;
-        opterr = 1;
+        opterr = 0;
         optind = 0;
-        while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "+:h", options, NULL)) >= 0) {
                 switch (c) {
                 case 'h':
                         ctl_help(help_verbs, help_n_verbs);
@@ -173,11 +291,13 @@ int ctl_parse_global(int argc, char **argv, const Verb *verbs, size_t n) {
                 case ARG_REDIS:
                 case ARG_JSON:
                 case ARG_NO_LEGEND:
-                case '?':
                         r = parse_option(c, 0, argv[optind - 1]);
                         if (r != EX_OK)
                                 return -r;
                         break;
+                case '?':
+                case ':':
+                        return -ctl_option_error(c, argv, options);
                 default:
                         log_error("Option %s goes after the command; see %s --help.", argv[optind - 1],
                                   program_invocation_short_name);
@@ -194,9 +314,11 @@ int ctl_parse_global(int argc, char **argv, const Verb *verbs, size_t n) {
 int ctl_parse_verb(int argc, char **argv, unsigned allowed, char ***ret_args, int *ret_n) {
         int c, r;
 
-        opterr = 1;
+        opterr = 0;
         optind = 0;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0) {
+                if (c == '?' || c == ':')
+                        return ctl_option_error(c, argv, options);
                 if (c == 'h') {
                         ctl_help(help_verbs, help_n_verbs);
                         return -1;
@@ -238,36 +360,59 @@ int ctl_exit_status(int error) {
         }
 }
 
-#define AUTH_HINT "Put the password in the URL (redis://:PASSWORD@host, unix:///path?password=PASSWORD) or the redis-password credential."
+#define AUTH_HINT                                                                                   \
+        "Put the password in the URL (redis://:PASSWORD@host, unix:///path?password=PASSWORD), the "  \
+        "redis-password credential or %s/jobs/redis-password; see jobsctl(1)."
+
+static char *connected_description = NULL;
+
+static void connected_description_free(void) {
+        free(connected_description);
+        connected_description = NULL;
+}
+
+const char *ctl_redis_description(void) {
+        return connected_description;
+}
 
 int ctl_connect(Redis *r) {
+        _cleanup_(redis_source_done) RedisSource src = {};
         _cleanup_(redis_url_done) RedisURL u = {};
-        const char *url = redis_url_pick(arg_redis), *reason = NULL;
+        const char *reason = NULL;
         int q;
 
-        q = redis_url_parse(url, &u, &reason);
+        if (redis_source_find(&src, arg_redis) < 0)
+                return (void) log_oom(), EX_OSERR;
+        for (size_t i = 0; i < src.n_notes; i++)
+                log_debug("Redis URL: %s", src.notes[i]);
+        q = redis_url_parse(src.url, &u, &reason);
         if (q < 0) {
-                log_error("Invalid Redis URL%s: %s. Use --redis or REDIS_URL with redis://[:password@]host[:port][/db] "
+                log_error("Invalid Redis URL in %s: %s. Use redis://[:password@]host[:port][/db] "
                           "or unix:///path/to/socket[?db=N].",
-                          arg_redis ? " in --redis" : getenv("REDIS_URL") ? " in $REDIS_URL" : "",
-                          strna(reason));
+                          src.origin, strna(reason));
                 /* As jobs-enqueue: a bad option is a usage error, a bad environment a configuration one. */
                 return arg_redis ? EX_USAGE : EX_CONFIG;
         }
-        q = redis_url_load_credential(&u);
+        q = redis_source_load_password(&src, &u);
         if (q < 0) {
-                log_error_errno(q, "Failed to read the redis-password credential: %m");
-                return EX_NOPERM;
+                log_error_errno(q, "Failed to read the Redis password from %s: %m", strna(src.password_origin));
+                return q == -EINVAL ? EX_CONFIG : EX_NOPERM;
         }
+        if (!connected_description)
+                (void) atexit(connected_description_free);
+        free(connected_description);
+        connected_description = redis_source_describe(&src);
+        if (!connected_description)
+                return (void) log_oom(), EX_OSERR;
         q = redis_open(r, &u, REDIS_TIMEOUT_DEFAULT);
         if (q == -EACCES) {
-                log_error("%s. " AUTH_HINT, r->error);
+                log_error("%s (Redis %s). " AUTH_HINT, r->error, connected_description, redis_source_sysconfdir());
                 return EX_NOPERM;
         }
         if (q < 0) {
-                log_error("Cannot reach Redis: %s. Is redis-server running? Point jobsctl at it with --redis URL "
+                log_error("Cannot reach Redis %s: %s. Is redis-server running? Point jobsctl at it with --redis URL "
                           "or REDIS_URL.",
-                          r->error);
+                          connected_description, r->error);
                 return ctl_exit_status(q) == EX_TEMPFAIL ? EX_TEMPFAIL : EX_UNAVAILABLE;
         }
         return EX_OK;
@@ -292,7 +437,7 @@ int ctl_redis_error(Redis *r, int error, const char *doing) {
         if (error == -ENOMEM)
                 log_oom();
         else if (error == -EACCES)
-                log_error("Failed to %s: %s. " AUTH_HINT, doing, r->error);
+                log_error("Failed to %s: %s. " AUTH_HINT, doing, r->error, redis_source_sysconfdir());
         else if (error == -EPROTO && !r->error[0])
                 log_error("Failed to %s: unexpected reply from Redis at %s.", doing, r->where);
         else

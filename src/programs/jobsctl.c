@@ -15,6 +15,7 @@ static const Verb verbs[] = {
         { "dead", 0, VERB_ANY, verb_job_set, "ACTION ...", "Jobs that ran out of retries" },
         { "scheduled", 0, VERB_ANY, verb_job_set, "ACTION ...", "Jobs enqueued for later" },
         { "processes", 0, VERB_ANY, verb_processes, "", "Worker processes and their heartbeat" },
+        { "metrics", 0, VERB_ANY, verb_metrics, "[--textfile PATH|--http]", "Prometheus metrics" },
         { "quiet", 0, VERB_ANY, verb_signal, "IDENTITY|--all", "Ask workers to stop fetching jobs" },
         { "stop", 0, VERB_ANY, verb_signal, "IDENTITY|--all", "Ask workers to finish and exit" },
         { "enqueue", 0, VERB_ANY, verb_enqueue, "[OPTIONS] CLASS", "Push a job (options of jobs-enqueue)" },
@@ -44,6 +45,13 @@ int main(int argc, char **argv) {
                 }
                 return v->run(argc - k, argv + k);
         }
-        log_error("Unknown verb '%s'; see jobsctl --help.", argv[k]);
+        const char *names[ELEMENTSOF(verbs)], *close;
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                names[i] = verbs[i].name;
+        close = ctl_closest(argv[k], names, ELEMENTSOF(verbs));
+        if (close)
+                log_error("Unknown command '%s'; did you mean '%s'?", argv[k], close);
+        else
+                log_error("Unknown command '%s'; see jobsctl --help.", argv[k]);
         return EX_USAGE;
 }

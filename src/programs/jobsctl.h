@@ -37,6 +37,7 @@ int verb_enqueue(int argc, char **argv);
 int verb_run_now(int argc, char **argv);
 int verb_check(int argc, char **argv);     /* jobsctl-schedule.c */
 int verb_generate(int argc, char **argv);  /* jobsctl-schedule.c */
+int verb_metrics(int argc, char **argv);
 
 typedef enum JsonMode {
         JSON_OFF,
@@ -53,9 +54,17 @@ extern unsigned arg_limit;
 extern bool arg_all;
 extern bool arg_names;
 extern bool arg_no_block;
+extern bool arg_check;
+extern usec_t arg_max_latency;
+extern usec_t arg_dead_within;
+extern const char *arg_textfile;
+extern bool arg_http;
 
 #define CTL_LIMIT_DEFAULT 100
 #define CTL_LIMIT_MAX 100000
+#define CTL_MAX_LATENCY_DEFAULT (5 * USEC_PER_MINUTE)
+#define CTL_DEAD_WITHIN_DEFAULT USEC_PER_HOUR
+#define CTL_CHECK_DURATION_MAX (365 * USEC_PER_DAY)
 
 /* Which options a verb accepts besides --redis, --json, --no-legend. */
 typedef enum CtlOption {
@@ -64,12 +73,21 @@ typedef enum CtlOption {
         CTL_OPT_ALL = 1 << 2,
         CTL_OPT_NAMES = 1 << 3,
         CTL_OPT_NO_BLOCK = 1 << 4,
+        CTL_OPT_CHECK = 1 << 5, /* --check, --max-latency, --dead-within */
+        CTL_OPT_METRICS = 1 << 6, /* --textfile, --http */
 } CtlOption;
 
 /* Parse the options that come before the verb (stops at the first non-option). Returns the index
  * of the verb in argv, or -(exit status) (EX_USAGE, or -1 for --help/--version: exit 0). */
 int ctl_parse_global(int argc, char **argv, const Verb *verbs, size_t n);
 void ctl_help(const Verb *verbs, size_t n);
+
+/* The candidate closest to word (a typo of it), or NULL when none is close. */
+const char *ctl_closest(const char *word, const char *const *candidates, size_t n);
+/* Log getopt_long's '?' (unknown option, with a suggestion from opts) or ':' (missing value) for
+ * argv[optind - 1]; returns EX_USAGE. Call getopt_long with opterr = 0 and a leading ':'. */
+struct option;
+int ctl_option_error(int c, char **argv, const struct option *opts);
 
 /* Parse the verb's own arguments (options may come anywhere). On success *ret_args points into argv
  * at the positional arguments after the verb (*ret_n of them) and EX_OK is returned. */
@@ -79,9 +97,12 @@ int ctl_parse_verb(int argc, char **argv, unsigned allowed, char ***ret_args, in
  * on, -1 when --help was printed (exit 0), else the exit status to return. */
 int ctl_begin(int argc, char **argv, unsigned allowed, Redis *r);
 
-/* Connect to --redis / $REDIS_URL / the default. EX_OK, or logs what to do and returns EX_CONFIG,
- * EX_UNAVAILABLE, EX_NOPERM or EX_TEMPFAIL. */
+/* Connect to the Redis the services use (redis-source.h: --redis, $REDIS_URL, worker.conf,
+ * /etc/default/jobs, the default). EX_OK, or logs what to do and returns EX_CONFIG, EX_UNAVAILABLE,
+ * EX_NOPERM or EX_TEMPFAIL. */
 int ctl_connect(Redis *r);
+/* The URL of the last ctl_connect() (password masked) and where it came from, or NULL. */
+const char *ctl_redis_description(void);
 /* Log a failed Redis command (r->error) with context and return the matching exit status. */
 int ctl_redis_error(Redis *r, int error, const char *doing);
 /* An integer reply, or a string holding one (GET, HGET); 0 for nil and anything else. */
@@ -104,6 +125,17 @@ char *ctl_format_time_both(char *buf, size_t n, usec_t t, usec_t now);
 json_t *ctl_json_time(usec_t t);
 
 /* Shared data readers. */
+typedef struct Stats {
+        long long processed, failed, processed_today, failed_today;
+        long long scheduled, retries, dead;
+        long long in_flight, in_flight_orphaned; /* jobs-worker's reliable fetch; not read by ctl_read_stats() */
+        char version[32];
+} Stats;
+
+/* Sidekiq::Stats: the counters (total and today, UTC), the sizes of schedule, retry and dead, the
+ * Redis version. */
+int ctl_read_stats(Redis *r, Stats *ret);
+
 typedef struct QueueSummary {
         char *name;
         long long size;
@@ -137,3 +169,7 @@ int ctl_print_busy(json_t *busy, usec_t now);
 /* Local timers of jobs-*.timer over sd-bus, as a JSON array of {"unit","next","last","activates"};
  * -ENOENT/-ECONNREFUSED/... when there is no system bus. */
 int ctl_list_timers(json_t **ret);
+
+/* Loaded service units matching patterns (NULL-terminated), only those in state (e.g. "failed")
+ * unless NULL, as a JSON array of {"unit","load","active","sub","status_text"}; errors as above. */
+int ctl_list_services(const char *const *patterns, const char *state, json_t **ret);

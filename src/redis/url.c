@@ -222,10 +222,25 @@ const char *redis_url_pick(const char *explicit_url) {
         return REDIS_URL_DEFAULT;
 }
 
-int redis_url_load_credential(RedisURL *u) {
-        _cleanup_free_ char *path = NULL, *pw = NULL;
-        const char *dir;
+int redis_url_read_password(const char *path, char **ret) {
+        _cleanup_free_ char *pw = NULL;
         size_t n;
+        int r;
+
+        r = read_full_file(path, REDIS_PASSWORD_FILE_MAX, &pw, &n);
+        if (r < 0)
+                return r;
+        while (n > 0 && (pw[n - 1] == '\n' || pw[n - 1] == '\r'))
+                pw[--n] = 0;
+        if (n == 0 || memchr(pw, 0, n))
+                return -EINVAL;
+        *ret = TAKE_PTR(pw);
+        return 0;
+}
+
+int redis_url_load_credential(RedisURL *u) {
+        _cleanup_free_ char *path = NULL;
+        const char *dir;
         int r;
 
         if (u->password)
@@ -236,17 +251,10 @@ int redis_url_load_credential(RedisURL *u) {
         path = strdupf("%s/redis-password", dir);
         if (!path)
                 return -ENOMEM;
-        r = read_full_file(path, 4096, &pw, &n);
+        r = redis_url_read_password(path, &u->password);
         if (r == -ENOENT)
                 return 0;
-        if (r < 0)
-                return r;
-        while (n > 0 && (pw[n - 1] == '\n' || pw[n - 1] == '\r'))
-                pw[--n] = 0;
-        if (n == 0 || memchr(pw, 0, n))
-                return -EINVAL;
-        u->password = TAKE_PTR(pw);
-        return 1;
+        return r < 0 ? r : 1;
 }
 
 const char *redis_url_describe(const RedisURL *u, char *buf, size_t n) {
@@ -257,6 +265,40 @@ const char *redis_url_describe(const RedisURL *u, char *buf, size_t n) {
         else
                 snprintf(buf, n, "%s:%u", u->host, u->port);
         return buf;
+}
+
+/* Copy url with [from, to) replaced by the mask. */
+static char *mask_range(const char *url, size_t from, size_t to) {
+        return strdupf("%.*s****%s", (int) from, url, url + to);
+}
+
+char *redis_url_mask(const char *url) {
+        const char *rest, *p;
+
+        if (!strncmp(url, "unix://", 7)) {
+                /* a password= parameter of the query */
+                p = strchr(url, '?');
+                for (p = p ? p + 1 : NULL; p && *p;) {
+                        const char *amp = strchrnul(p, '&');
+                        if (!strncmp(p, "password=", 9) && amp > p + 9)
+                                return mask_range(url, (size_t) (p + 9 - url), (size_t) (amp - url));
+                        p = *amp ? amp + 1 : amp;
+                }
+                return strdup(url);
+        }
+        rest = strstr(url, "://");
+        if (!rest)
+                return strdup(url);
+        rest += 3;
+        /* as parse_tcp(): userinfo is before the last '@' of the authority, the password after its ':' */
+        size_t alen = strcspn(rest, "/");
+        const char *at = memrchr(rest, '@', alen), *colon;
+        if (!at)
+                return strdup(url);
+        colon = memchr(rest, ':', (size_t) (at - rest));
+        if (!colon || colon + 1 == at)
+                return strdup(url);
+        return mask_range(url, (size_t) (colon + 1 - url), (size_t) (at - url));
 }
 
 void redis_url_done(RedisURL *u) {

@@ -6,6 +6,7 @@
 
 #define REDIS_URL_DEFAULT "redis://127.0.0.1:6379/0"
 #define REDIS_URL_MAX 4096
+#define REDIS_PASSWORD_FILE_MAX 4096
 
 typedef struct RedisURL {
         char *host;     /* NULL for unix sockets */
@@ -26,7 +27,13 @@ const char *redis_url_pick(const char *explicit_url);
  * $CREDENTIALS_DIRECTORY (trailing newline dropped). 0 if none, 1 if read, negative on error. */
 int redis_url_load_credential(RedisURL *u);
 
+/* A password file (a credential) with its trailing newline dropped; -EINVAL if empty or binary. */
+int redis_url_read_password(const char *path, char **ret);
+
 /* host:port or the socket path, for messages; never includes the password. */
 const char *redis_url_describe(const RedisURL *u, char *buf, size_t n);
+
+/* The URL with any password replaced by "****", for messages. A new string, or NULL. */
+char *redis_url_mask(const char *url);
 
 void redis_url_done(RedisURL *u);

@@ -128,3 +128,15 @@ if command -v valgrind >/dev/null && [[ "$(ldd "$E")" != *libasan* ]]; then
 else
         echo "# valgrind check skipped: ASan build or no valgrind"
 fi
+
+# Under systemd (stdout and stderr the journal stream named by JOURNAL_STREAM): one line per job,
+# the log line naming the jid, no bare jid line after it.
+REDIS_AUTH= redis_start oneline
+: >"$T/journal"
+stream=$(stat -c '%d:%i' "$T/journal")
+JOURNAL_STREAM=$stream "$BIN/jobs-enqueue" --redis "$REDIS_URL" OneLine >>"$T/journal" 2>&1
+assert_eq "$(wc -l <"$T/journal")" 1 "lines written to the journal stream"
+assert_match "$(cat "$T/journal")" '^<6>Enqueued OneLine job [0-9a-f]{24} on queue default\.$'
+"$BIN/jobs-enqueue" --redis "$REDIS_URL" OneLine >"$T/jid" 2>/dev/null
+assert_match "$(cat "$T/jid")" '^[0-9a-f]{24}$' "the jid is still printed elsewhere"
+ok "one journal line per job under systemd"

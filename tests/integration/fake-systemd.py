@@ -4,7 +4,8 @@
 # ListUnitsByPatterns, the Timer properties and StartUnit (running the service's command line and
 # then emitting JobRemoved with "done" or "failed"), as org.freedesktop.systemd1 does.
 # Usage: fake-systemd.py BUS_ADDRESS CONFIG.json LOG
-#   CONFIG: {"timers": {"jobs-x.timer": [next_usec, last_usec]}, "services": {"jobs-x.service": [argv...]}}
+#   CONFIG: {"timers": {"jobs-x.timer": [next_usec, last_usec]}, "services": {"jobs-x.service": [argv...]},
+#            "units": {"jobs-worker.service": [active_state, sub_state, status_text]}}  (units: optional)
 import fnmatch
 import json
 import subprocess
@@ -17,6 +18,7 @@ from gi.repository import GLib
 
 MANAGER = "org.freedesktop.systemd1.Manager"
 TIMER = "org.freedesktop.systemd1.Timer"
+SERVICE = "org.freedesktop.systemd1.Service"
 PROPS = "org.freedesktop.DBus.Properties"
 
 
@@ -41,17 +43,35 @@ class Timer(dbus.service.Object):
         return dbus.UInt64(self.values[prop], variant_level=1)
 
 
+class Service(dbus.service.Object):
+    def __init__(self, bus, name, status):
+        super().__init__(bus, unit_path(name))
+        self.status = status
+
+    @dbus.service.method(PROPS, in_signature="ss", out_signature="v")
+    def Get(self, interface, prop):
+        if interface != SERVICE or prop != "StatusText":
+            raise dbus.DBusException("org.freedesktop.DBus.Error.UnknownProperty")
+        return dbus.String(self.status, variant_level=1)
+
+
 class Manager(dbus.service.Object):
     def __init__(self, bus, config, log):
         super().__init__(bus, "/org/freedesktop/systemd1")
         self.config, self.log, self.jobs = config, log, 0
         self.timers = [Timer(bus, n, v[0], v[1]) for n, v in config["timers"].items()]
+        self.units = config.get("units", {})
+        self.services = [Service(bus, n, v[2]) for n, v in self.units.items()]
 
     @dbus.service.method(MANAGER, in_signature="asas", out_signature="a(ssssssouso)")
     def ListUnitsByPatterns(self, states, patterns):
         return [(n, "Timer " + n, "loaded", "active", "waiting", "", dbus.ObjectPath(unit_path(n)), 0, "",
                  dbus.ObjectPath("/"))
-                for n in sorted(self.config["timers"]) if any(fnmatch.fnmatch(n, p) for p in patterns)]
+                for n in sorted(self.config["timers"]) if any(fnmatch.fnmatch(n, p) for p in patterns)] + \
+               [(n, "Service " + n, "loaded", v[0], v[1], "", dbus.ObjectPath(unit_path(n)), 0, "",
+                 dbus.ObjectPath("/"))
+                for n, v in sorted(self.units.items()) if any(fnmatch.fnmatch(n, p) for p in patterns)
+                and (not states or v[0] in states)]
 
     @dbus.service.method(MANAGER, in_signature="", out_signature="")
     def Subscribe(self):

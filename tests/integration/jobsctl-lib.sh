@@ -38,3 +38,39 @@ dump_except() {
                 esac
         done
 }
+
+# private_system_bus: a dbus-daemon of the test's own as $DBUS_SYSTEM_BUS_ADDRESS.
+private_system_bus() {
+        for tool in dbus-daemon busctl; do
+                command -v $tool >/dev/null || fail "$tool is needed (package dbus-daemon / systemd)"
+        done
+        /usr/bin/python3 -c 'import dbus, gi' 2>/dev/null || fail "python3-dbus and python3-gi are needed"
+        cat >"$T/bus.conf" <<CONF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>custom</type>
+  <listen>unix:path=$T/bus</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+CONF
+        dbus-daemon --config-file="$T/bus.conf" --nofork --nopidfile 2>"$T/dbus.log" &
+        bus_pid=$!
+        on_exit "kill $bus_pid; wait $bus_pid"
+        export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/bus"
+        wait_for "the private bus" 20 busctl --address="$DBUS_SYSTEM_BUS_ADDRESS" list
+}
+
+# fake_systemd_start CONFIG.json: the stand-in for systemd's manager (fake-systemd.py) on that bus;
+# units it starts are logged to $T/started.log.
+fake_systemd_start() {
+        /usr/bin/python3 "$JOBS_SOURCE_DIR/tests/integration/fake-systemd.py" "$DBUS_SYSTEM_BUS_ADDRESS" "$1" "$T/started.log" &
+        fake_pid=$!
+        on_exit "kill $fake_pid; wait $fake_pid"
+        wait_for "the stand-in systemd" 30 busctl --address="$DBUS_SYSTEM_BUS_ADDRESS" status org.freedesktop.systemd1
+}

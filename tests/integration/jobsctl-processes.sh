@@ -24,6 +24,11 @@ id1="web1:4242:0123456789ab" id2="web2:77:ba9876543210"
 redis_cli SADD processes "gone:1:ffffffffffff" >/dev/null
 payload=$(job_json "$(jid 7)" Billing::Charge critical | sed 's/"/\\"/g')
 redis_cli HSET "$id1:work" "t-abc" "{\"queue\":\"critical\",\"payload\":\"$payload\",\"run_at\":$((now - 90))}" >/dev/null
+# jobs-worker writes the same job to :workers too (Sidekiq 6.4.1's name): it is one job, not two.
+redis_cli HSET "$id1:workers" "t-abc" "{\"queue\":\"critical\",\"payload\":\"$payload\",\"run_at\":$((now - 90))}" >/dev/null
+# A Sidekiq 6.4.1 process writes :workers only.
+payload2=$(job_json "$(jid 8)" Old::Style default | sed 's/"/\\"/g')
+redis_cli HSET "$id2:workers" "t-old" "{\"queue\":\"default\",\"payload\":\"$payload2\",\"run_at\":$((now - 30))}" >/dev/null
 redis_cli MSET stat:processed 1234 stat:failed 56 "stat:processed:$today" 78 "stat:failed:$today" 9 >/dev/null
 redis_cli ZADD retry 1 "$(failed_json "$(jid 1)" A)" 2 "$(failed_json "$(jid 2)" A)" >/dev/null
 redis_cli ZADD dead 1 "$(failed_json "$(jid 3)" A)" >/dev/null
@@ -89,6 +94,7 @@ assert_eq "$(jq -r '.queues[0].name + " " + (.queues[0].size|tostring)' <<<"$OUT
 assert_eq "$(jq -r '.processes | length' <<<"$OUT")" 2
 assert_eq "$(jq -r '.busy[0].job.jid + " " + .busy[0].process + " " + .busy[0].thread' <<<"$OUT")" "$(jid 7) $id1 t-abc"
 assert_eq "$(jq -r ".busy[0].run_at == $((now - 90))" <<<"$OUT")" true
+assert_eq "$(jq -r '.busy | map(.job.jid + "@" + .process) | join(" ")' <<<"$OUT")" "$(jid 7)@$id1 $(jid 8)@$id2" "each busy job once"
 assert_match "$(jq -r .redis_version <<<"$OUT")" '^[0-9]+\.[0-9]+'
 ok "status"
 

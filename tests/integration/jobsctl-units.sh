@@ -19,29 +19,7 @@ assert_contains "$ERR" "Cannot start jobs-nightly.service: no system bus"
 ok "no system bus: a note in status, exit 69 from run-now"
 
 # --- a private bus with a stand-in systemd ------------------------------------------------------
-for tool in dbus-daemon busctl; do
-        command -v $tool >/dev/null || fail "$tool is needed (package dbus-daemon / systemd)"
-done
-/usr/bin/python3 -c 'import dbus, gi' 2>/dev/null || fail "python3-dbus and python3-gi are needed"
-cat >"$T/bus.conf" <<CONF
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>custom</type>
-  <listen>unix:path=$T/bus</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-CONF
-dbus-daemon --config-file="$T/bus.conf" --nofork --nopidfile 2>"$T/dbus.log" &
-bus_pid=$!
-on_exit "kill $bus_pid; wait $bus_pid"
-export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/bus"
-wait_for "the private bus" 20 busctl --address="$DBUS_SYSTEM_BUS_ADDRESS" list
+private_system_bus
 
 now_us=$(($(date +%s) * 1000000))
 cat >"$T/systemd.json" <<CONF
@@ -51,10 +29,7 @@ cat >"$T/systemd.json" <<CONF
  "services": {"jobs-nightly.service": ["$BIN/jobs-enqueue", "--redis", "$REDIS_URL", "--queue", "reports", "Reports::Nightly"],
               "jobs-broken.service": ["/bin/false"]}}
 CONF
-/usr/bin/python3 "$JOBS_SOURCE_DIR/tests/integration/fake-systemd.py" "$DBUS_SYSTEM_BUS_ADDRESS" "$T/systemd.json" "$T/started.log" &
-fake_pid=$!
-on_exit "kill $fake_pid; wait $fake_pid"
-wait_for "the stand-in systemd" 30 busctl --address="$DBUS_SYSTEM_BUS_ADDRESS" status org.freedesktop.systemd1
+fake_systemd_start "$T/systemd.json"
 
 expect_exit 0 "$C" status
 assert_match "$OUT" 'NEXT +LEFT +LAST +PASSED +UNIT +ACTIVATES'

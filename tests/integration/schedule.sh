@@ -20,7 +20,7 @@ snapshot() {
 expect_exit 64 "$J"
 assert_contains "$ERR" "No command given"
 expect_exit 64 "$J" frobnicate
-assert_contains "$ERR" "Unknown verb 'frobnicate'"
+assert_contains "$ERR" "Unknown command 'frobnicate'"
 expect_exit 64 "$J" generate "$S"
 assert_contains "$ERR" "Usage: jobsctl generate [--source-path PATH] [--enqueue-path PATH] [--no-calendar-check] SCHEDULE OUTDIR"
 expect_exit 64 "$J" check

@@ -113,6 +113,23 @@ static void test_pick(void **state) {
         unsetenv("REDIS_URL");
 }
 
+static void check_mask(const char *url, const char *expected) {
+        _cleanup_free_ char *m = redis_url_mask(url);
+        assert_non_null(m);
+        assert_string_equal(m, expected);
+}
+
+static void test_mask(void **state) {
+        (void) state;
+        check_mask("redis://:s3cret@db:6379/2", "redis://:****@db:6379/2");
+        check_mask("redis://app:p@ss@db/0", "redis://app:****@db/0");
+        check_mask("redis://db:6379/0", "redis://db:6379/0");
+        check_mask("redis://:@db", "redis://:@db");
+        check_mask("unix:///run/r.sock?db=1&password=x%40y&z", "unix:///run/r.sock?db=1&password=****&z");
+        check_mask("unix:///run/r.sock?password=x", "unix:///run/r.sock?password=****");
+        check_mask("unix:///run/r.sock", "unix:///run/r.sock");
+}
+
 static void test_credential(void **state) {
         char dir[] = "/tmp/test-url-XXXXXX";
         _cleanup_free_ char *path = NULL;
@@ -151,7 +168,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_tcp),   cmocka_unit_test(test_unix),
                 cmocka_unit_test(test_errors), cmocka_unit_test(test_pick),
-                cmocka_unit_test(test_credential),
+                cmocka_unit_test(test_credential), cmocka_unit_test(test_mask),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
