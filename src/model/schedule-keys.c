@@ -73,6 +73,11 @@ static int parse_args(ScheduleParser *p, ScheduleEntry *e, const char *key, cons
         compact = json_text_compact(value);
         if (!compact)
                 return -ENOMEM;
+        /* JSON allows a raw DEL in a string; ExecStart= cannot carry one */
+        if (!schedule_text_is_printable(compact))
+                return schedule_value_error(p, e, line, key, value,
+                                            "the arguments hold a control character (such as DEL), which a unit "
+                                            "file cannot carry; write it escaped, e.g. \"\\u007f\"");
         if (strlen(compact) > SCHEDULE_ARGS_MAX)
                 return schedule_value_error(p, e, line, key, value, "the arguments are %zu bytes of JSON, at most %u are allowed",
                            strlen(compact), SCHEDULE_ARGS_MAX);

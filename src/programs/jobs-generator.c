@@ -143,6 +143,11 @@ int main(int argc, char **argv) {
                 return EXIT_FAILURE;
         }
 
+        /* the validation jobsctl check applies: an entry that cannot be written is skipped alone */
+        if (units_check(s) < 0) {
+                log_oom();
+                return EXIT_FAILURE;
+        }
         schedule_sort_errors(s);
         for (size_t i = 0; i < s->n_errors; i++)
                 log_error("%s (entry skipped)", s->errors[i].message);

@@ -105,6 +105,8 @@ static int load(const char *path, bool generating, Schedule **ret) {
                 }
         }
 
+        if (units_check(s) < 0)
+                return log_oom(), EX_OSERR;
         schedule_sort_errors(s);
         for (size_t i = 0; i < s->n_errors; i++)
                 log_error("%s", s->errors[i].message);

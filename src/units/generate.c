@@ -122,6 +122,33 @@ static int render(const Schedule *s, const GenerateOptions *o, UnitSet *u, char 
         return 0;
 }
 
+int units_check(Schedule *s) {
+        static const EmitOptions eo = { .source_path = "/" }; /* any valid path: the entry is checked */
+
+        for (size_t i = 0; i < s->n_entries; i++) {
+                ScheduleEntry *e = &s->entries[i];
+                _cleanup_free_ char *timer = NULL, *service = NULL;
+                int r;
+
+                if (e->broken)
+                        continue;
+                r = emit_timer(e, &eo, &timer);
+                if (r >= 0)
+                        r = emit_service(e, &eo, &service);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        r = schedule_add_error(s, e, e->path, e->line,
+                                               "[Job] Name=%s: cannot be written as unit files; a value holds a "
+                                               "character a unit file cannot carry",
+                                               strna(e->name));
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
 static int write_file_at(int dirfd, const char *name, const char *text) {
         _cleanup_close_ int fd = -1;
         size_t len = strlen(text);

@@ -10,6 +10,12 @@ typedef struct GenerateOptions {
         bool with_target;   /* also write jobs.target (jobsctl: yes; the generator: the package ships it) */
 } GenerateOptions;
 
+/* The one validation before anything is written (jobsctl check, jobsctl generate, jobs-generator):
+ * render every entry not marked broken and record a diagnostic against each whose values cannot be
+ * written as units, marking it broken. Paths given by the caller are not looked at (units_write()
+ * and units_generate() check them). Returns 0 or -ENOMEM. */
+int units_check(Schedule *s);
+
 /* Write the units of every entry not marked broken, the jobs.target.wants/ symlinks of the timers,
  * and jobs.target when asked, into the directory dirfd (which should be empty). On error
  * *ret_name (if given) names the file that failed. */

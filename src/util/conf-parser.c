@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "util/conf-parser.h"
+#include "util/secret.h"
 #include "util/util.h"
 
 #define COMMENTS "#;"
@@ -18,14 +19,10 @@ typedef struct ConfState {
 } ConfState;
 
 const char *conf_value_shown(const char *v, char buf[static CONF_VALUE_SHOWN_MAX + 4]) {
-        size_t k = CONF_VALUE_SHOWN_MAX;
-
-        if (strlen(v) <= CONF_VALUE_SHOWN_MAX)
+        if (strlen(v) <= CONF_VALUE_SHOWN_MAX && !secret_present(v))
                 return v;
-        while (k > 0 && ((unsigned char) v[k] & 0xc0) == 0x80) /* a UTF-8 character boundary */
-                k--;
-        memcpy(buf, v, k);
-        memcpy(buf + k, "...", 4);
+        if (!secret_mask(v, buf, CONF_VALUE_SHOWN_MAX + 1))
+                strcat(buf, "...");
         return buf;
 }
 

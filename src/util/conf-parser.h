@@ -45,7 +45,8 @@ typedef struct ConfParser {
  * or the first negative value a callback returned, or -ENOMEM. */
 int conf_parse(const ConfParser *p, const char *text, size_t len);
 
-/* v itself, or its first CONF_VALUE_SHOWN_MAX bytes (cut on a UTF-8 boundary) plus "..." in buf. */
+/* v as a diagnostic may quote it: v itself, or in buf its first CONF_VALUE_SHOWN_MAX bytes (cut on a
+ * UTF-8 boundary) plus "...", any URL password masked (util/secret.h). */
 const char *conf_value_shown(const char *v, char buf[static CONF_VALUE_SHOWN_MAX + 4]);
 
 /* The one meaning of an empty string value in every configuration file, as in systemd: "Key=" resets

@@ -8,6 +8,7 @@
 
 #include "util/journal-send.h"
 #include "util/log.h"
+#include "util/secret.h"
 #include "util/util.h"
 
 #define LOG_LINE_MAX 4096
@@ -184,6 +185,12 @@ int log_fieldsv(int level, int error, const char *const *fields, const char *fmt
 
         errno = error; /* for %m */
         (void) vsnprintf(msg, sizeof msg, fmt, ap);
+        /* whatever a message quotes, a Redis password is never printed */
+        if (secret_present(msg)) {
+                char masked[LOG_LINE_MAX];
+                (void) secret_mask(msg, masked, sizeof masked);
+                memcpy(msg, masked, sizeof msg);
+        }
 
         /* a line journald refused (not up yet, full) goes where stderr goes */
         bool journal = log_target == LOG_TARGET_JOURNAL || (log_target == LOG_TARGET_KMSG && kmsg_fd < 0);

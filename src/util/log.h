@@ -38,7 +38,8 @@ void log_set_max_level(int level);
 int log_get_max_level(void);
 int log_level_from_string(const char *s);
 
-/* Logs (when level is enabled) and returns -abs(error), or 0 if error is 0. %m prints strerror(error). */
+/* Logs (when level is enabled) and returns -abs(error), or 0 if error is 0. %m prints strerror(error).
+ * URL passwords in the message are masked (util/secret.h). */
 int log_fields(int level, int error, const char *const *fields, const char *fmt, ...) _printf_(4, 5);
 int log_fieldsv(int level, int error, const char *const *fields, const char *fmt, va_list ap)
         _printf_(4, 0);

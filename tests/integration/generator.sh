@@ -68,6 +68,25 @@ assert_contains "$(cat "$T/gen2/jobs-say-hello.service")" " SayHello"
 assert_contains "$(cat "$T/gen2/jobs-good-one.timer")" "OnCalendar=*-*-* 03:00 Europe/Paris"
 ok "broken entries and files are skipped with a message, the rest is written"
 
+# --- one validation: what check refuses the generator skips, alone --------------------------------
+mkdir "$T/del"
+printf '[Job]\nName=a\nClass=A\nArgs=["\x7f"]\nEvery=1min\n\n[Job]\nName=b\nClass=B\nEvery=1min\n' >"$T/del/del.schedule"
+printf '[Job]\nName=c\nClass=C\nEvery=1h\n' >"$T/del/good.schedule"
+expect_exit 65 "$J" check --no-calendar-check "$T/del/del.schedule"
+assert_contains "$ERR" "$T/del/del.schedule:4: Args="
+assert_contains "$ERR" "control character"
+expect_exit 65 "$J" generate --no-calendar-check "$T/del/del.schedule" "$T/del-ctl"
+JOBS_SCHEDULE_DIR="$T/del" expect_exit 0 "$G" "$T/gen-del"
+assert_contains "$ERR" "$T/del/del.schedule:4: Args="
+assert_eq "$(cd "$T/gen-del" && ls | tr '\n' ' ')" "jobs-b.service jobs-b.timer jobs-c.service jobs-c.timer jobs.target.wants " \
+        "units written beside the bad entry"
+# a schedule path a unit file cannot name: check says so, as generate does
+mkdir "$T/nl"
+cp "$T/del/good.schedule" "$T/nl/$(printf 'a\nb').schedule"
+expect_exit 65 "$J" check --no-calendar-check "$T/nl/$(printf 'a\nb').schedule"
+assert_contains "$ERR" "cannot be written as unit files"
+ok "check, generate and the generator refuse the same entry; the generator writes the rest"
+
 # --- no schedule directory, an empty one: nothing written, success ---------------------------------
 JOBS_SCHEDULE_DIR="$T/nonexistent" expect_exit 0 "$G" "$T/gen3" "$T/gen3.early" "$T/gen3.late"
 assert_eq "$OUT$ERR" "" "output without a schedule directory"

@@ -48,3 +48,22 @@ expect_exit 78 "$W" -C "$T/missing.conf"
 expect_exit 64 "$W" -q 'bad queue!'
 expect_exit 64 "$W" -c 0
 ok "config errors name file:line and setting; usage errors exit 64"
+
+# A password is never printed, not even when the line it is on is quoted back as wrong.
+printf '[Worker]\nRedis redis://:Hunter2PW@127.0.0.1:1\n' >"$T/secret.conf"
+expect_exit 78 "$W" -C "$T/secret.conf"
+assert_contains "$ERR" "secret.conf:2: Redis redis://:***@127.0.0.1:1: missing '='"
+[[ "$ERR" != *Hunter2PW* ]] || fail "the password was printed: $ERR"
+ok "a Redis password in a wrong line is masked"
+
+# Files that may hold a password are installed 0640 root:jobs, not world-readable.
+meson install -C "$JOBS_BUILD_DIR" --no-rebuild --quiet --tags config --destdir "$T/dest" >/dev/null 2>&1 ||
+        fail "meson install --tags config failed"
+for f in default/jobs jobs/worker.conf; do
+        p=$(find "$T/dest" -path "*/etc/$f")
+        [ -n "$p" ] || fail "/etc/$f is not installed"
+        assert_eq "$(stat -c %a "$p")" 640 "mode of /etc/$f"
+        grep -Eq "^z +/etc/$f +0640 +root +jobs( |$)" "$S/tmpfiles.d/jobs.conf" ||
+                fail "tmpfiles.d/jobs.conf does not give /etc/$f to root:jobs 0640"
+done
+ok "/etc/default/jobs and /etc/jobs/worker.conf are 0640 root:jobs"

@@ -120,6 +120,16 @@ static void test_journal_fields(void **state) {
         log_set_target(LOG_TARGET_STDERR);
 }
 
+static void log_secret(void) {
+        log_error("Cannot connect to redis://:Hunter2PW@db.example:6379: %s", "refused");
+}
+
+static void test_secret_masked(void **state) {
+        unsetenv("JOURNAL_STREAM");
+        log_open("test-log", "test");
+        assert_string_equal(capture(log_secret), "test-log: Cannot connect to redis://:***@db.example:6379: refused\n");
+}
+
 static void test_level_names(void **state) {
         assert_int_equal(log_level_from_string("debug"), LOG_DEBUG);
         assert_int_equal(log_level_from_string("WARNING"), LOG_WARNING);
@@ -131,7 +141,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_stderr),         cmocka_unit_test(test_fields_and_level),
                 cmocka_unit_test(test_journal_stream), cmocka_unit_test(test_journal_fields),
-                cmocka_unit_test(test_level_names),
+                cmocka_unit_test(test_level_names), cmocka_unit_test(test_secret_masked),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

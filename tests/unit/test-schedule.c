@@ -191,6 +191,7 @@ static void test_value_errors(void **state) {
         expect_only_error(JOB "Class=A B\n", 5, "Class=A B: a class");
         expect_only_error(JOB "Queue=a/b\n", 5, "Queue=a/b: a queue is 1-128 characters");
         expect_only_error(JOB "Args=[1,\n", 5, "Args=[1,: not valid JSON (");
+        expect_only_error(JOB "Args=[\"\x7f\"]\n", 5, "Args=[\"\x7f\"]: the arguments hold a control character");
         expect_only_error(JOB "Args={\"a\":1}\n", 5, "Args={\"a\":1}: Args= must be a JSON array");
         expect_only_error(JOB "Args=\"x\"\n", 5, "Args=\"x\": not valid JSON");
         expect_only_error(JOB "Args=[1] [2]\n", 5, "not valid JSON");

@@ -228,6 +228,27 @@ static void test_empty_resets(void **state) {
         worker_config_done(&c);
 }
 
+/* A password in a line that is quoted back (here "=" is missing) is never shown. */
+static void test_secret_not_echoed(void **state) {
+        static const char *const texts[] = {
+                "[Worker]\nRedis redis://:Hunter2PW@db.example\n",
+                "[Worker]\nTag=redis://:Hunter2PW@db.example\nBogus=unix:///s?password=Hunter2PW\n",
+                "Redis=redis://:Hunter2PW@db.example\n",
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(texts); i++) {
+                _cleanup_free_ char *error = NULL;
+                WorkerConfig c;
+
+                worker_config_init(&c);
+                assert_int_equal(load(&c, texts[i], &error), -EINVAL);
+                assert_non_null(error);
+                if (strstr(error, "Hunter2PW") || !strstr(error, "***"))
+                        fail_msg("case %zu: '%s'", i, error);
+                worker_config_done(&c);
+        }
+}
+
 static void test_missing(void **state) {
         _cleanup_free_ char *error = NULL;
         WorkerConfig c;
@@ -256,6 +277,7 @@ int main(void) {
                 cmocka_unit_test(test_errors),
                 cmocka_unit_test(test_syntax),
                 cmocka_unit_test(test_empty_resets),
+                cmocka_unit_test(test_secret_not_echoed),
                 cmocka_unit_test(test_missing),
                 cmocka_unit_test(test_intervals),
                 cmocka_unit_test(test_empty_handler_dirs),
