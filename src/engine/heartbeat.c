@@ -108,7 +108,7 @@ static int send_work(Worker *w, const char *work_key) {
 
                 if (!j->running)
                         continue;
-                o = json_pack("{s:s, s:s, s:I}", "queue", j->queue, "payload", j->raw, "run_at", (json_int_t) j->run_at);
+                o = json_pack("{s:s, s:s%, s:I}", "queue", j->queue, "payload", j->raw, j->raw_len, "run_at", (json_int_t) j->run_at);
                 s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
                 if (!s)
                         continue; /* payload not UTF-8: leave it out of the display */

@@ -73,7 +73,7 @@ struct JobsJob {
         char *raw;                /* the payload exactly as stored, for LREM */
         size_t raw_len;
         json_t *job;              /* NULL if the payload is invalid */
-        const char *invalid_reason;
+        char invalid_reason[128];  /* why the payload is not a job, for its dead entry */
         char jid[JOB_JID_MAX + 1];
         char class[JOB_CLASS_MAX + 1];
         int retry_count;
@@ -99,6 +99,7 @@ struct JobsJob {
         bool ack_in_flight;
         AckAction action;
         char *ack_payload;        /* the updated job for retry/dead */
+        size_t ack_payload_len;
         double ack_score;
 };
 
