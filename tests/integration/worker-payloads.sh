@@ -57,4 +57,26 @@ assert_eq "$(json "$m" 'd["payload"]')" "$p" "the payload, kept whole"
 ran big && fail "the big-integer job ran"
 ok "an integer beyond 64 bits: dead with its place named"
 
+# --- the poller refuses queue names that are not: dead, with the reason --------------------------
+redis_cli DEL dead >/dev/null
+redis_cli ZADD schedule 0 '{"class":"Echo","args":[],"queue":"a b","jid":"q1"}' >/dev/null
+redis_cli ZADD retry 0 '{"class":"Echo","args":[],"queue":"../../x","jid":"q2","error_message":"old","retry_count":1}' >/dev/null
+redis_cli ZADD schedule 0 '{"class":"Echo","args":[],"queue":"default","jid":"q3"}' >/dev/null
+wait_for "two dead entries from the poller" 60 dead_has 2
+wait_for "the good scheduled job to run" 30 ran q3
+redis_cli --raw ZRANGE dead 0 -1 >"$T/dead"
+python3 - "$T/dead" <<'EOF2' || fail "dead entries from the poller"
+import json, sys
+entries = {e["jid"]: e for e in (json.loads(l) for l in open(sys.argv[1]) if l.strip())}
+assert sorted(entries) == ["q1", "q2"], entries
+for e in entries.values():
+    assert e["error_class"] == "JobsInvalidPayload", e
+    assert e["error_message"].startswith('field "queue" is not a valid queue name'), e
+    assert isinstance(e["failed_at"], float), e
+assert entries["q2"]["retry_count"] == 1 and entries["q1"]["queue"] == "a b"
+EOF2
+assert_eq "$(redis_cli EXISTS 'queue:a b' 'queue:../../x')" 0 "keys made from bad queue names"
+assert_eq "$(redis_cli SISMEMBER queues 'a b')" 0 "bad queue name in queues"
+ok "the poller sends jobs for invalid queue names to dead with the reason"
+
 stop_worker "$WORKER_PID"
