@@ -69,9 +69,8 @@ static void on_recover_reply(redisAsyncContext *ac, void *reply, void *privdata)
         if (r->integer > 0)
                 log_notice("Recovered %lld in-flight jobs of workers that stopped beating; they are back in their queues.",
                            r->integer);
-        if (!w->ready) {
-                w->ready = true;
-                (void) sd_notify(false, "READY=1");
+        if (!w->connected) {
+                w->connected = true;
                 if (w->state == WORKER_STARTING)
                         w->state = WORKER_RUNNING;
                 log_info("Connected to Redis at %s as %s; working on %zu queue(s) with concurrency %u.", w->where,
@@ -129,8 +128,9 @@ void heartbeat_send(Worker *w) {
         if (w->heartbeat_in_flight) {
                 /* Three beats without an answer: the connection is dead without saying so. */
                 if (++w->heartbeat_misses >= 3) {
-                        log_warning("Redis at %s has not answered for %u heartbeats, reconnecting.", w->where,
-                                    w->heartbeat_misses);
+                        char why[64];
+                        snprintf(why, sizeof why, "no answer for %u heartbeats", w->heartbeat_misses);
+                        worker_redis_outage(w, why);
                         w->heartbeat_misses = 0;
                         redis_async_reset(w->redis);
                         redis_async_reset(w->block);
@@ -179,6 +179,8 @@ void heartbeat_send(Worker *w) {
 static int on_heartbeat_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Worker *w = userdata;
 
+        if (!redis_async_is_up(w->redis))
+                worker_redis_outage(w, redis_async_status(w->redis)); /* e.g. never reached since start */
         heartbeat_send(w);
         stats_flush(w);
         ack_send_pending(w);

@@ -120,7 +120,10 @@ struct JobsWorker {
         char alive_value[168];
         double started_at;
         WorkerState state;
-        bool ready;               /* READY=1 sent */
+        bool ready;               /* READY=1 sent: at once, Redis or not */
+        bool connected;           /* the first heartbeat was answered: registered, may fetch */
+        bool outage_warned;       /* this Redis outage was logged (once), its end will be */
+        usec_t outage_since;      /* CLOCK_MONOTONIC */
         bool watchdog;
         int exit_code;
 
@@ -165,6 +168,7 @@ void worker_update_status(Worker *w, bool force);
 void worker_begin_stop(Worker *w, const char *why);
 void worker_set_quiet(Worker *w, const char *why);
 void worker_maybe_finish_stop(Worker *w);
+void worker_redis_outage(Worker *w, const char *why);
 const CHandler *worker_find_c_handler(Worker *w, const char *class);
 
 /* fetch.c */

@@ -144,7 +144,7 @@ void worker_update_status(Worker *w, bool force) {
                 snprintf(redis, sizeof redis, "; Redis unreachable (%s)", redis_async_status(w->redis));
         switch (w->state) {
         case WORKER_STARTING:
-                what = "Connecting";
+                what = "Waiting for Redis";
                 break;
         case WORKER_QUIET:
                 what = "Quiet (not taking jobs)";
@@ -218,8 +218,20 @@ static void on_final_reply(redisAsyncContext *ac, void *reply, void *privdata) {
 void worker_maybe_finish_stop(Worker *w) {
         int r;
 
-        if (w->state != WORKER_STOPPING || w->n_jobs > 0 || w->final_in_flight || !redis_async_is_up(w->redis))
+        if (w->state != WORKER_STOPPING || w->n_jobs > 0 || w->final_in_flight)
                 return;
+        if (!redis_async_is_up(w->redis)) {
+                /* Nothing held, nothing to record: waiting for Redis would only block stops, restarts
+                 * and upgrades. Our in-flight lists (empty, or holding a job whose fetch reply was lost)
+                 * are recovered by any worker once jobs:alive:<identity> expires, by the next one on
+                 * this host at once. */
+                log_info("Stopped without Redis (%s): nothing was running; this worker's entry expires by itself.",
+                         redis_async_status(w->redis));
+                w->state = WORKER_STOPPED;
+                worker_update_status(w, true);
+                (void) sd_event_exit(w->event, w->exit_code);
+                return;
+        }
         stats_flush(w);
         r = redis_async_command(w->redis, NULL, NULL, "SREM processes %s", w->identity);
         if (r >= 0)
@@ -286,10 +298,7 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 
         if (si->ssi_signo == SIGTSTP)
                 worker_set_quiet(w, "SIGTSTP");
-        else if (w->state == WORKER_STARTING && !w->ready) {
-                log_info("Stopping before Redis was reached.");
-                (void) sd_event_exit(w->event, 0);
-        } else
+        else
                 worker_begin_stop(w, si->ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
         return 0;
 }
@@ -317,22 +326,36 @@ static int on_sigchld(sd_event_source *s, const struct signalfd_siginfo *ssi, vo
         return 0;
 }
 
+/* One warning when Redis cannot be reached (at start, or lost), one notice when it is back. */
+void worker_redis_outage(Worker *w, const char *why) {
+        if (w->outage_warned)
+                return;
+        w->outage_warned = true;
+        w->outage_since = now_usec(CLOCK_MONOTONIC);
+        log_warning("Redis at %s is unreachable (%s); %u job(s) keep running, waiting for Redis.", w->where, strna(why),
+                    w->n_running);
+}
+
 static void on_redis_state(RedisAsync *ra, bool up, const char *error, void *userdata) {
         Worker *w = userdata;
 
         if (!up) {
                 if (ra != w->redis)
                         return (void) log_debug("Fetch connection to Redis dropped (%s).", strna(error));
-                log_warning("Lost the connection to Redis at %s (%s); %u job(s) keep running, reconnecting.", w->where,
-                            strna(error), w->n_running);
+                worker_redis_outage(w, error);
                 w->heartbeat_in_flight = false;
                 w->poll_in_flight = false;
                 worker_update_status(w, true);
+                worker_maybe_finish_stop(w);
                 return;
         }
         if (ra == w->redis) {
-                if (w->ready)
-                        log_info("Reconnected to Redis at %s.", w->where);
+                if (w->outage_warned) {
+                        char d[DURATION_MAX];
+                        log_notice("Redis at %s is reachable again (unreachable for %s).", w->where,
+                                   format_duration(d, sizeof d, now_usec(CLOCK_MONOTONIC) - w->outage_since));
+                        w->outage_warned = false;
+                }
                 heartbeat_send(w); /* registers, recovers; the first reply makes us ready */
                 ack_send_pending(w);
                 worker_update_status(w, true);
@@ -421,6 +444,10 @@ int jobs_worker_run(JobsWorker *w) {
         if (r < 0)
                 return log_error_errno(r, "Cannot connect to Redis at %s: %m", w->where);
         log_info("Starting as %s, Redis at %s%s.", w->identity, w->where, w->watchdog ? ", watchdog on" : "");
+        /* Ready without Redis: a host boots, stops and upgrades whether Redis is up or not; STATUS=
+         * says the worker waits for it, the journal says so once (worker_redis_outage()). */
+        w->ready = true;
+        (void) sd_notify(false, "READY=1");
         worker_update_status(w, true);
 
         r = sd_event_loop(w->event);
