@@ -115,6 +115,26 @@ static const char recover_script[] =
         "end\n"
         "return moved\n";
 
+/* After a reconnect: members of our in-flight list of queue ARGV[2] that we do not hold (ARGV[3...],
+ * counted, as a payload may be there twice) go back to the right end of their queue. */
+static const char reconcile_script[] =
+        "local key, q = ARGV[1], ARGV[2]\n"
+        "local held = {}\n"
+        "for i = 3, #ARGV do held[ARGV[i]] = (held[ARGV[i]] or 0) + 1 end\n"
+        "local moved = 0\n"
+        "for _, j in ipairs(redis.call('LRANGE', key, 0, -1)) do\n"
+        "  local n = held[j]\n"
+        "  if n and n > 0 then\n"
+        "    held[j] = n - 1\n"
+        "  else\n"
+        "    redis.call('LREM', key, -1, j)\n"
+        "    redis.call('RPUSH', 'queue:' .. q, j)\n"
+        "    moved = moved + 1\n"
+        "  end\n"
+        "end\n"
+        "if moved > 0 then redis.call('SADD', 'queues', q) end\n"
+        "return moved\n";
+
 char *fetch_inflight_key(Worker *w, const char *queue) {
         return strdupf("jobs:inflight:%s:%s", w->identity, queue);
 }
@@ -189,6 +209,44 @@ int fetch_recover_local(Worker *w) {
         if (strncmp(w->alive_prefix, "unknown ", 8) == 0)
                 return 0;
         return redis_async_command(w->redis, on_local_owners_reply, w, "EVAL %s 0 %s", local_owners_script, w->alive_prefix);
+}
+
+static void on_reconcile_reply(redisAsyncContext *ac, void *reply, void *privdata) {
+        redisReply *r = reply;
+
+        if (r && r->type == REDIS_REPLY_INTEGER && r->integer > 0)
+                log_notice("Put %lld job(s) back in their queue: they were in this worker's in-flight list but not "
+                           "in its hands (a fetch reply lost with the connection).", r->integer);
+        else if (r && r->type == REDIS_REPLY_ERROR)
+                log_warning("Checking this worker's in-flight lists failed: %s", r->str);
+}
+
+/* A fetch whose reply was lost with the connection moved jobs into our lists that we never saw;
+ * alive, we would hold them forever. Sent first on every new connection: any fetch comes after it
+ * on the same connection, and the idle wait moves nothing. */
+int fetch_reconcile(Worker *w) {
+        for (size_t i = 0; i < w->config.n_queues; i++) {
+                const char *q = w->config.queues[i].name;
+                _cleanup_free_ char *key = fetch_inflight_key(w, q);
+                _cleanup_free_ const char **argv = calloc(5 + w->n_jobs, sizeof *argv);
+                _cleanup_free_ size_t *len = calloc(5 + w->n_jobs, sizeof *len);
+                int argc = 0, r;
+
+                if (!key || !argv || !len)
+                        return -ENOMEM;
+                argv[argc] = "EVAL", len[argc++] = 4;
+                argv[argc] = reconcile_script, len[argc++] = strlen(reconcile_script);
+                argv[argc] = "0", len[argc++] = 1;
+                argv[argc] = key, len[argc++] = strlen(key);
+                argv[argc] = q, len[argc++] = strlen(q);
+                for (WorkJob *j = w->jobs; j; j = j->next)
+                        if (streq(j->queue, q))
+                                argv[argc] = j->raw, len[argc++] = j->raw_len;
+                r = redis_async_command_argv(w->redis, on_reconcile_reply, w, argc, argv, len);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 static uint64_t xorshift(void) {

@@ -178,6 +178,7 @@ void fetch_cancel(Worker *w);
 char *fetch_inflight_key(Worker *w, const char *queue);
 int fetch_recover(Worker *w, bool all_own, redisCallbackFn *fn, void *privdata);
 int fetch_recover_local(Worker *w);
+int fetch_reconcile(Worker *w);
 
 /* run.c */
 void work_job_start(Worker *w, const char *queue, const char *raw, size_t len);

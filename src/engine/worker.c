@@ -350,6 +350,9 @@ static void on_redis_state(RedisAsync *ra, bool up, const char *error, void *use
                 return;
         }
         if (ra == w->redis) {
+                int r = fetch_reconcile(w);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot check this worker's in-flight lists: %m");
                 if (w->outage_warned) {
                         char d[DURATION_MAX];
                         log_notice("Redis at %s is reachable again (unreachable for %s).", w->where,
