@@ -135,13 +135,23 @@ static const char reconcile_script[] =
         "if moved > 0 then redis.call('SADD', 'queues', q) end\n"
         "return moved\n";
 
-char *fetch_inflight_key(Worker *w, const char *queue) {
+void fetcher_init(Fetcher *f) {
+        *f = (Fetcher) {};
+}
+
+void fetcher_done(Fetcher *f) {
+        /* Nothing is owned: the connections are the worker's, and replies in flight were answered
+         * (NULL) when they were freed. */
+        *f = (Fetcher) {};
+}
+
+char *fetch_inflight_key(JobsWorker *w, const char *queue) {
         return strdupf("jobs:inflight:%s:%s", w->identity, queue);
 }
 
 /* Announce our lists and that we are alive (alive first: the recover script must never see our
  * lists without it). */
-int fetch_register(Worker *w) {
+int fetch_register(JobsWorker *w) {
         const char *argv[2 + 2 * WORKER_QUEUES_MAX];
         char *keys[WORKER_QUEUES_MAX] = {};
         _cleanup_free_ char *alive = strdupf("jobs:alive:%s", w->identity);
@@ -170,7 +180,7 @@ finish:
         return r;
 }
 
-int fetch_recover(Worker *w, bool all_own, redisCallbackFn *fn, void *privdata) {
+int fetch_recover(JobsWorker *w, bool all_own, redisCallbackFn *fn, void *privdata) {
         return redis_async_command(w->redis, fn, privdata, "EVAL %s 0 %s", recover_script, all_own ? w->identity : "");
 }
 
@@ -185,7 +195,7 @@ static void on_forced_recover_reply(redisAsyncContext *ac, void *reply, void *pr
 }
 
 static void on_local_owners_reply(redisAsyncContext *ac, void *reply, void *privdata) {
-        Worker *w = privdata;
+        JobsWorker *w = privdata;
         redisReply *r = reply;
 
         if (!r || r->type != REDIS_REPLY_ARRAY)
@@ -204,7 +214,7 @@ static void on_local_owners_reply(redisAsyncContext *ac, void *reply, void *priv
         }
 }
 
-int fetch_recover_local(Worker *w) {
+int fetch_recover_local(JobsWorker *w) {
         /* Without a boot id, "same host" cannot be told apart from "same pid namespace inode". */
         if (strncmp(w->alive_prefix, "unknown ", 8) == 0)
                 return 0;
@@ -224,7 +234,7 @@ static void on_reconcile_reply(redisAsyncContext *ac, void *reply, void *privdat
 /* A fetch whose reply was lost with the connection moved jobs into our lists that we never saw;
  * alive, we would hold them forever. Sent first on every new connection: any fetch comes after it
  * on the same connection, and the idle wait moves nothing. */
-int fetch_reconcile(Worker *w) {
+int fetch_reconcile(JobsWorker *w) {
         for (size_t i = 0; i < w->config.n_queues; i++) {
                 const char *q = w->config.queues[i].name;
                 _cleanup_free_ char *key = fetch_inflight_key(w, q);
@@ -239,7 +249,7 @@ int fetch_reconcile(Worker *w) {
                 argv[argc] = "0", len[argc++] = 1;
                 argv[argc] = key, len[argc++] = strlen(key);
                 argv[argc] = q, len[argc++] = strlen(q);
-                for (WorkJob *j = w->jobs; j; j = j->next)
+                for (JobsJob *j = w->jobs; j; j = j->next)
                         if (streq(j->queue, q))
                                 argv[argc] = j->raw, len[argc++] = j->raw_len;
                 r = redis_async_command_argv(w->redis, on_reconcile_reply, w, argc, argv, len);
@@ -262,7 +272,7 @@ static uint64_t xorshift(void) {
 
 /* Queue order for this fetch: as configured, or Sidekiq's weighted shuffle ("critical,2" appears
  * twice in the pool, the pool is shuffled, duplicates dropped). Returns the count. */
-static size_t queue_order(Worker *w, const char **out) {
+static size_t queue_order(JobsWorker *w, const char **out) {
         const WorkerConfig *c = &w->config;
         size_t pool[WORKER_QUEUES_MAX * WORKER_QUEUE_WEIGHT_MAX], n = 0, m = 0;
 
@@ -289,13 +299,13 @@ static size_t queue_order(Worker *w, const char **out) {
         return m;
 }
 
-static void fetch_block(Worker *w);
+static void fetch_block(JobsWorker *w);
 
 static void on_fetch_reply(redisAsyncContext *ac, void *reply, void *privdata) {
-        Worker *w = privdata;
+        JobsWorker *w = privdata;
         redisReply *r = reply;
 
-        w->fetch_in_flight = false;
+        w->fetcher.in_flight = false;
         if (!r)
                 return; /* connection lost: fetching resumes once it is back */
         if (r->type != REDIS_REPLY_ARRAY) {
@@ -310,10 +320,7 @@ static void on_fetch_reply(redisAsyncContext *ac, void *reply, void *privdata) {
                         continue;
                 }
                 /* Too big to take: the script moved it to dead, where it stays whole with the reason. */
-                w->failed++;
-                w->stat_failed++;
-                w->processed++;
-                w->stat_processed++;
+                stats_count(&w->stats, false);
                 log_error("A payload of %lld bytes in queue %s is larger than MaxPayload= (%zu bytes); it was moved to "
                           "the dead set inside Redis, without being read.",
                           job->type == REDIS_REPLY_ARRAY && job->elements == 1 ? job->element[0]->integer : -1LL,
@@ -327,32 +334,32 @@ static void on_fetch_reply(redisAsyncContext *ac, void *reply, void *privdata) {
 
 /* The wait is over: a job came (or the wait timed out); the fetch script takes it. */
 static void on_block_reply(redisAsyncContext *ac, void *reply, void *privdata) {
-        Worker *w = privdata;
+        JobsWorker *w = privdata;
         redisReply *r = reply;
 
-        w->block_in_flight = false;
+        w->fetcher.block_in_flight = false;
         if (!r)
                 return;
         if (r->type == REDIS_REPLY_ERROR) {
                 log_warning("Waiting for jobs failed: %s", r->str);
                 return;
         }
-        w->queue_turn++;
+        w->fetcher.queue_turn++;
         worker_kick(w);
 }
 
 /* Wait for a job without taking it: BLMOVE of the queue onto itself (right end to right end, so
  * nothing moves) with its reply switched off, so neither a job nor its bytes travel on this
  * connection and none can be lost with it; the fetch script then takes jobs as usual. */
-static void fetch_block(Worker *w) {
+static void fetch_block(JobsWorker *w) {
         _cleanup_free_ char *src = NULL;
         char timeout[16];
         const QueueSpec *q;
         int r;
 
-        if (w->state != WORKER_RUNNING || w->block_in_flight || !redis_async_is_up(w->block))
+        if (w->state != WORKER_RUNNING || w->fetcher.block_in_flight || !redis_async_is_up(w->block))
                 return;
-        q = &w->config.queues[w->queue_turn % w->config.n_queues];
+        q = &w->config.queues[w->fetcher.queue_turn % w->config.n_queues];
         src = strdupf("queue:%s", q->name);
         if (!src)
                 return (void) log_oom();
@@ -360,17 +367,17 @@ static void fetch_block(Worker *w) {
         const char *argv[] = { "BLMOVE", src, src, "RIGHT", "RIGHT", timeout };
         r = redis_async_command_unanswered(w->block, on_block_reply, w, (int) ELEMENTSOF(argv), argv);
         if (r >= 0)
-                w->block_in_flight = true;
+                w->fetcher.block_in_flight = true;
 }
 
-bool fetch_maybe(Worker *w) {
+bool fetch_maybe(JobsWorker *w) {
         const char *argv[9 + WORKER_QUEUES_MAX];
         char max[16], limit[24], now[32], dead_age[24], dead_max[24];
         unsigned free_slots, prefetch;
         size_t n;
         int r;
 
-        if (w->state != WORKER_RUNNING || w->fetch_in_flight || w->block_in_flight || !redis_async_is_up(w->redis))
+        if (w->state != WORKER_RUNNING || w->fetcher.in_flight || w->fetcher.block_in_flight || !redis_async_is_up(w->redis))
                 return false;
         /* Hold jobs ready only while jobs are short: a long one would keep them from other workers. */
         prefetch = worker_jobs_short(w) ? WORKER_PREFETCH_MAX : 0;
@@ -396,12 +403,12 @@ bool fetch_maybe(Worker *w) {
         n = queue_order(w, argv + 9);
         r = redis_async_command_argv(w->redis, on_fetch_reply, w, (int) (9 + n), argv, NULL);
         if (r >= 0)
-                w->fetch_in_flight = true;
+                w->fetcher.in_flight = true;
         return r >= 0;
 }
 
-void fetch_cancel(Worker *w) {
+void fetch_cancel(JobsWorker *w) {
         /* Dropping the connection is the only way to end the wait; it moves nothing. */
-        if (w->block_in_flight)
+        if (w->fetcher.block_in_flight)
                 redis_async_reset(w->block);
 }
