@@ -26,6 +26,7 @@
 #include "engine/run.h"
 #include "engine/stats.h"
 #include "engine/worker-config.h"
+#include "engine/worker.h"
 
 #define WORKER_ALIVE_TTL_MSEC 20000          /* in-flight lists of a process silent this long are recovered */
 #define WORKER_PROCESS_TTL_SEC 60            /* Sidekiq's expiry of <identity> and <identity>:work */
@@ -117,6 +118,8 @@ struct JobsWorker {
         usec_t outage_since;      /* CLOCK_MONOTONIC */
         bool watchdog;
         int exit_code;
+        WorkerReloadFn reload_fn; /* see reload.c */
+        void *reload_userdata;
         sd_event_source *kick;    /* deferred: flush stats, fetch, resend acks */
         sd_event_source *stop_timer;
         bool final_in_flight;
@@ -153,5 +156,8 @@ void worker_set_quiet(JobsWorker *w, const char *why);
 void worker_maybe_finish_stop(JobsWorker *w);
 void worker_set_connected(JobsWorker *w);
 void worker_redis_outage(JobsWorker *w, const char *why);
+
+/* reload.c */
+void worker_reload(JobsWorker *w);
 void worker_reconnect(JobsWorker *w);
 const CHandler *worker_find_c_handler(JobsWorker *w, const char *class);

@@ -257,6 +257,8 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 
         if (si->ssi_signo == SIGTSTP)
                 worker_set_quiet(w, "SIGTSTP");
+        else if (si->ssi_signo == SIGHUP)
+                worker_reload(w);
         else
                 worker_begin_stop(w, si->ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
         return 0;
@@ -375,6 +377,7 @@ int jobs_worker_run(JobsWorker *w) {
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
         sigaddset(&mask, SIGTSTP);
+        sigaddset(&mask, SIGHUP);
         sigaddset(&mask, SIGCHLD);
         if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
                 return log_error_errno(errno, "Cannot block signals: %m");
@@ -390,6 +393,7 @@ int jobs_worker_run(JobsWorker *w) {
         if ((r = sd_event_add_signal(w->event, NULL, SIGTERM, on_signal, w)) < 0 ||
             (r = sd_event_add_signal(w->event, NULL, SIGINT, on_signal, w)) < 0 ||
             (r = sd_event_add_signal(w->event, NULL, SIGTSTP, on_signal, w)) < 0 ||
+            (r = sd_event_add_signal(w->event, NULL, SIGHUP, on_signal, w)) < 0 ||
             (r = sd_event_add_signal(w->event, NULL, SIGCHLD, on_sigchld, w)) < 0)
                 return log_error_errno(r, "Cannot watch signals: %m");
         r = sd_event_add_defer(w->event, &w->kick, on_kick, w);
