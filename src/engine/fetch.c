@@ -32,6 +32,7 @@
 #include <signal.h>
 
 #include "engine/worker-internal.h"
+#include "redis/keys.h"
 
 static const char fetch_script[] =
         "local id, max, limit, now = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]\n"
@@ -47,15 +48,15 @@ static const char fetch_script[] =
         "        ',\"jid\":\"oversized-' .. now .. '-' .. #out .. '\",\"payload\":' .. cjson.encode(j) .. tail\n"
         "  end\n"
         "  redis.call('RPOP', src)\n"
-        "  redis.call('ZADD', 'dead', now, j)\n"
-        "  redis.call('ZREMRANGEBYSCORE', 'dead', '-inf', tonumber(now) - tonumber(ARGV[5]))\n"
-        "  redis.call('ZREMRANGEBYRANK', 'dead', 0, -(tonumber(ARGV[6]) + 1))\n"
+        "  redis.call('ZADD', '" REDIS_KEY_DEAD "', now, j)\n"
+        "  redis.call('ZREMRANGEBYSCORE', '" REDIS_KEY_DEAD "', '-inf', tonumber(now) - tonumber(ARGV[5]))\n"
+        "  redis.call('ZREMRANGEBYRANK', '" REDIS_KEY_DEAD "', 0, -(tonumber(ARGV[6]) + 1))\n"
         "  out[#out + 1] = q\n"
         "  out[#out + 1] = {size}\n"
         "end\n"
         "for i = 7, #ARGV do\n"
         "  local q = ARGV[i]\n"
-        "  local src, dst = 'queue:' .. q, 'jobs:inflight:' .. id .. ':' .. q\n"
+        "  local src, dst = '" REDIS_KEY_QUEUE_PREFIX "' .. q, '" REDIS_KEY_INFLIGHT_PREFIX "' .. id .. ':' .. q\n"
         "  while #out < 2 * max do\n"
         "    local j = redis.call('LINDEX', src, -1)\n"
         "    if not j then break end\n"
@@ -74,13 +75,13 @@ static const char fetch_script[] =
 /* Owners of in-flight lists on this host: identity, pid pairs. */
 static const char local_owners_script[] =
         "local prefix = ARGV[1]\n"
-        "local h = redis.call('HGETALL', 'jobs:inflight')\n"
+        "local h = redis.call('HGETALL', '" REDIS_KEY_INFLIGHT "')\n"
         "local seen, out = {}, {}\n"
         "for i = 2, #h, 2 do\n"
         "  local id = h[i]\n"
         "  if not seen[id] then\n"
         "    seen[id] = true\n"
-        "    local v = redis.call('GET', 'jobs:alive:' .. id)\n"
+        "    local v = redis.call('GET', '" REDIS_KEY_ALIVE_PREFIX "' .. id)\n"
         "    if v and string.sub(v, 1, #prefix) == prefix then\n"
         "      out[#out + 1] = id\n"
         "      out[#out + 1] = string.sub(v, #prefix + 1)\n"
@@ -91,25 +92,25 @@ static const char local_owners_script[] =
 
 static const char recover_script[] =
         "local forced = ARGV[1]\n"
-        "local h = redis.call('HGETALL', 'jobs:inflight')\n"
+        "local h = redis.call('HGETALL', '" REDIS_KEY_INFLIGHT "')\n"
         "local moved = 0\n"
         "for i = 1, #h, 2 do\n"
         "  local key, id = h[i], h[i + 1]\n"
-        "  if id == forced or redis.call('EXISTS', 'jobs:alive:' .. id) == 0 then\n"
-        "    local prefix = 'jobs:inflight:' .. id .. ':'\n"
+        "  if id == forced or redis.call('EXISTS', '" REDIS_KEY_ALIVE_PREFIX "' .. id) == 0 then\n"
+        "    local prefix = '" REDIS_KEY_INFLIGHT_PREFIX "' .. id .. ':'\n"
         "    if string.sub(key, 1, #prefix) == prefix then\n"
         "      local q = string.sub(key, #prefix + 1)\n"
         "      while true do\n"
-        "        local j = redis.call('LMOVE', key, 'queue:' .. q, 'LEFT', 'RIGHT')\n"
+        "        local j = redis.call('LMOVE', key, '" REDIS_KEY_QUEUE_PREFIX "' .. q, 'LEFT', 'RIGHT')\n"
         "        if not j then break end\n"
         "        moved = moved + 1\n"
         "      end\n"
-        "      if moved > 0 then redis.call('SADD', 'queues', q) end\n"
+        "      if moved > 0 then redis.call('SADD', '" REDIS_KEY_QUEUES "', q) end\n"
         "    end\n"
-        "    redis.call('HDEL', 'jobs:inflight', key)\n"
+        "    redis.call('HDEL', '" REDIS_KEY_INFLIGHT "', key)\n"
         "    if id == forced then\n"
-        "      redis.call('DEL', 'jobs:alive:' .. id, id, id .. ':work', id .. ':workers')\n"
-        "      redis.call('SREM', 'processes', id)\n"
+        "      redis.call('DEL', '" REDIS_KEY_ALIVE_PREFIX "' .. id, id, id .. '" REDIS_KEY_WORK_SUFFIX "', id .. '" REDIS_KEY_WORKERS_SUFFIX "')\n"
+        "      redis.call('SREM', '" REDIS_KEY_PROCESSES "', id)\n"
         "    end\n"
         "  end\n"
         "end\n"
@@ -128,11 +129,11 @@ static const char reconcile_script[] =
         "    held[j] = n - 1\n"
         "  else\n"
         "    redis.call('LREM', key, -1, j)\n"
-        "    redis.call('RPUSH', 'queue:' .. q, j)\n"
+        "    redis.call('RPUSH', '" REDIS_KEY_QUEUE_PREFIX "' .. q, j)\n"
         "    moved = moved + 1\n"
         "  end\n"
         "end\n"
-        "if moved > 0 then redis.call('SADD', 'queues', q) end\n"
+        "if moved > 0 then redis.call('SADD', '" REDIS_KEY_QUEUES "', q) end\n"
         "return moved\n";
 
 void fetcher_init(Fetcher *f) {
@@ -146,7 +147,7 @@ void fetcher_done(Fetcher *f) {
 }
 
 char *fetch_inflight_key(JobsWorker *w, const char *queue) {
-        return strdupf("jobs:inflight:%s:%s", w->identity, queue);
+        return strdupf(REDIS_KEY_INFLIGHT_PREFIX "%s:%s", w->identity, queue);
 }
 
 /* Announce our lists and that we are alive (alive first: the recover script must never see our
@@ -154,7 +155,7 @@ char *fetch_inflight_key(JobsWorker *w, const char *queue) {
 int fetch_register(JobsWorker *w) {
         const char *argv[2 + 2 * WORKER_QUEUES_MAX];
         char *keys[WORKER_QUEUES_MAX] = {};
-        _cleanup_free_ char *alive = strdupf("jobs:alive:%s", w->identity);
+        _cleanup_free_ char *alive = strdupf(REDIS_KEY_ALIVE_PREFIX "%s", w->identity);
         int argc = 0, r;
 
         if (!alive)
@@ -163,7 +164,7 @@ int fetch_register(JobsWorker *w) {
         if (r < 0)
                 return r;
         argv[argc++] = "HSET";
-        argv[argc++] = "jobs:inflight";
+        argv[argc++] = REDIS_KEY_INFLIGHT;
         for (size_t i = 0; i < w->config.n_queues; i++) {
                 keys[i] = fetch_inflight_key(w, w->config.queues[i].name);
                 if (!keys[i]) {
@@ -360,7 +361,7 @@ static void fetch_block(JobsWorker *w) {
         if (w->state != WORKER_RUNNING || w->fetcher.block_in_flight || !redis_async_is_up(w->block))
                 return;
         q = &w->config.queues[w->fetcher.queue_turn % w->config.n_queues];
-        src = strdupf("queue:%s", q->name);
+        src = strdupf(REDIS_KEY_QUEUE_PREFIX "%s", q->name);
         if (!src)
                 return (void) log_oom();
         snprintf(timeout, sizeof timeout, "%d", w->config.n_queues == 1 ? WORKER_BLOCK_SINGLE_SEC : WORKER_BLOCK_MULTI_SEC);

@@ -6,6 +6,7 @@
 
 #include "engine/poller.h"
 #include "engine/worker-internal.h"
+#include "redis/keys.h"
 
 /* Sidekiq's poller: due members of retry, then schedule, one at a time, into their queue with a fresh
  * enqueued_at. The payload is edited as text, so every other byte (unknown fields, big integers) is
@@ -58,7 +59,7 @@ static const char poll_script[] =
         "end\n"
         "local now, max = ARGV[1], tonumber(ARGV[2])\n"
         "local moved = 0\n"
-        "for _, set in ipairs({'retry', 'schedule'}) do\n"
+        "for _, set in ipairs({'" REDIS_KEY_RETRY "', '" REDIS_KEY_SCHEDULE "'}) do\n"
         "  while moved < max do\n"
         "    local jobs = redis.call('ZRANGE', set, '-inf', now, 'BYSCORE', 'LIMIT', 0, 1)\n"
         "    if #jobs == 0 then break end\n"
@@ -71,14 +72,14 @@ static const char poll_script[] =
         "        j = set_field(j, 'error_class', '\"JobsInvalidPayload\"')\n"
         "        j = set_field(j, 'error_message', ARGV[4])\n"
         "        j = set_field(j, 'failed_at', now)\n"
-        "        redis.call('ZADD', 'dead', now, j)\n"
+        "        redis.call('ZADD', '" REDIS_KEY_DEAD "', now, j)\n"
         "      else\n"
         "        j = set_field(j, 'enqueued_at', now)\n"
-        "        redis.call('SADD', 'queues', q)\n"
-        "        redis.call('LPUSH', 'queue:' .. q, j)\n"
+        "        redis.call('SADD', '" REDIS_KEY_QUEUES "', q)\n"
+        "        redis.call('LPUSH', '" REDIS_KEY_QUEUE_PREFIX "' .. q, j)\n"
         "      end\n"
         "    else\n"
-        "      redis.call('ZADD', 'dead', now, j)\n"
+        "      redis.call('ZADD', '" REDIS_KEY_DEAD "', now, j)\n"
         "    end\n"
         "    moved = moved + 1\n"
         "  end\n"
