@@ -82,13 +82,14 @@ static void ack_send(JobsJob *j) {
                 r = redis_async_command_argv(w->redis, on_ack_reply, j, 4, argv, len);
         } else {
                 const char *payload = j->ack.payload ? j->ack.payload : j->raw;
+                size_t payload_len = j->ack.payload ? j->ack.payload_len : j->raw_len;
                 snprintf(score, sizeof score, "%.6f", j->ack.score);
                 snprintf(dead_age, sizeof dead_age, "%d", RETRY_DEAD_TIMEOUT_SEC);
                 snprintf(dead_max, sizeof dead_max, "%d", RETRY_DEAD_MAX_JOBS);
                 const char *argv[] = { "EVAL", ack_script, "1", key, j->raw, action_names[j->ack.action], score, payload,
                                        j->queue, dead_age, dead_max };
                 const size_t len[] = { 4, strlen(ack_script), 1, strlen(key), j->raw_len, strlen(action_names[j->ack.action]),
-                                       strlen(score), strlen(payload), strlen(j->queue), strlen(dead_age), strlen(dead_max) };
+                                       strlen(score), payload_len, strlen(j->queue), strlen(dead_age), strlen(dead_max) };
                 r = redis_async_command_argv(w->redis, on_ack_reply, j, (int) ELEMENTSOF(argv), argv, len);
         }
         if (r >= 0)
@@ -119,17 +120,10 @@ static void job_settle(JobsJob *j, usec_t took) {
         j->ack.finished = true;
 }
 
-/* A payload that is not a job goes to dead as it is; if it is at least a JSON object, it says why. */
-static void annotate_invalid(JobsJob *j, double now) {
-        _cleanup_(json_decrefp) json_t *o = json_loadb(j->raw, j->raw_len, 0, NULL);
-
-        if (!json_is_object(o))
-                return;
-        if (json_object_set_new(o, "error_class", json_string("JobsInvalidPayload")) < 0 ||
-            json_object_set_new(o, "error_message", json_string(j->invalid_reason)) < 0 ||
-            job_set_time(o, "failed_at", now) < 0)
-                return;
-        j->ack.payload = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+/* A payload that is not a job goes to dead with the reason in it (job_invalid_entry()). */
+static int annotate_invalid(JobsJob *j, double now) {
+        return job_invalid_entry(j->raw, j->raw_len, j->queue, j->invalid_reason, now, &j->ack.payload,
+                                 &j->ack.payload_len);
 }
 
 void ack_requeue(JobsJob *j) {
@@ -166,7 +160,13 @@ void ack_finish(JobsJob *j, bool ok, const char *error_class, const char *error_
         if (!j->job) {
                 j->ack.action = ACK_DEAD;
                 j->ack.score = now;
-                annotate_invalid(j, now);
+                r = annotate_invalid(j, now);
+                if (r < 0) {
+                        /* Without its dead entry it must not leave the in-flight list. */
+                        log_error_errno(r, "Cannot record the invalid payload from queue %s, pushing it back: %m", j->queue);
+                        j->ack.action = ACK_REQUEUE;
+                        goto send;
+                }
                 work_job_log(j, LOG_ERR, "dead", extra, "Invalid job payload from queue %s moved to the dead set: %s.",
                              j->queue, j->invalid_reason);
                 goto send;
@@ -178,7 +178,7 @@ void ack_finish(JobsJob *j, bool ok, const char *error_class, const char *error_
                 rnd = (unsigned) took;
         r = retry_apply(j->job, error_class, error_message, now, rnd % 10, &a, &j->ack.score);
         if (r >= 0 && a != RETRY_ACTION_DROP)
-                r = job_serialize(j->job, w->config.max_payload + 64 * 1024, &j->ack.payload, NULL);
+                r = job_serialize(j->job, w->config.max_payload + 64 * 1024, &j->ack.payload, &j->ack.payload_len);
         if (r < 0) {
                 /* Cannot record the failure: better run it again than lose it. */
                 log_error_errno(r, "Cannot record the failure of job %s, pushing it back: %m", j->jid);

@@ -22,6 +22,7 @@ typedef struct JobAck {
         bool in_flight;
         AckAction action;
         char *payload;            /* the updated job for retry/dead */
+        size_t payload_len;
         double score;
 } JobAck;
 

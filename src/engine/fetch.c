@@ -21,9 +21,13 @@
  * an order shuffled by weight on every call (Sidekiq's "-q critical,2 -q default"). While jobs are
  * short (10 ms on average), up to 4 more are held ready so that a slot that frees does not wait a
  * round trip, and the ends of jobs are recorded with the next fetch (ack.c); with longer jobs
- * nothing is held beyond what runs, so other workers get the rest. When nothing is
- * waiting, BLMOVE blocks on a second connection: on the only queue for 10 s, or on the queues in
- * turn for 2 s each, so an idle worker costs well under one round trip per second. */
+ * nothing is held beyond what runs, so other workers get the rest. A payload larger than
+ * MaxPayload= is never read: the script moves it to dead inside Redis, with the reason, and the
+ * worker only hears its size (so one fetch costs at most N × MaxPayload bytes). When nothing is
+ * waiting, a second connection waits for a job without taking it (fetch_block()): on the only queue
+ * for 10 s, or on the queues in turn for 2 s each, so an idle worker costs well under one round trip
+ * per second. Only the fetch script moves jobs, so only its reply can be lost with a connection
+ * (see fetch_reconcile()). */
 
 #include <signal.h>
 
@@ -31,16 +35,38 @@
 #include "redis/keys.h"
 
 static const char fetch_script[] =
-        "local id, max = ARGV[1], tonumber(ARGV[2])\n"
+        "local id, max, limit, now = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]\n"
         "local out = {}\n"
-        "for i = 3, #ARGV do\n"
+        "local function aside(q, src, j)\n"
+        "  local size = #j\n"
+        "  local why = 'payload of ' .. size .. ' bytes is larger than MaxPayload= (' .. limit .. ' bytes)'\n"
+        "  local tail = ',\"error_class\":\"JobsInvalidPayload\",\"error_message\":\"' .. why .. '\",\"failed_at\":' .. now .. '}'\n"
+        "  if string.sub(j, 1, 1) == '{' and string.sub(j, -1) == '}' then\n"
+        "    j = string.sub(j, 1, -2) .. tail\n"
+        "  else\n"
+        "    j = '{\"class\":\"JobsInvalidPayload\",\"args\":[],\"retry\":false,\"queue\":' .. cjson.encode(q) ..\n"
+        "        ',\"jid\":\"oversized-' .. now .. '-' .. #out .. '\",\"payload\":' .. cjson.encode(j) .. tail\n"
+        "  end\n"
+        "  redis.call('RPOP', src)\n"
+        "  redis.call('ZADD', '" REDIS_KEY_DEAD "', now, j)\n"
+        "  redis.call('ZREMRANGEBYSCORE', '" REDIS_KEY_DEAD "', '-inf', tonumber(now) - tonumber(ARGV[5]))\n"
+        "  redis.call('ZREMRANGEBYRANK', '" REDIS_KEY_DEAD "', 0, -(tonumber(ARGV[6]) + 1))\n"
+        "  out[#out + 1] = q\n"
+        "  out[#out + 1] = {size}\n"
+        "end\n"
+        "for i = 7, #ARGV do\n"
         "  local q = ARGV[i]\n"
         "  local src, dst = '" REDIS_KEY_QUEUE_PREFIX "' .. q, '" REDIS_KEY_INFLIGHT_PREFIX "' .. id .. ':' .. q\n"
         "  while #out < 2 * max do\n"
-        "    local j = redis.call('LMOVE', src, dst, 'RIGHT', 'LEFT')\n"
+        "    local j = redis.call('LINDEX', src, -1)\n"
         "    if not j then break end\n"
-        "    out[#out + 1] = q\n"
-        "    out[#out + 1] = j\n"
+        "    if #j > limit then\n"
+        "      aside(q, src, j)\n"
+        "    else\n"
+        "      redis.call('LMOVE', src, dst, 'RIGHT', 'LEFT')\n"
+        "      out[#out + 1] = q\n"
+        "      out[#out + 1] = j\n"
+        "    end\n"
         "  end\n"
         "  if #out >= 2 * max then break end\n"
         "end\n"
@@ -88,6 +114,26 @@ static const char recover_script[] =
         "    end\n"
         "  end\n"
         "end\n"
+        "return moved\n";
+
+/* After a reconnect: members of our in-flight list of queue ARGV[2] that we do not hold (ARGV[3...],
+ * counted, as a payload may be there twice) go back to the right end of their queue. */
+static const char reconcile_script[] =
+        "local key, q = ARGV[1], ARGV[2]\n"
+        "local held = {}\n"
+        "for i = 3, #ARGV do held[ARGV[i]] = (held[ARGV[i]] or 0) + 1 end\n"
+        "local moved = 0\n"
+        "for _, j in ipairs(redis.call('LRANGE', key, 0, -1)) do\n"
+        "  local n = held[j]\n"
+        "  if n and n > 0 then\n"
+        "    held[j] = n - 1\n"
+        "  else\n"
+        "    redis.call('LREM', key, -1, j)\n"
+        "    redis.call('RPUSH', '" REDIS_KEY_QUEUE_PREFIX "' .. q, j)\n"
+        "    moved = moved + 1\n"
+        "  end\n"
+        "end\n"
+        "if moved > 0 then redis.call('SADD', '" REDIS_KEY_QUEUES "', q) end\n"
         "return moved\n";
 
 void fetcher_init(Fetcher *f) {
@@ -176,6 +222,44 @@ int fetch_recover_local(JobsWorker *w) {
         return redis_async_command(w->redis, on_local_owners_reply, w, "EVAL %s 0 %s", local_owners_script, w->alive_prefix);
 }
 
+static void on_reconcile_reply(redisAsyncContext *ac, void *reply, void *privdata) {
+        redisReply *r = reply;
+
+        if (r && r->type == REDIS_REPLY_INTEGER && r->integer > 0)
+                log_notice("Put %lld job(s) back in their queue: they were in this worker's in-flight list but not "
+                           "in its hands (a fetch reply lost with the connection).", r->integer);
+        else if (r && r->type == REDIS_REPLY_ERROR)
+                log_warning("Checking this worker's in-flight lists failed: %s", r->str);
+}
+
+/* A fetch whose reply was lost with the connection moved jobs into our lists that we never saw;
+ * alive, we would hold them forever. Sent first on every new connection: any fetch comes after it
+ * on the same connection, and the idle wait moves nothing. */
+int fetch_reconcile(JobsWorker *w) {
+        for (size_t i = 0; i < w->config.n_queues; i++) {
+                const char *q = w->config.queues[i].name;
+                _cleanup_free_ char *key = fetch_inflight_key(w, q);
+                _cleanup_free_ const char **argv = calloc(5 + w->n_jobs, sizeof *argv);
+                _cleanup_free_ size_t *len = calloc(5 + w->n_jobs, sizeof *len);
+                int argc = 0, r;
+
+                if (!key || !argv || !len)
+                        return -ENOMEM;
+                argv[argc] = "EVAL", len[argc++] = 4;
+                argv[argc] = reconcile_script, len[argc++] = strlen(reconcile_script);
+                argv[argc] = "0", len[argc++] = 1;
+                argv[argc] = key, len[argc++] = strlen(key);
+                argv[argc] = q, len[argc++] = strlen(q);
+                for (JobsJob *j = w->jobs; j; j = j->next)
+                        if (streq(j->queue, q))
+                                argv[argc] = j->raw, len[argc++] = j->raw_len;
+                r = redis_async_command_argv(w->redis, on_reconcile_reply, w, argc, argv, len);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static uint64_t xorshift(void) {
         static uint64_t s;
 
@@ -229,59 +313,67 @@ static void on_fetch_reply(redisAsyncContext *ac, void *reply, void *privdata) {
                 log_warning("Fetching jobs failed: %s", strna(redis_async_reply_error(r)));
                 return; /* the next heartbeat kicks again */
         }
-        for (size_t i = 0; i + 1 < r->elements; i += 2)
-                work_job_start(w, r->element[i]->str, r->element[i + 1]->str, r->element[i + 1]->len);
+        for (size_t i = 0; i + 1 < r->elements; i += 2) {
+                redisReply *job = r->element[i + 1];
+
+                if (job->type == REDIS_REPLY_STRING) {
+                        work_job_start(w, r->element[i]->str, job->str, job->len);
+                        continue;
+                }
+                /* Too big to take: the script moved it to dead, where it stays whole with the reason. */
+                stats_count(&w->stats, false);
+                log_error("A payload of %lld bytes in queue %s is larger than MaxPayload= (%zu bytes); it was moved to "
+                          "the dead set inside Redis, without being read.",
+                          job->type == REDIS_REPLY_ARRAY && job->elements == 1 ? job->element[0]->integer : -1LL,
+                          r->element[i]->str, w->config.max_payload);
+        }
         if (r->elements == 0)
                 fetch_block(w);
         else
                 worker_kick(w);
 }
 
+/* The wait is over: a job came (or the wait timed out); the fetch script takes it. */
 static void on_block_reply(redisAsyncContext *ac, void *reply, void *privdata) {
         JobsWorker *w = privdata;
         redisReply *r = reply;
-        const char *q = w->config.queues[w->fetcher.queue_turn % w->config.n_queues].name;
 
         w->fetcher.block_in_flight = false;
         if (!r)
                 return;
-        if (r->type == REDIS_REPLY_STRING) {
-                work_job_start(w, q, r->str, r->len);
-                worker_kick(w);
-                return;
-        }
         if (r->type == REDIS_REPLY_ERROR) {
                 log_warning("Waiting for jobs failed: %s", r->str);
                 return;
         }
-        /* Timed out: with one queue keep waiting, else look at every queue again, then the next one. */
         w->fetcher.queue_turn++;
-        if (w->config.n_queues == 1)
-                fetch_block(w);
-        else
-                worker_kick(w);
+        worker_kick(w);
 }
 
+/* Wait for a job without taking it: BLMOVE of the queue onto itself (right end to right end, so
+ * nothing moves) with its reply switched off, so neither a job nor its bytes travel on this
+ * connection and none can be lost with it; the fetch script then takes jobs as usual. */
 static void fetch_block(JobsWorker *w) {
-        _cleanup_free_ char *dst = NULL;
+        _cleanup_free_ char *src = NULL;
+        char timeout[16];
         const QueueSpec *q;
         int r;
 
         if (w->state != WORKER_RUNNING || w->fetcher.block_in_flight || !redis_async_is_up(w->block))
                 return;
         q = &w->config.queues[w->fetcher.queue_turn % w->config.n_queues];
-        dst = fetch_inflight_key(w, q->name);
-        if (!dst)
+        src = strdupf(REDIS_KEY_QUEUE_PREFIX "%s", q->name);
+        if (!src)
                 return (void) log_oom();
-        r = redis_async_command(w->block, on_block_reply, w, "BLMOVE " REDIS_KEY_QUEUE_PREFIX "%s %s RIGHT LEFT %d", q->name, dst,
-                                w->config.n_queues == 1 ? WORKER_BLOCK_SINGLE_SEC : WORKER_BLOCK_MULTI_SEC);
+        snprintf(timeout, sizeof timeout, "%d", w->config.n_queues == 1 ? WORKER_BLOCK_SINGLE_SEC : WORKER_BLOCK_MULTI_SEC);
+        const char *argv[] = { "BLMOVE", src, src, "RIGHT", "RIGHT", timeout };
+        r = redis_async_command_unanswered(w->block, on_block_reply, w, (int) ELEMENTSOF(argv), argv);
         if (r >= 0)
                 w->fetcher.block_in_flight = true;
 }
 
 bool fetch_maybe(JobsWorker *w) {
-        const char *argv[5 + WORKER_QUEUES_MAX];
-        char max[16];
+        const char *argv[9 + WORKER_QUEUES_MAX];
+        char max[16], limit[24], now[32], dead_age[24], dead_max[24];
         unsigned free_slots, prefetch;
         size_t n;
         int r;
@@ -299,18 +391,25 @@ bool fetch_maybe(JobsWorker *w) {
         argv[0] = "EVAL";
         argv[1] = fetch_script;
         argv[2] = "0";
+        snprintf(limit, sizeof limit, "%zu", w->config.max_payload);
+        snprintf(now, sizeof now, "%.6f", epoch_now());
+        snprintf(dead_age, sizeof dead_age, "%d", RETRY_DEAD_TIMEOUT_SEC);
+        snprintf(dead_max, sizeof dead_max, "%d", RETRY_DEAD_MAX_JOBS);
         argv[3] = w->identity;
         argv[4] = max;
-        n = queue_order(w, argv + 5);
-        r = redis_async_command_argv(w->redis, on_fetch_reply, w, (int) (5 + n), argv, NULL);
+        argv[5] = limit;
+        argv[6] = now;
+        argv[7] = dead_age;
+        argv[8] = dead_max;
+        n = queue_order(w, argv + 9);
+        r = redis_async_command_argv(w->redis, on_fetch_reply, w, (int) (9 + n), argv, NULL);
         if (r >= 0)
                 w->fetcher.in_flight = true;
         return r >= 0;
 }
 
 void fetch_cancel(JobsWorker *w) {
-        /* Dropping the connection is the only way to end a BLMOVE; a job it moved at that very
-         * moment stays in our list and is pushed back by the final recover. */
+        /* Dropping the connection is the only way to end the wait; it moves nothing. */
         if (w->fetcher.block_in_flight)
                 redis_async_reset(w->block);
 }

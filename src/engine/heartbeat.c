@@ -69,7 +69,7 @@ static void on_recover_reply(redisAsyncContext *ac, void *reply, void *privdata)
         if (r->integer > 0)
                 log_notice("Recovered %lld in-flight jobs of workers that stopped beating; they are back in their queues.",
                            r->integer);
-        worker_set_ready(w);
+        worker_set_connected(w);
 }
 
 static void on_processes_reply(redisAsyncContext *ac, void *reply, void *privdata) {
@@ -99,7 +99,7 @@ static int send_work(JobsWorker *w, const char *work_key) {
 
                 if (!j->running)
                         continue;
-                o = json_pack("{s:s, s:s, s:I}", "queue", j->queue, "payload", j->raw, "run_at", (json_int_t) j->run_at);
+                o = json_pack("{s:s, s:s%, s:I}", "queue", j->queue, "payload", j->raw, j->raw_len, "run_at", (json_int_t) j->run_at);
                 s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
                 if (!s)
                         continue; /* payload not UTF-8: leave it out of the display */
@@ -120,8 +120,9 @@ void heartbeat_send(JobsWorker *w) {
         if (w->heartbeat.in_flight) {
                 /* Three beats and 15 s without an answer: the connection is dead without saying so. */
                 if (++w->heartbeat.misses >= 3 && now_usec(CLOCK_MONOTONIC) - w->heartbeat.sent >= HEARTBEAT_SILENCE_USEC) {
-                        log_warning("Redis at %s has not answered for %u heartbeats, reconnecting.", w->where,
-                                    w->heartbeat.misses);
+                        char why[64];
+                        snprintf(why, sizeof why, "no answer for %u heartbeats", w->heartbeat.misses);
+                        worker_redis_outage(w, why);
                         w->heartbeat.misses = 0;
                         worker_reconnect(w);
                 }
@@ -169,6 +170,8 @@ void heartbeat_send(JobsWorker *w) {
 static int on_heartbeat_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         JobsWorker *w = userdata;
 
+        if (!redis_async_is_up(w->redis))
+                worker_redis_outage(w, redis_async_status(w->redis)); /* e.g. never reached since start */
         heartbeat_send(w);
         stats_flush(&w->stats, w->redis);
         ack_send_pending(w);

@@ -10,8 +10,18 @@
 
 /* Sidekiq's poller: due members of retry, then schedule, one at a time, into their queue with a fresh
  * enqueued_at. The payload is edited as text, so every other byte (unknown fields, big integers) is
- * kept exactly; a payload that is not a JSON object goes to dead. */
+ * kept exactly; a payload that is not a JSON object goes to dead, and so does a job whose queue name
+ * is not valid (job_queue_is_valid(): it would make keys like "queue:../../x" nobody reads), with
+ * the reason in error_class/error_message. */
 static const char poll_script[] =
+        "local function skip_string(j, p)\n"
+        "  local q = p + 1\n"
+        "  while true do\n"
+        "    local r = string.find(j, '[\"\\\\]', q)\n"
+        "    if not r then return nil end\n"
+        "    if string.sub(j, r, r) == '\\\\' then q = r + 2 else return r end\n"
+        "  end\n"
+        "end\n"
         "local function toplevel_value(j, key)\n"
         "  local depth, i = 0, 1\n"
         "  while true do\n"
@@ -19,20 +29,33 @@ static const char poll_script[] =
         "    if not p then return nil end\n"
         "    local c = string.sub(j, p, p)\n"
         "    if c == '\"' then\n"
-        "      local q = p + 1\n"
-        "      while true do\n"
-        "        local r = string.find(j, '[\"\\\\]', q)\n"
-        "        if not r then return nil end\n"
-        "        if string.sub(j, r, r) == '\\\\' then q = r + 2 else q = r; break end\n"
-        "      end\n"
+        "      local q = skip_string(j, p)\n"
+        "      if not q then return nil end\n"
         "      if depth == 1 and string.sub(j, p + 1, q - 1) == key then\n"
-        "        local vs, ve = string.find(j, '^%s*:%s*[-+%d%.eE]+', q + 1)\n"
-        "        if vs then return string.find(j, '[-+%d]', q + 1), ve end\n"
+        "        local _, ce = string.find(j, '^%s*:%s*', q + 1)\n"
+        "        if ce then\n"
+        "          local vs = ce + 1\n"
+        "          if string.sub(j, vs, vs) == '\"' then\n"
+        "            local ve = skip_string(j, vs)\n"
+        "            if ve then return vs, ve end\n"
+        "          else\n"
+        "            local s, e = string.find(j, '^[-+%w%.]+', vs)\n"
+        "            if s then return s, e end\n"
+        "          end\n"
+        "        end\n"
         "      end\n"
         "      i = q + 1\n"
         "    elseif c == '{' or c == '[' then depth = depth + 1; i = p + 1\n"
         "    else depth = depth - 1; i = p + 1 end\n"
         "  end\n"
+        "end\n"
+        "local function set_field(j, key, value)\n"
+        "  local vs, ve = toplevel_value(j, key)\n"
+        "  if vs then return string.sub(j, 1, vs - 1) .. value .. string.sub(j, ve + 1) end\n"
+        "  return (string.gsub(j, '}%s*$', ',\"' .. key .. '\":' .. value .. '}', 1))\n"
+        "end\n"
+        "local function queue_ok(q)\n"
+        "  return #q <= tonumber(ARGV[3]) and string.find(q, '^[A-Za-z0-9_.:-]+$') ~= nil\n"
         "end\n"
         "local now, max = ARGV[1], tonumber(ARGV[2])\n"
         "local moved = 0\n"
@@ -45,14 +68,16 @@ static const char poll_script[] =
         "    local ok, o = pcall(cjson.decode, j)\n"
         "    if ok and type(o) == 'table' and (o.queue == nil or type(o.queue) == 'string') then\n"
         "      local q = o.queue or 'default'\n"
-        "      if o.enqueued_at ~= nil then\n"
-        "        local vs, ve = toplevel_value(j, 'enqueued_at')\n"
-        "        if vs then j = string.sub(j, 1, vs - 1) .. now .. string.sub(j, ve + 1) end\n"
+        "      if not queue_ok(q) then\n"
+        "        j = set_field(j, 'error_class', '\"JobsInvalidPayload\"')\n"
+        "        j = set_field(j, 'error_message', ARGV[4])\n"
+        "        j = set_field(j, 'failed_at', now)\n"
+        "        redis.call('ZADD', '" REDIS_KEY_DEAD "', now, j)\n"
         "      else\n"
-        "        j = string.gsub(j, '}%s*$', ',\"enqueued_at\":' .. now .. '}', 1)\n"
+        "        j = set_field(j, 'enqueued_at', now)\n"
+        "        redis.call('SADD', '" REDIS_KEY_QUEUES "', q)\n"
+        "        redis.call('LPUSH', '" REDIS_KEY_QUEUE_PREFIX "' .. q, j)\n"
         "      end\n"
-        "      redis.call('SADD', '" REDIS_KEY_QUEUES "', q)\n"
-        "      redis.call('LPUSH', '" REDIS_KEY_QUEUE_PREFIX "' .. q, j)\n"
         "    else\n"
         "      redis.call('ZADD', '" REDIS_KEY_DEAD "', now, j)\n"
         "    end\n"
@@ -60,6 +85,9 @@ static const char poll_script[] =
         "  end\n"
         "end\n"
         "return moved\n";
+
+/* The reason recorded in a job whose queue name is not one (a JSON string, inserted as text). */
+#define POLL_BAD_QUEUE_REASON "\"field \\\"queue\\\" is not a valid queue name (1-128 characters of A-Z a-z 0-9 _ . : -)\""
 
 usec_t poll_interval_usec(usec_t average, uint64_t n_processes, double r) {
         usec_t avg;
@@ -131,8 +159,8 @@ static int on_poll_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 
         if (w->state == WORKER_RUNNING && !w->poller.in_flight && redis_async_is_up(w->redis)) {
                 snprintf(now, sizeof now, "%.6f", epoch_now());
-                r = redis_async_command(w->redis, on_poll_reply, w, "EVAL %s 0 %s %d", poll_script, now,
-                                        WORKER_POLL_BATCH_MAX);
+                r = redis_async_command(w->redis, on_poll_reply, w, "EVAL %s 0 %s %d %d %s", poll_script, now,
+                                        WORKER_POLL_BATCH_MAX, JOB_QUEUE_MAX, POLL_BAD_QUEUE_REASON);
                 if (r >= 0)
                         w->poller.in_flight = true;
         }

@@ -255,8 +255,14 @@ void work_job_start(JobsWorker *w, const char *queue, const char *raw, size_t le
         w->jobs = j;
         w->n_jobs++;
 
-        r = job_parse(raw, len, w->config.max_payload, &j->job, &j->invalid_reason);
+        const char *reason = NULL;
+        r = job_parse(raw, len, w->config.max_payload, &j->job, &reason);
         if (r < 0) {
+                int arg = r == -ERANGE ? job_find_big_integer(raw, len) : -ENOENT;
+                if (arg >= 0)
+                        snprintf(j->invalid_reason, sizeof j->invalid_reason, "integer out of range at args[%d]", arg);
+                else
+                        snprintf(j->invalid_reason, sizeof j->invalid_reason, "%s", reason);
                 snprintf(j->jid, sizeof j->jid, "unknown");
                 snprintf(j->class, sizeof j->class, "unknown");
                 return ack_finish(j, false, "JobsInvalidPayload", j->invalid_reason);

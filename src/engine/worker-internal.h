@@ -26,6 +26,7 @@
 #include "engine/run.h"
 #include "engine/stats.h"
 #include "engine/worker-config.h"
+#include "engine/worker.h"
 
 #define WORKER_ALIVE_TTL_MSEC 20000          /* in-flight lists of a process silent this long are recovered */
 #define WORKER_PROCESS_TTL_SEC 60            /* Sidekiq's expiry of <identity> and <identity>:work */
@@ -70,7 +71,7 @@ struct JobsJob {
         char *raw;                /* the payload exactly as stored, for LREM */
         size_t raw_len;
         json_t *job;              /* NULL if the payload is invalid */
-        const char *invalid_reason;
+        char invalid_reason[128];  /* why the payload is not a job, for its dead entry */
         char jid[JOB_JID_MAX + 1];
         char class[JOB_CLASS_MAX + 1];
         int retry_count;
@@ -114,9 +115,14 @@ struct JobsWorker {
         int error;                /* of the last public call, 0 if it succeeded */
         char *errstr;             /* why, for jobs_worker_errstr(); NULL if none or out of memory */
         WorkerState state;        /* written by worker_set_state() only */
-        bool ready;               /* READY=1 sent */
+        bool ready;               /* READY=1 sent: at once, Redis or not */
+        bool connected;           /* the first heartbeat was answered: registered, may fetch */
+        bool outage_warned;       /* this Redis outage was logged (once), its end will be */
+        usec_t outage_since;      /* CLOCK_MONOTONIC */
         bool watchdog;
         int exit_code;
+        WorkerReloadFn reload_fn; /* see reload.c */
+        void *reload_userdata;
         sd_event_source *kick;    /* deferred: flush stats, fetch, resend acks */
         sd_event_source *stop_timer;
         bool final_in_flight;
@@ -177,6 +183,10 @@ void worker_update_status(JobsWorker *w, bool force);
 void worker_begin_stop(JobsWorker *w, const char *why);
 void worker_set_quiet(JobsWorker *w, const char *why);
 void worker_maybe_finish_stop(JobsWorker *w);
-void worker_set_ready(JobsWorker *w);
+void worker_set_connected(JobsWorker *w);
+void worker_redis_outage(JobsWorker *w, const char *why);
+
+/* reload.c */
+void worker_reload(JobsWorker *w);
 void worker_reconnect(JobsWorker *w);
 const CHandler *worker_find_c_handler(JobsWorker *w, const char *class);

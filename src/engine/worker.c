@@ -88,7 +88,7 @@ void worker_update_status(JobsWorker *w, bool force) {
                 snprintf(redis, sizeof redis, "; Redis unreachable (%s)", redis_async_status(w->redis));
         switch (w->state) {
         case WORKER_STARTING:
-                what = "Connecting";
+                what = "Waiting for Redis";
                 break;
         case WORKER_QUIET:
                 what = "Quiet (not taking jobs)";
@@ -162,8 +162,20 @@ static void on_final_reply(redisAsyncContext *ac, void *reply, void *privdata) {
 void worker_maybe_finish_stop(JobsWorker *w) {
         int r;
 
-        if (w->state != WORKER_STOPPING || w->n_jobs > 0 || w->final_in_flight || !redis_async_is_up(w->redis))
+        if (w->state != WORKER_STOPPING || w->n_jobs > 0 || w->final_in_flight)
                 return;
+        if (!redis_async_is_up(w->redis)) {
+                /* Nothing held, nothing to record: waiting for Redis would only block stops, restarts
+                 * and upgrades. Our in-flight lists (empty, or holding a job whose fetch reply was lost)
+                 * are recovered by any worker once jobs:alive:<identity> expires, by the next one on
+                 * this host at once. */
+                log_info("Stopped without Redis (%s): nothing was running; this worker's entry expires by itself.",
+                         redis_async_status(w->redis));
+                worker_set_state(w, WORKER_STOPPED);
+                worker_update_status(w, true);
+                (void) sd_event_exit(w->event, w->exit_code);
+                return;
+        }
         stats_flush(&w->stats, w->redis);
         r = redis_async_command(w->redis, NULL, NULL, "SREM " REDIS_KEY_PROCESSES " %s", w->identity);
         if (r >= 0)
@@ -176,12 +188,11 @@ void worker_maybe_finish_stop(JobsWorker *w) {
                 w->final_in_flight = true;
 }
 
-/* Redis answered the first heartbeat: tell systemd, start taking jobs. */
-void worker_set_ready(JobsWorker *w) {
-        if (w->ready)
+/* Redis answered the first heartbeat: start taking jobs (systemd was told READY=1 at start). */
+void worker_set_connected(JobsWorker *w) {
+        if (w->connected)
                 return;
-        w->ready = true;
-        (void) sd_notify(false, "READY=1");
+        w->connected = true;
         if (w->state == WORKER_STARTING)
                 worker_set_state(w, WORKER_RUNNING);
         log_info("Connected to Redis at %s as %s; working on %zu queue(s) with concurrency %u.", w->where,
@@ -252,10 +263,9 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 
         if (si->ssi_signo == SIGTSTP)
                 worker_set_quiet(w, "SIGTSTP");
-        else if (w->state == WORKER_STARTING && !w->ready) {
-                log_info("Stopping before Redis was reached.");
-                (void) sd_event_exit(w->event, 0);
-        } else
+        else if (si->ssi_signo == SIGHUP)
+                worker_reload(w);
+        else
                 worker_begin_stop(w, si->ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
         return 0;
 }
@@ -283,23 +293,40 @@ static int on_sigchld(sd_event_source *s, const struct signalfd_siginfo *ssi, vo
         return 0;
 }
 
+/* One warning when Redis cannot be reached (at start, or lost), one notice when it is back. */
+void worker_redis_outage(JobsWorker *w, const char *why) {
+        if (w->outage_warned)
+                return;
+        w->outage_warned = true;
+        w->outage_since = now_usec(CLOCK_MONOTONIC);
+        log_warning("Redis at %s is unreachable (%s); %u job(s) keep running, waiting for Redis.", w->where, strna(why),
+                    w->n_running);
+}
+
 static void on_redis_state(RedisAsync *ra, bool up, const char *error, void *userdata) {
         JobsWorker *w = userdata;
 
         if (!up) {
                 if (ra != w->redis)
                         return (void) log_debug("Fetch connection to Redis dropped (%s).", strna(error));
-                log_warning("Lost the connection to Redis at %s (%s); %u job(s) keep running, reconnecting.", w->where,
-                            strna(error), w->n_running);
+                worker_redis_outage(w, error);
                 heartbeat_connection_lost(&w->heartbeat);
                 poller_connection_lost(&w->poller);
                 worker_update_status(w, true);
+                worker_maybe_finish_stop(w);
                 return;
         }
         if (ra == w->redis) {
-                if (w->ready)
-                        log_info("Reconnected to Redis at %s.", w->where);
-                heartbeat_send(w); /* registers, recovers; the first reply makes us ready */
+                int r = fetch_reconcile(w);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot check this worker's in-flight lists: %m");
+                if (w->outage_warned) {
+                        char d[DURATION_MAX];
+                        log_notice("Redis at %s is reachable again (unreachable for %s).", w->where,
+                                   format_duration(d, sizeof d, now_usec(CLOCK_MONOTONIC) - w->outage_since));
+                        w->outage_warned = false;
+                }
+                heartbeat_send(w); /* registers, recovers; the first reply lets us fetch */
                 ack_send_pending(w);
                 worker_update_status(w, true);
         }
@@ -365,6 +392,7 @@ int jobs_worker_run(JobsWorker *w) {
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
         sigaddset(&mask, SIGTSTP);
+        sigaddset(&mask, SIGHUP);
         sigaddset(&mask, SIGCHLD);
         if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
                 return run_fail(w, errno, "Cannot block signals: %m");
@@ -380,6 +408,7 @@ int jobs_worker_run(JobsWorker *w) {
         if ((r = sd_event_add_signal(w->event, NULL, SIGTERM, on_signal, w)) < 0 ||
             (r = sd_event_add_signal(w->event, NULL, SIGINT, on_signal, w)) < 0 ||
             (r = sd_event_add_signal(w->event, NULL, SIGTSTP, on_signal, w)) < 0 ||
+            (r = sd_event_add_signal(w->event, NULL, SIGHUP, on_signal, w)) < 0 ||
             (r = sd_event_add_signal(w->event, NULL, SIGCHLD, on_sigchld, w)) < 0)
                 return run_fail(w, r, "Cannot watch signals: %m");
         r = sd_event_add_defer(w->event, &w->kick, on_kick, w);
@@ -396,6 +425,10 @@ int jobs_worker_run(JobsWorker *w) {
         if (r < 0)
                 return run_fail(w, r, "Cannot connect to Redis at %s: %m", w->where);
         log_info("Starting as %s, Redis at %s%s.", w->identity, w->where, w->watchdog ? ", watchdog on" : "");
+        /* Ready without Redis: a host boots, stops and upgrades whether Redis is up or not; STATUS=
+         * says the worker waits for it, the journal says so once (worker_redis_outage()). */
+        w->ready = true;
+        (void) sd_notify(false, "READY=1");
         worker_update_status(w, true);
 
         r = sd_event_loop(w->event);

@@ -11,7 +11,7 @@
 #define JOB_CLASS_MAX 255
 #define JOB_QUEUE_MAX 128
 #define JOB_JID_LEN 24
-#define JOB_JID_MAX 64                     /* jids written by other clients may be longer */
+#define JOB_JID_MAX 64                     /* bytes; jids written by other clients may be longer than ours */
 #define JOB_PAYLOAD_MAX_DEFAULT (1024 * 1024) /* bytes of JSON; --max-payload changes it */
 #define JOB_RETRY_DEFAULT 25               /* retry: true means 25 attempts, as Sidekiq */
 #define JOB_ERROR_MESSAGE_MAX 10000
@@ -36,6 +36,10 @@ bool job_class_is_valid(const char *s);
 /* Queue names: [A-Za-z0-9_.:-], at most JOB_QUEUE_MAX bytes. */
 bool job_queue_is_valid(const char *s);
 
+/* Job ids: ours are 24 hex digits, but Sidekiq takes any string ("order:42"): any text of 1 to
+ * JOB_JID_MAX bytes without control characters (they would split log lines). */
+bool job_jid_is_valid(const char *s);
+
 /* "true", "false" or a count 0..1000. */
 int job_retry_from_string(const char *s, JobRetry *ret);
 
@@ -48,9 +52,22 @@ int job_new_jid(char ret[static JOB_JID_LEN + 1]);
 int job_new(const char *class, const char *queue, json_t *args, const JobRetry *retry, double now,
             json_t **ret, const char **ret_reason);
 
-/* Parse and validate a payload of at most max bytes. -EMSGSIZE if bigger, -EBADMSG if not JSON or
- * not a valid job; *ret_reason says what (a static string). */
+/* Parse and validate a payload of at most max bytes. Binary-safe: the length counts, and "\u0000" in
+ * strings is kept. -EMSGSIZE if bigger, -ERANGE if an integer does not fit in 64 bits (see
+ * job_find_big_integer()), -EBADMSG if not JSON or not a valid job; *ret_reason says what (a static
+ * string). */
 int job_parse(const char *buf, size_t len, size_t max, json_t **ret, const char **ret_reason);
+
+/* Where an integer beyond 64 bits is in the payload text: its index in "args" (>= 0), -ENOENT if none is
+ * in args. Used to name the place when job_parse() returned -ERANGE. */
+int job_find_big_integer(const char *buf, size_t len);
+
+/* The dead-set entry for a payload that is not a valid job, carrying why: a JSON object is kept with
+ * error_class "JobsInvalidPayload", error_message = reason and failed_at = now; anything else is
+ * wrapped whole ("payload" as a string if it is UTF-8, else "payload_base64") in a job of class
+ * JobsInvalidPayload, retry false, with a fresh jid. Binary-safe. */
+int job_invalid_entry(const char *buf, size_t len, const char *queue, const char *reason, double now,
+                      char **ret, size_t *ret_len);
 
 /* Check the fields Sidekiq relies on. 0 or -EBADMSG with *ret_reason. */
 int job_validate(json_t *job, const char **ret_reason);

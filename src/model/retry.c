@@ -19,7 +19,9 @@ unsigned retry_max_attempts(JobRetry r) {
 double retry_delay(unsigned count, unsigned rnd) {
         double c = count;
 
-        return c * c * c * c + 15 + (double) (rnd % 10) * (c + 1);
+        double d = c * c * c * c + 15 + (double) (rnd % 10) * (c + 1);
+
+        return d < RETRY_DELAY_MAX_SEC ? d : RETRY_DELAY_MAX_SEC;
 }
 
 const char *retry_action_to_string(RetryAction a) {

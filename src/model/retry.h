@@ -21,8 +21,12 @@ typedef enum RetryAction {
 /* Attempts allowed by a job's "retry" field: true → 25, N → N, false → 0. */
 unsigned retry_max_attempts(JobRetry r);
 
+/* The longest wait before a retry. Sidekiq's formula grows as count^4: a job allowed a million
+ * retries would wait 10^24 s, a score no clock reaches and a microsecond count no integer holds. */
+#define RETRY_DELAY_MAX_SEC (365.0 * 24 * 3600)
+
 /* Seconds until the next attempt after failure number count (0-based), rnd in 0..9 as Ruby's rand(10):
- * count^4 + 15 + rnd * (count + 1). */
+ * count^4 + 15 + rnd * (count + 1), at most RETRY_DELAY_MAX_SEC. */
 double retry_delay(unsigned count, unsigned rnd);
 
 /* Apply a failure to job at time now: error_class, error_message (cut to 10,000 chars), failed_at +

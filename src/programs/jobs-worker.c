@@ -27,7 +27,7 @@ static void help(void) {
                "  -g, --tag TAG              shown with the process in the Web UI and jobsctl\n"
                "  -h, --help                 show this help\n"
                "      --version              show the version\n\n"
-               "Signals: SIGTERM/SIGINT stop, SIGTSTP quiets. See jobs-worker(8) and worker.conf(5).\n",
+               "Signals: SIGTERM/SIGINT stop, SIGTSTP quiets, SIGHUP reloads the settings. See jobs-worker(8) and worker.conf(5).\n",
                WORKER_CONFIG_PATH_DEFAULT, REDIS_URL_DEFAULT, WORKER_CONCURRENCY_DEFAULT, JOBS_SYSCONFDIR);
 }
 
@@ -140,7 +140,27 @@ static int parse_argv(int argc, char **argv, WorkerConfig *c) {
         return 1;
 }
 
+typedef struct Args {
+        int argc;
+        char **argv;
+} Args;
+
+/* SIGHUP: the same file and the same command line again. */
+static int reload_config(WorkerConfig *c, void *userdata) {
+        const Args *a = userdata;
+        int r;
+
+        optind = 0;
+        r = load_config(a->argc, a->argv, c);
+        if (r < 0)
+                return r;
+        optind = 0;
+        r = parse_argv(a->argc, a->argv, c);
+        return r < 0 ? r : 0;
+}
+
 int main(int argc, char **argv) {
+        Args args = { argc, argv };
         _cleanup_(worker_config_done) WorkerConfig c = {};
         JobsWorker *w = NULL;
         int r;
@@ -160,6 +180,7 @@ int main(int argc, char **argv) {
         if (r < 0)
                 return log_oom(), EX_OSERR;
         worker_set_config(w, &c);
+        worker_set_reload(w, reload_config, &args);
         r = jobs_worker_run(w);
         jobs_worker_free(w);
         if (r == -EINVAL)

@@ -209,7 +209,7 @@ static int find_or_explain(Redis *r, const SetVerb *v, const char *jid, JobSetEn
         int k;
 
         if (!job_jid_is_valid(jid)) {
-                log_error("'%s' is not a job id (letters, digits, '_' and '-'; jobsctl %s list shows them).", jid,
+                log_error("'%s' is not a job id (1-%d bytes without control characters; jobsctl %s list shows them).", jid, JOB_JID_MAX,
                           v->verb);
                 return EX_USAGE;
         }

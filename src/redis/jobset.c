@@ -22,8 +22,22 @@ void job_set_entry_done(JobSetEntry *e) {
         *e = (JobSetEntry) {};
 }
 
-bool job_jid_is_valid(const char *jid) {
-        return jid && string_is_charset(jid, JOB_JID_MAX, "_-");
+/* "*<jid>*" with the glob characters of jid escaped, for ZSCAN MATCH. */
+static char *jid_pattern(const char *jid) {
+        size_t n = strlen(jid), o = 0;
+        char *p = malloc(2 * n + 3);
+
+        if (!p)
+                return NULL;
+        p[o++] = '*';
+        for (size_t i = 0; i < n; i++) {
+                if (strchr("*?[]\\^", jid[i]))
+                        p[o++] = '\\';
+                p[o++] = jid[i];
+        }
+        p[o++] = '*';
+        p[o] = 0;
+        return p;
 }
 
 static bool member_has_jid(const char *member, size_t len, const char *jid) {
@@ -43,7 +57,7 @@ int job_set_find(Redis *r, JobSetKind k, const char *jid, JobSetEntry *ret) {
 
         if (!key || !job_jid_is_valid(jid))
                 return -EINVAL;
-        pattern = strdupf("*%s*", jid);
+        pattern = jid_pattern(jid);
         if (!pattern)
                 return -ENOMEM;
 

@@ -29,8 +29,6 @@ typedef struct JobSetEntry {
 
 void job_set_entry_done(JobSetEntry *e);
 
-/* A jid as a user may type it: [A-Za-z0-9_-], 1..JOB_JID_MAX bytes (so it is safe in a MATCH). */
-bool job_jid_is_valid(const char *jid);
 
 /* Find the member whose "jid" field is jid (ZSCAN MATCH *jid*, then compare the parsed field).
  * 0 and *ret filled, -ENOENT if there is none, or a Redis error. */

@@ -40,6 +40,11 @@ int redis_async_command(RedisAsync *ra, redisCallbackFn *fn, void *privdata, con
 int redis_async_command_argv(RedisAsync *ra, redisCallbackFn *fn, void *privdata, int argc,
                              const char **argv, const size_t *argvlen);
 
+/* Send a command whose reply Redis does not send (CLIENT REPLY SKIP), followed by a PING: fn gets
+ * the PONG once the command has finished. For blocking commands whose reply could be large (a
+ * BLMOVE of a list onto itself waits for a job without moving or reading it). */
+int redis_async_command_unanswered(RedisAsync *ra, redisCallbackFn *fn, void *privdata, int argc, const char **argv);
+
 /* Drop the connection now (pending callbacks get NULL) and reconnect after the backoff; safe to
  * call from inside a reply callback. Used to cancel a blocking command. */
 void redis_async_reset(RedisAsync *ra);

@@ -213,6 +213,28 @@ void hex_encode(const uint8_t *in, size_t n, char *out) {
         out[2 * n] = 0;
 }
 
+char *base64_encode(const void *in, size_t n) {
+        static const char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        const uint8_t *b = in;
+        char *out, *o;
+
+        if (n > (SIZE_MAX - 1) / 4 * 3 - 3)
+                return NULL;
+        out = malloc((n + 2) / 3 * 4 + 1);
+        if (!out)
+                return NULL;
+        o = out;
+        for (size_t i = 0; i < n; i += 3) {
+                uint32_t v = (uint32_t) b[i] << 16 | (i + 1 < n ? (uint32_t) b[i + 1] << 8 : 0) | (i + 2 < n ? b[i + 2] : 0);
+                *o++ = digits[v >> 18 & 63];
+                *o++ = digits[v >> 12 & 63];
+                *o++ = i + 1 < n ? digits[v >> 6 & 63] : '=';
+                *o++ = i + 2 < n ? digits[v & 63] : '=';
+        }
+        *o = 0;
+        return out;
+}
+
 int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size) {
         _cleanup_close_ int fd = -1;
         _cleanup_free_ char *buf = NULL;

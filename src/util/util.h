@@ -46,6 +46,9 @@ int random_bytes(void *buf, size_t n);
 /* Write 2*n lowercase hex digits and a NUL to out. */
 void hex_encode(const uint8_t *in, size_t n, char *out);
 
+/* Standard base64 (RFC 4648, padded) of n bytes: a new string, NULL on allocation failure. */
+char *base64_encode(const void *in, size_t n);
+
 /* Read a whole file (at most max bytes, else -EFBIG); result is NUL-terminated. */
 int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size);
 

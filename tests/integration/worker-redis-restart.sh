@@ -25,14 +25,14 @@ assert_eq "$(redis_cli LLEN "$inflight")" 1 "slow job held in flight"
 # Stop Redis, keeping its data (a restart, not a wipe).
 redis_cli SHUTDOWN SAVE >/dev/null 2>&1 || true
 wait "$REDIS_PID" 2>/dev/null || true
-wait_log w "Lost the connection to Redis"
+wait_log w "Redis at .* is unreachable"
 touch "$T/slow-go"
 wait_for "slow job to finish while Redis is down" 30 lines_at_least "$T/done" 4
 kill -0 "$WORKER_PID" || fail "worker died without Redis"
 wait_log w "Finished Slow job $slow"
 
 redis_start store
-wait_log w "Reconnected to Redis" 60
+wait_log w "is reachable again" 60
 wait_for "slow job's end recorded" 30 key_is 0 LLEN "$inflight"
 for i in 1 2 3; do "$E" -Q Work; done
 wait_for "jobs after the restart" 30 lines_at_least "$T/done" 7

@@ -2,6 +2,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <cmocka.h>
 
 #include "model/retry.h"
@@ -30,6 +31,22 @@ static void test_delay(void **state) {
         assert_true(retry_delay(24, 9) == 331776 + 15 + 225);
         /* rnd is taken modulo 10, as rand(10) never returns 10 */
         assert_true(retry_delay(0, 10) == 15);
+}
+
+/* A job allowed a million retries, near its last: the delay is clamped, the score stays a time a
+ * clock reaches and its distance in microseconds fits in 64 bits. */
+static void test_delay_clamped(void **state) {
+        _cleanup_(json_decrefp) json_t *j = job_from(JOB(",\"retry\":1000000,\"retry_count\":999998"));
+        RetryAction a;
+        double at, now = 1764240000.0;
+
+        assert_true(retry_delay(999999, 9) == RETRY_DELAY_MAX_SEC);
+        assert_true(retry_delay(UINT32_MAX, 9) == RETRY_DELAY_MAX_SEC);
+        assert_true(retry_delay(24, 9) < RETRY_DELAY_MAX_SEC);
+        assert_int_equal(retry_apply(j, "E", "m", now, 9, &a, &at), 0);
+        assert_int_equal(a, RETRY_ACTION_RETRY);
+        assert_true(at - now <= RETRY_DELAY_MAX_SEC);
+        assert_true((at - now) * 1e6 < (double) UINT64_MAX);
 }
 
 static void test_first_failure(void **state) {
@@ -126,6 +143,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_max_attempts),
                 cmocka_unit_test(test_delay),
+                cmocka_unit_test(test_delay_clamped),
                 cmocka_unit_test(test_first_failure),
                 cmocka_unit_test(test_later_failure_and_retry_queue),
                 cmocka_unit_test(test_exhausted),

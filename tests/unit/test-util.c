@@ -122,8 +122,20 @@ static void test_read_full_file(void **state) {
         assert_int_equal(read_full_file(path, 100, &buf, &n), -ENOENT);
 }
 
+static void test_base64(void **state) {
+        static const struct { const char *in; size_t n; const char *out; } cases[] = {
+                { "", 0, "" }, { "f", 1, "Zg==" }, { "fo", 2, "Zm8=" }, { "foo", 3, "Zm9v" },
+                { "foobar", 6, "Zm9vYmFy" }, { "\xff\0A", 3, "/wBB" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *s = base64_encode(cases[i].in, cases[i].n);
+                assert_string_equal(s, cases[i].out);
+        }
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_base64),
                 cmocka_unit_test(test_parse_duration), cmocka_unit_test(test_format_duration),
                 cmocka_unit_test(test_parse_numbers),  cmocka_unit_test(test_strings),
                 cmocka_unit_test(test_random),         cmocka_unit_test(test_read_full_file),
