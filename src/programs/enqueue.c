@@ -4,6 +4,8 @@
 #include <math.h>
 #include <sysexits.h>
 
+#include "model/occurrence.h"
+#include "model/schedule.h"
 #include "programs/enqueue.h"
 #include "redis/claim.h"
 #include "util/log.h"
@@ -75,6 +77,77 @@ static int enqueue_hostname(char host[static CLAIM_HOST_MAX + 1]) {
         return 0;
 }
 
+static void calendar_specs_free(CalendarSpec **specs, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                calendar_spec_free(specs[i]);
+}
+
+/* The occurrence the run stands for: the latest elapse of the calendars at or before the moment
+ * the timer fired (or --occurrence), how long its claim lives (twice the gap to the next one), the
+ * occurrences before it, and the calendars as one text for the entry's record. */
+static int enqueue_occurrence(const EnqueueRequest *req, usec_t *occ, long long *ret_ttl, usec_t *earlier,
+                              size_t *ret_n_earlier, char **ret_text) {
+        CalendarSpec *specs[SCHEDULE_CALENDARS_MAX] = {};
+        _cleanup_free_ char *text = NULL;
+        char when[TIMESTAMP_MAX];
+        size_t n = req->n_calendars, size = 0;
+        usec_t at = req->trigger ? req->trigger : now_usec(CLOCK_REALTIME), next;
+        int r, ret = EX_OSERR;
+
+        if (n > SCHEDULE_CALENDARS_MAX) {
+                log_error("Too many --calendar options: %zu, at most %u.", n, SCHEDULE_CALENDARS_MAX);
+                return EX_USAGE;
+        }
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *error = NULL;
+
+                r = calendar_spec_parse(req->calendars[i], &specs[i], &error);
+                if (r < 0) {
+                        if (r == -ENOMEM)
+                                log_oom();
+                        else
+                                log_error("Invalid --calendar '%s': %s.", req->calendars[i], strna(error));
+                        ret = r == -ENOMEM ? EX_OSERR : EX_USAGE;
+                        goto finish;
+                }
+                size += strlen(req->calendars[i]) + 1;
+        }
+
+        if (req->occurrence == 0) {
+                r = occurrence_prev(specs, n, at, occ);
+                if (r < 0) {
+                        log_error_errno(r, "Entry %s has no occurrence at or before %s: %s", req->entry,
+                                        format_timestamp(when, sizeof when, at, true),
+                                        r == -ENOENT ? "its calendars have not elapsed yet" : "%m");
+                        ret = EX_DATAERR;
+                        goto finish;
+                }
+        }
+        *ret_ttl = CLAIM_TTL_DEFAULT_SEC;
+        if (occurrence_next(specs, n, *occ, &next) >= 0)
+                *ret_ttl = MIN(MAX((long long) (2 * ((next - *occ) / USEC_PER_SEC)), CLAIM_TTL_MIN_SEC), CLAIM_TTL_MAX_SEC);
+        r = occurrence_earlier(specs, n, *occ, earlier, CLAIM_MISSED_WINDOW, ret_n_earlier);
+        if (r < 0)
+                *ret_n_earlier = 0; /* the missed count is a statistic: it never stops the run */
+
+        text = malloc(size);
+        if (!text) {
+                log_oom();
+                goto finish;
+        }
+        text[0] = 0;
+        for (size_t i = 0; i < n; i++) {
+                if (i > 0)
+                        strcat(text, "\n");
+                strcat(text, req->calendars[i]);
+        }
+        *ret_text = TAKE_PTR(text);
+        ret = 0;
+finish:
+        calendar_specs_free(specs, n);
+        return ret;
+}
+
 static int claim_and_push(Redis *redis, const EnqueueRequest *req, json_t *job, const char *payload, size_t len,
                           double now, char jid[static JOB_JID_LEN + 1]) {
         usec_t earlier[CLAIM_MISSED_WINDOW];
@@ -92,7 +165,12 @@ static int claim_and_push(Redis *redis, const EnqueueRequest *req, json_t *job, 
         if (r < 0)
                 return r;
         c.host = host;
-        /* CALENDAR-HOOK */
+        if (req->n_calendars > 0) {
+                r = enqueue_occurrence(req, &c.occurrence, &c.ttl_sec, earlier, &c.n_earlier, &calendars);
+                if (r != 0)
+                        return r;
+                c.calendars = calendars;
+        }
 
         r = redis_claim_push(redis, &c, &res);
         if (r < 0) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "model/job.h"
+#include "model/schedule.h"
 #include "redis/redis.h"
 #include "util/util.h"
 
@@ -20,7 +21,7 @@ typedef struct EnqueueRequest {
          * and pushed at most once. Without an entry the job is pushed unconditionally. */
         const char *entry;
         usec_t occurrence;     /* --occurrence; 0: from the calendars */
-        char **calendars;      /* --calendar, n_calendars of them */
+        const char *calendars[SCHEDULE_CALENDARS_MAX]; /* --calendar, n_calendars of them */
         size_t n_calendars;
         usec_t trigger;        /* --trigger-time: when the timer fired; 0: now */
 } EnqueueRequest;

@@ -25,7 +25,10 @@ static void help(void) {
                "      --timeout DURATION connect and command timeout (default: 2s)\n"
                "      --entry NAME       a run of schedule entry NAME: enqueue its occurrence once across\n"
                "                         every host sharing this Redis (see jobs-schedule(5))\n"
-               "      --occurrence EPOCH the occurrence this run stands for (default: computed)\n"
+               "      --calendar EXPR    a calendar of the entry (repeatable); the occurrence is its\n"
+               "                         latest elapse at or before the trigger time\n"
+               "      --occurrence EPOCH the occurrence this run stands for (default: from --calendar)\n"
+               "      --trigger-time EPOCH  when the timer fired (default: now)\n"
                "  -Q, --quiet            do not print the jid\n"
                "  -h, --help             show this help\n"
                "      --version          show the version\n\n"
@@ -36,7 +39,7 @@ static void help(void) {
 
 static int parse_argv(int argc, char **argv, EnqueueRequest *req, bool *quiet) {
         enum { ARG_RETRY = 0x100, ARG_IN, ARG_AT, ARG_MAX_PAYLOAD, ARG_TIMEOUT, ARG_VERSION, ARG_ENTRY,
-               ARG_OCCURRENCE };
+               ARG_OCCURRENCE, ARG_CALENDAR, ARG_TRIGGER_TIME };
         static const struct option options[] = {
                 { "redis", required_argument, NULL, 'r' },
                 { "queue", required_argument, NULL, 'q' },
@@ -48,6 +51,8 @@ static int parse_argv(int argc, char **argv, EnqueueRequest *req, bool *quiet) {
                 { "timeout", required_argument, NULL, ARG_TIMEOUT },
                 { "entry", required_argument, NULL, ARG_ENTRY },
                 { "occurrence", required_argument, NULL, ARG_OCCURRENCE },
+                { "calendar", required_argument, NULL, ARG_CALENDAR },
+                { "trigger-time", required_argument, NULL, ARG_TRIGGER_TIME },
                 { "quiet", no_argument, NULL, 'Q' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -110,6 +115,19 @@ static int parse_argv(int argc, char **argv, EnqueueRequest *req, bool *quiet) {
                         if (r < 0)
                                 return r;
                         break;
+                case ARG_CALENDAR:
+                        if (req->n_calendars >= SCHEDULE_CALENDARS_MAX) {
+                                log_error("Too many --calendar options; an entry has at most %u calendars.",
+                                          SCHEDULE_CALENDARS_MAX);
+                                return -EINVAL;
+                        }
+                        req->calendars[req->n_calendars++] = optarg;
+                        break;
+                case ARG_TRIGGER_TIME:
+                        r = enqueue_parse_epoch("--trigger-time", optarg, &req->trigger);
+                        if (r < 0)
+                                return r;
+                        break;
                 case 'Q':
                         *quiet = true;
                         break;
@@ -136,8 +154,8 @@ static int parse_argv(int argc, char **argv, EnqueueRequest *req, bool *quiet) {
                 log_error("--entry needs the entry's calendars (--calendar) or its --occurrence.");
                 return -EINVAL;
         }
-        if (!req->entry && (req->occurrence > 0 || req->n_calendars > 0)) {
-                log_error("--occurrence and --calendar apply to a schedule entry; pass --entry NAME too.");
+        if (!req->entry && (req->occurrence > 0 || req->n_calendars > 0 || req->trigger > 0)) {
+                log_error("--occurrence, --calendar and --trigger-time apply to a schedule entry; pass --entry NAME too.");
                 return -EINVAL;
         }
         return 1;
