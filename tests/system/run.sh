@@ -108,7 +108,7 @@ write_schedule() { # write_schedule ENTRY...   entries: tick added outage
                         case $e in
                         tick) printf '\n[Job]\nName=systest-tick\nClass=SystestTick\nEvery=5s\n' ;;
                         added) printf '\n[Job]\nName=systest-added\nClass=SystestTick\nOnCalendar=*-*-* 03:00 Europe/London\n' ;;
-                        outage) printf '\n[Job]\nName=systest-outage\nClass=SystestOutage\nOnCalendar=2099-01-01\n' ;;
+                        outage) printf '\n[Job]\nName=systest-outage\nClass=SystestOutage\nOnCalendar=2099-01-01\nScope=host\n' ;;
                         esac
                 done
         } | write_in "$SCHEDULE" 0644
