@@ -8,19 +8,20 @@
 
 #include "engine/worker-internal.h"
 #include "redis/claim.h"
+#include "redis/keys.h"
 
 static const char ack_script[] =
         "local n = redis.call('LREM', KEYS[1], -1, ARGV[1])\n"
         "if n == 0 then return 0 end\n"
         "local a = ARGV[2]\n"
         "if a == 'retry' then\n"
-        "  redis.call('ZADD', 'retry', ARGV[3], ARGV[4])\n"
+        "  redis.call('ZADD', '" REDIS_KEY_RETRY "', ARGV[3], ARGV[4])\n"
         "elseif a == 'dead' then\n"
-        "  redis.call('ZADD', 'dead', ARGV[3], ARGV[4])\n"
-        "  redis.call('ZREMRANGEBYSCORE', 'dead', '-inf', tonumber(ARGV[3]) - tonumber(ARGV[6]))\n"
-        "  redis.call('ZREMRANGEBYRANK', 'dead', 0, -(tonumber(ARGV[7]) + 1))\n"
+        "  redis.call('ZADD', '" REDIS_KEY_DEAD "', ARGV[3], ARGV[4])\n"
+        "  redis.call('ZREMRANGEBYSCORE', '" REDIS_KEY_DEAD "', '-inf', tonumber(ARGV[3]) - tonumber(ARGV[6]))\n"
+        "  redis.call('ZREMRANGEBYRANK', '" REDIS_KEY_DEAD "', 0, -(tonumber(ARGV[7]) + 1))\n"
         "elseif a == 'requeue' then\n"
-        "  redis.call('RPUSH', 'queue:' .. ARGV[5], ARGV[1])\n"
+        "  redis.call('RPUSH', '" REDIS_KEY_QUEUE_PREFIX "' .. ARGV[5], ARGV[1])\n"
         "end\n"
         "return n\n";
 

@@ -28,13 +28,14 @@
 #include <signal.h>
 
 #include "engine/worker-internal.h"
+#include "redis/keys.h"
 
 static const char fetch_script[] =
         "local id, max = ARGV[1], tonumber(ARGV[2])\n"
         "local out = {}\n"
         "for i = 3, #ARGV do\n"
         "  local q = ARGV[i]\n"
-        "  local src, dst = 'queue:' .. q, 'jobs:inflight:' .. id .. ':' .. q\n"
+        "  local src, dst = '" REDIS_KEY_QUEUE_PREFIX "' .. q, '" REDIS_KEY_INFLIGHT_PREFIX "' .. id .. ':' .. q\n"
         "  while #out < 2 * max do\n"
         "    local j = redis.call('LMOVE', src, dst, 'RIGHT', 'LEFT')\n"
         "    if not j then break end\n"
@@ -48,13 +49,13 @@ static const char fetch_script[] =
 /* Owners of in-flight lists on this host: identity, pid pairs. */
 static const char local_owners_script[] =
         "local prefix = ARGV[1]\n"
-        "local h = redis.call('HGETALL', 'jobs:inflight')\n"
+        "local h = redis.call('HGETALL', '" REDIS_KEY_INFLIGHT "')\n"
         "local seen, out = {}, {}\n"
         "for i = 2, #h, 2 do\n"
         "  local id = h[i]\n"
         "  if not seen[id] then\n"
         "    seen[id] = true\n"
-        "    local v = redis.call('GET', 'jobs:alive:' .. id)\n"
+        "    local v = redis.call('GET', '" REDIS_KEY_ALIVE_PREFIX "' .. id)\n"
         "    if v and string.sub(v, 1, #prefix) == prefix then\n"
         "      out[#out + 1] = id\n"
         "      out[#out + 1] = string.sub(v, #prefix + 1)\n"
@@ -65,25 +66,25 @@ static const char local_owners_script[] =
 
 static const char recover_script[] =
         "local forced = ARGV[1]\n"
-        "local h = redis.call('HGETALL', 'jobs:inflight')\n"
+        "local h = redis.call('HGETALL', '" REDIS_KEY_INFLIGHT "')\n"
         "local moved = 0\n"
         "for i = 1, #h, 2 do\n"
         "  local key, id = h[i], h[i + 1]\n"
-        "  if id == forced or redis.call('EXISTS', 'jobs:alive:' .. id) == 0 then\n"
-        "    local prefix = 'jobs:inflight:' .. id .. ':'\n"
+        "  if id == forced or redis.call('EXISTS', '" REDIS_KEY_ALIVE_PREFIX "' .. id) == 0 then\n"
+        "    local prefix = '" REDIS_KEY_INFLIGHT_PREFIX "' .. id .. ':'\n"
         "    if string.sub(key, 1, #prefix) == prefix then\n"
         "      local q = string.sub(key, #prefix + 1)\n"
         "      while true do\n"
-        "        local j = redis.call('LMOVE', key, 'queue:' .. q, 'LEFT', 'RIGHT')\n"
+        "        local j = redis.call('LMOVE', key, '" REDIS_KEY_QUEUE_PREFIX "' .. q, 'LEFT', 'RIGHT')\n"
         "        if not j then break end\n"
         "        moved = moved + 1\n"
         "      end\n"
-        "      if moved > 0 then redis.call('SADD', 'queues', q) end\n"
+        "      if moved > 0 then redis.call('SADD', '" REDIS_KEY_QUEUES "', q) end\n"
         "    end\n"
-        "    redis.call('HDEL', 'jobs:inflight', key)\n"
+        "    redis.call('HDEL', '" REDIS_KEY_INFLIGHT "', key)\n"
         "    if id == forced then\n"
-        "      redis.call('DEL', 'jobs:alive:' .. id, id, id .. ':work', id .. ':workers')\n"
-        "      redis.call('SREM', 'processes', id)\n"
+        "      redis.call('DEL', '" REDIS_KEY_ALIVE_PREFIX "' .. id, id, id .. '" REDIS_KEY_WORK_SUFFIX "', id .. '" REDIS_KEY_WORKERS_SUFFIX "')\n"
+        "      redis.call('SREM', '" REDIS_KEY_PROCESSES "', id)\n"
         "    end\n"
         "  end\n"
         "end\n"
@@ -100,7 +101,7 @@ void fetcher_done(Fetcher *f) {
 }
 
 char *fetch_inflight_key(JobsWorker *w, const char *queue) {
-        return strdupf("jobs:inflight:%s:%s", w->identity, queue);
+        return strdupf(REDIS_KEY_INFLIGHT_PREFIX "%s:%s", w->identity, queue);
 }
 
 /* Announce our lists and that we are alive (alive first: the recover script must never see our
@@ -108,7 +109,7 @@ char *fetch_inflight_key(JobsWorker *w, const char *queue) {
 int fetch_register(JobsWorker *w) {
         const char *argv[2 + 2 * WORKER_QUEUES_MAX];
         char *keys[WORKER_QUEUES_MAX] = {};
-        _cleanup_free_ char *alive = strdupf("jobs:alive:%s", w->identity);
+        _cleanup_free_ char *alive = strdupf(REDIS_KEY_ALIVE_PREFIX "%s", w->identity);
         int argc = 0, r;
 
         if (!alive)
@@ -117,7 +118,7 @@ int fetch_register(JobsWorker *w) {
         if (r < 0)
                 return r;
         argv[argc++] = "HSET";
-        argv[argc++] = "jobs:inflight";
+        argv[argc++] = REDIS_KEY_INFLIGHT;
         for (size_t i = 0; i < w->config.n_queues; i++) {
                 keys[i] = fetch_inflight_key(w, w->config.queues[i].name);
                 if (!keys[i]) {
@@ -272,7 +273,7 @@ static void fetch_block(JobsWorker *w) {
         dst = fetch_inflight_key(w, q->name);
         if (!dst)
                 return (void) log_oom();
-        r = redis_async_command(w->block, on_block_reply, w, "BLMOVE queue:%s %s RIGHT LEFT %d", q->name, dst,
+        r = redis_async_command(w->block, on_block_reply, w, "BLMOVE " REDIS_KEY_QUEUE_PREFIX "%s %s RIGHT LEFT %d", q->name, dst,
                                 w->config.n_queues == 1 ? WORKER_BLOCK_SINGLE_SEC : WORKER_BLOCK_MULTI_SEC);
         if (r >= 0)
                 w->fetcher.block_in_flight = true;

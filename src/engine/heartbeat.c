@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "engine/worker-internal.h"
+#include "redis/keys.h"
 
 static long rss_kib(void) {
         _cleanup_fclose_ FILE *f = fopen("/proc/self/statm", "re");
@@ -140,9 +141,9 @@ void heartbeat_send(JobsWorker *w) {
         w->heartbeat.sent = now_usec(CLOCK_MONOTONIC);
         r = fetch_register(w);
         if (r >= 0)
-                r = redis_async_command(w->redis, NULL, NULL, "SADD processes %s", w->identity);
+                r = redis_async_command(w->redis, NULL, NULL, "SADD " REDIS_KEY_PROCESSES " %s", w->identity);
         if (r >= 0)
-                r = redis_async_command(w->redis, on_processes_reply, w, "SCARD processes");
+                r = redis_async_command(w->redis, on_processes_reply, w, "SCARD " REDIS_KEY_PROCESSES);
         if (r >= 0)
                 r = redis_async_command(w->redis, NULL, NULL, "HSET %s info %s busy %s beat %s quiet %s rss %s rtt_us %s",
                                         w->identity, info, busy, beat, w->state == WORKER_RUNNING || w->state == WORKER_STARTING ? "false" : "true",
@@ -154,7 +155,7 @@ void heartbeat_send(JobsWorker *w) {
         if (r >= 0)
                 r = send_work(w, workers_key);
         if (r >= 0)
-                r = redis_async_command(w->redis, on_signal_reply, w, "RPOP %s-signals", w->identity);
+                r = redis_async_command(w->redis, on_signal_reply, w, "RPOP %s" REDIS_KEY_SIGNALS_SUFFIX, w->identity);
         if (r >= 0)
                 r = fetch_recover_local(w);
         if (r >= 0)

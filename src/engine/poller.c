@@ -6,6 +6,7 @@
 
 #include "engine/poller.h"
 #include "engine/worker-internal.h"
+#include "redis/keys.h"
 
 /* Sidekiq's poller: due members of retry, then schedule, one at a time, into their queue with a fresh
  * enqueued_at. The payload is edited as text, so every other byte (unknown fields, big integers) is
@@ -35,7 +36,7 @@ static const char poll_script[] =
         "end\n"
         "local now, max = ARGV[1], tonumber(ARGV[2])\n"
         "local moved = 0\n"
-        "for _, set in ipairs({'retry', 'schedule'}) do\n"
+        "for _, set in ipairs({'" REDIS_KEY_RETRY "', '" REDIS_KEY_SCHEDULE "'}) do\n"
         "  while moved < max do\n"
         "    local jobs = redis.call('ZRANGE', set, '-inf', now, 'BYSCORE', 'LIMIT', 0, 1)\n"
         "    if #jobs == 0 then break end\n"
@@ -50,10 +51,10 @@ static const char poll_script[] =
         "      else\n"
         "        j = string.gsub(j, '}%s*$', ',\"enqueued_at\":' .. now .. '}', 1)\n"
         "      end\n"
-        "      redis.call('SADD', 'queues', q)\n"
-        "      redis.call('LPUSH', 'queue:' .. q, j)\n"
+        "      redis.call('SADD', '" REDIS_KEY_QUEUES "', q)\n"
+        "      redis.call('LPUSH', '" REDIS_KEY_QUEUE_PREFIX "' .. q, j)\n"
         "    else\n"
-        "      redis.call('ZADD', 'dead', now, j)\n"
+        "      redis.call('ZADD', '" REDIS_KEY_DEAD "', now, j)\n"
         "    end\n"
         "    moved = moved + 1\n"
         "  end\n"

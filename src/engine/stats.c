@@ -6,6 +6,7 @@
 #include <inttypes.h>
 
 #include "engine/stats.h"
+#include "redis/keys.h"
 #include "util/log.h"
 
 #define STATS_TTL_SEC (5 * 365 * 24 * 3600)
@@ -51,11 +52,11 @@ static int append_counter(RedisAsync *redis, const char *name, uint64_t count, c
         if (count == 0)
                 return 0;
         snprintf(n, sizeof n, "%" PRIu64, count);
-        r = redis_async_command(redis, NULL, NULL, "INCRBY stat:%s %s", name, n);
+        r = redis_async_command(redis, NULL, NULL, "INCRBY " REDIS_KEY_STAT_PREFIX "%s %s", name, n);
         if (r >= 0)
-                r = redis_async_command(redis, NULL, NULL, "INCRBY stat:%s:%s %s", name, date, n);
+                r = redis_async_command(redis, NULL, NULL, "INCRBY " REDIS_KEY_STAT_PREFIX "%s:%s %s", name, date, n);
         if (r >= 0)
-                r = redis_async_command(redis, NULL, NULL, "EXPIRE stat:%s:%s %d", name, date, STATS_TTL_SEC);
+                r = redis_async_command(redis, NULL, NULL, "EXPIRE " REDIS_KEY_STAT_PREFIX "%s:%s %d", name, date, STATS_TTL_SEC);
         return r;
 }
 

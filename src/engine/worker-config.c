@@ -2,10 +2,10 @@
 /* Worker settings: defaults, queue specs, and the worker.conf file in systemd's Key=Value syntax. */
 
 #include <ctype.h>
-#include <stdarg.h>
 
 #include "engine/worker-config.h"
 #include "model/job.h"
+#include "util/conf-parser.h"
 
 void worker_config_init(WorkerConfig *c) {
         *c = (WorkerConfig) {
@@ -205,27 +205,14 @@ usec_t worker_config_timeout_for(const WorkerConfig *c, const char *class) {
         return c->job_timeout;
 }
 
-static int set_string(char **p, const char *v) {
-        char *s = strdup(v);
-        if (!s)
-                return -ENOMEM;
-        free(*p);
-        *p = s;
-        return 0;
-}
-
-/* One Key=Value assignment; an empty value resets (lists) or restores the default. */
+/* One Key=Value assignment. An empty value restores the default of any setting and empties a list
+ * (conf_set_string()), as in unit files. */
 static int config_assign(WorkerConfig *c, const char *key, const char *value, const char **reason) {
         usec_t t;
         int r;
 
         if (streq(key, "Redis")) {
-                if (!*value) {
-                        free(c->redis_url);
-                        c->redis_url = NULL;
-                        return 0;
-                }
-                return set_string(&c->redis_url, value);
+                return conf_set_string(&c->redis_url, value);
         }
         if (streq(key, "Queue")) {
                 if (!*value) {
@@ -246,6 +233,10 @@ static int config_assign(WorkerConfig *c, const char *key, const char *value, co
         }
         if (streq(key, "Concurrency")) {
                 unsigned n;
+                if (!*value) {
+                        c->concurrency = WORKER_CONCURRENCY_DEFAULT;
+                        return 0;
+                }
                 if (parse_unsigned(value, &n) < 0 || n < 1 || n > WORKER_CONCURRENCY_MAX) {
                         *reason = "Concurrency= must be a number from 1 to 1024";
                         return -EINVAL;
@@ -301,9 +292,13 @@ static int config_assign(WorkerConfig *c, const char *key, const char *value, co
                 return worker_config_add_handler_dir(c, value, reason);
         }
         if (streq(key, "Tag"))
-                return set_string(&c->tag, value);
+                return conf_set_string(&c->tag, value);
         if (streq(key, "MaxPayload")) {
                 uint64_t v;
+                if (!*value) {
+                        c->max_payload = JOB_PAYLOAD_MAX_DEFAULT;
+                        return 0;
+                }
                 if (parse_u64(value, &v) < 0 || v < 64 || v > 512ULL * 1024 * 1024) {
                         *reason = "MaxPayload= must be a byte count from 64 to 536870912";
                         return -EINVAL;
@@ -316,58 +311,69 @@ static int config_assign(WorkerConfig *c, const char *key, const char *value, co
         return -EINVAL;
 }
 
-int worker_config_load(WorkerConfig *c, const char *path, char **ret_error) {
-        _cleanup_free_ char *text = NULL;
+typedef struct ConfigLoad {
+        WorkerConfig *c;
+        const char *path;
+        char *error; /* "path:line: what is wrong", the first one */
+} ConfigLoad;
+
+/* Keep the first error as "path:line: message" and stop with r. */
+static int load_fail(ConfigLoad *l, unsigned line, int r, const char *message) {
+        l->error = line > 0 ? strdupf("%s:%u: %s", l->path, line, message) : strdupf("%s: %s", l->path, message);
+        return l->error ? r : -ENOMEM;
+}
+
+static int on_section(void *userdata, const char *section, unsigned line) {
+        _cleanup_free_ char *m = NULL;
+
+        if (streq(section, "Worker"))
+                return 0;
+        m = strdupf("unknown section [%s] (only [Worker] is known; X-* sections are ignored)", section);
+        return m ? load_fail(userdata, line, -EINVAL, m) : -ENOMEM;
+}
+
+static int on_assignment(void *userdata, const char *key, const char *value, unsigned line) {
+        ConfigLoad *l = userdata;
+        char b[CONF_VALUE_SHOWN_MAX + 4];
+        _cleanup_free_ char *m = NULL;
         const char *reason = NULL;
-        bool in_worker = false;
-        unsigned line = 0;
-        char *p, *next;
         int r;
 
-        r = read_full_file(path, WORKER_CONFIG_FILE_MAX, &text, NULL);
+        r = config_assign(l->c, key, value, &reason);
+        if (r >= 0 || r == -ENOMEM)
+                return r;
+        m = strdupf("%s=%s: %s", key, conf_value_shown(value, b), reason ? reason : strerror(-r));
+        return m ? load_fail(l, line, r, m) : -ENOMEM;
+}
+
+static int on_error(void *userdata, ConfError error, unsigned line, const char *message) {
+        return load_fail(userdata, line, -EINVAL, message);
+}
+
+int worker_config_load(WorkerConfig *c, const char *path, char **ret_error) {
+        _cleanup_free_ char *text = NULL;
+        ConfigLoad l = { .c = c, .path = path };
+        size_t len;
+        int r;
+
+        r = read_full_file(path, WORKER_CONFIG_FILE_MAX, &text, &len);
         if (r == -ENOENT)
                 return r;
         if (r < 0) {
                 *ret_error = strdupf("%s: cannot read: %s", path, strerror(-r));
                 return r;
         }
-        for (p = text; p; p = next) {
-                char *eq, *key, *value;
-
-                line++;
-                next = strchr(p, '\n');
-                if (next)
-                        *next++ = 0;
-                p = strstrip(p);
-                if (!*p || *p == '#' || *p == ';')
-                        continue;
-                if (*p == '[') {
-                        in_worker = streq(p, "[Worker]");
-                        if (!in_worker) {
-                                *ret_error = strdupf("%s:%u: unknown section %s (only [Worker] is known)", path, line, p);
-                                return -EINVAL;
-                        }
-                        continue;
-                }
-                if (!in_worker) {
-                        *ret_error = strdupf("%s:%u: assignment outside of the [Worker] section", path, line);
-                        return -EINVAL;
-                }
-                eq = strchr(p, '=');
-                if (!eq) {
-                        *ret_error = strdupf("%s:%u: expected Key=Value, got \"%s\"", path, line, p);
-                        return -EINVAL;
-                }
-                *eq = 0;
-                key = strstrip(p);
-                value = strstrip(eq + 1);
-                r = config_assign(c, key, value, &reason);
-                if (r == -ENOMEM)
-                        return r;
-                if (r < 0) {
-                        *ret_error = strdupf("%s:%u: %s=%s: %s", path, line, key, value, reason ? reason : strerror(-r));
-                        return r;
-                }
-        }
-        return 0;
+        const ConfParser p = {
+                .first_section = "[Worker]",
+                .line_max = WORKER_CONFIG_LINE_MAX,
+                .section = on_section,
+                .assignment = on_assignment,
+                .error = on_error,
+                .userdata = &l,
+        };
+        r = conf_parse(&p, text, len);
+        if (r < 0 && l.error)
+                *ret_error = TAKE_PTR(l.error);
+        free(l.error);
+        return r;
 }

@@ -14,6 +14,7 @@
 #define WORKER_HANDLERS_MAX 1024
 #define WORKER_HANDLER_DIRS_MAX 16
 #define WORKER_CONFIG_FILE_MAX (256 * 1024)
+#define WORKER_CONFIG_LINE_MAX 16384U /* bytes of one line, continuations joined: 64 long queue names fit */
 #define WORKER_CONFIG_PATH_DEFAULT JOBS_SYSCONFDIR "/jobs/worker.conf"
 #define WORKER_CONCURRENCY_DEFAULT 5
 #define WORKER_SHUTDOWN_TIMEOUT_DEFAULT (25 * USEC_PER_SEC)
@@ -60,9 +61,9 @@ int worker_config_add_handler_dir(WorkerConfig *c, const char *dir, const char *
 /* "Class duration" */
 int worker_config_add_timeout(WorkerConfig *c, const char *spec, const char **ret_reason);
 
-/* Read a config file ([Worker] section, systemd Key=Value syntax). -ENOENT if missing; other
- * errors set *ret_error to "path:line: what is wrong" (free it). Values already set are overridden;
- * an empty assignment (Queue=) resets a list. */
+/* Read a config file ([Worker] section, systemd's Key=Value syntax, util/conf-parser.h). -ENOENT if
+ * missing; other errors set *ret_error to "path:line: what is wrong" (free it). Values already set are
+ * overridden; an empty assignment resets the setting to its default (Queue= empties the list). */
 int worker_config_load(WorkerConfig *c, const char *path, char **ret_error);
 
 /* True if any queue has a weight: then the order is shuffled by weight on every fetch. */

@@ -9,6 +9,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "engine/worker-internal.h"
+#include "redis/keys.h"
 
 /* The one place the state changes. */
 static void worker_set_state(JobsWorker *w, WorkerState state) {
@@ -161,10 +162,10 @@ void worker_maybe_finish_stop(JobsWorker *w) {
         if (w->state != WORKER_STOPPING || w->n_jobs > 0 || w->final_in_flight || !redis_async_is_up(w->redis))
                 return;
         stats_flush(&w->stats, w->redis);
-        r = redis_async_command(w->redis, NULL, NULL, "SREM processes %s", w->identity);
+        r = redis_async_command(w->redis, NULL, NULL, "SREM " REDIS_KEY_PROCESSES " %s", w->identity);
         if (r >= 0)
                 /* <identity>:work for Sidekiq >= 6.5, <identity>:workers for 6.4 (see heartbeat.c) */
-                r = redis_async_command(w->redis, NULL, NULL, "DEL %s %s:work %s:workers jobs:alive:%s", w->identity,
+                r = redis_async_command(w->redis, NULL, NULL, "DEL %s %s" REDIS_KEY_WORK_SUFFIX " %s" REDIS_KEY_WORKERS_SUFFIX " " REDIS_KEY_ALIVE_PREFIX "%s", w->identity,
                                         w->identity, w->identity, w->identity);
         if (r >= 0)
                 r = fetch_recover(w, true, on_final_reply, w);

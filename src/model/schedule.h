@@ -105,3 +105,6 @@ bool schedule_name_is_valid(const char *name);
 /* Syntax every calendar expression must pass before systemd's own grammar is asked: printable ASCII
  * letters, digits, space and "*-:,./~+_", at most SCHEDULE_CALENDAR_LEN_MAX bytes. */
 bool schedule_calendar_charset_ok(const char *s);
+
+/* Valid UTF-8 without control characters (below U+0020, and DEL), as Description= must be. */
+bool schedule_text_is_printable(const char *s);

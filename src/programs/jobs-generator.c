@@ -11,9 +11,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 
 #include "config.h"
 #include "units/generate.h"
@@ -23,44 +21,12 @@
 #define SCHEDULE_FILES_MAX 1000U
 #define SCHEDULE_FILE_NAME_MAX 200U
 
-#define JOURNAL_SOCKET "/run/systemd/journal/socket"
-
-static int journal_fd = -1;
-
-/* One entry in journald's native protocol (fields are single-line here: "KEY=value\n" each), sent
- * without blocking: a generator must never wait for a daemon, which may itself wait for PID 1. */
-static void journal_sink(const struct iovec *iov, size_t n) {
-        static const struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = JOURNAL_SOCKET };
-        struct iovec v[2 * 64];
-        size_t k = 0;
-
-        for (size_t i = 0; i < n && k + 2 <= ELEMENTSOF(v); i++) {
-                v[k++] = iov[i];
-                v[k++] = (struct iovec) { (void *) "\n", 1 };
-        }
-        struct msghdr mh = { .msg_name = (void *) &sa, .msg_namelen = sizeof sa, .msg_iov = v, .msg_iovlen = k };
-        if (sendmsg(journal_fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0)
-                return;
-        /* journald is not up (early boot): the message goes where stderr goes */
-        for (size_t i = 0; i < n; i++)
-                if (iov[i].iov_len > 8 && memcmp(iov[i].iov_base, "MESSAGE=", 8) == 0)
-                        dprintf(STDERR_FILENO, "jobs-generator: %.*s\n", (int) iov[i].iov_len - 8,
-                                (const char *) iov[i].iov_base + 8);
-}
-
-/* Run by systemd: /dev/kmsg, which journald imports once it runs. Containers have no /dev/kmsg:
- * there the journal's socket, if journald is up (a daemon-reload), else stderr. */
+/* Run by systemd: /dev/kmsg, which journald imports once it runs; in a container (no /dev/kmsg) the
+ * journal's socket when journald is up (a daemon-reload), else stderr (util/log.c decides). */
 static void log_setup_generator(void) {
         if (getppid() != 1 && !getenv("SYSTEMD_SCOPE"))
                 return; /* by hand: stderr */
         log_set_target(LOG_TARGET_KMSG);
-        if (log_get_target() == LOG_TARGET_KMSG)
-                return;
-        journal_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (journal_fd < 0 || access(JOURNAL_SOCKET, W_OK) < 0)
-                return;
-        log_set_sink(journal_sink);
-        log_set_target(LOG_TARGET_JOURNAL);
 }
 
 static int cmp_str(const void *a, const void *b) {

@@ -85,7 +85,7 @@ int ctl_schedule_entries(Redis *r, json_t **ret) {
 
         if (!out)
                 return -ENOMEM;
-        k = redis_command(r, &names, "ZRANGE " CLAIM_ENTRIES_KEY " 0 %u", CLAIM_ENTRIES_MAX - 1);
+        k = redis_command(r, &names, "ZRANGE " REDIS_KEY_ENTRIES " 0 %u", CLAIM_ENTRIES_MAX - 1);
         if (k < 0)
                 return k;
         if (names->type != REDIS_REPLY_ARRAY)
@@ -94,7 +94,7 @@ int ctl_schedule_entries(Redis *r, json_t **ret) {
         for (size_t i = 0; i < n; i++) {
                 if (names->element[i]->type != REDIS_REPLY_STRING)
                         return -EPROTO;
-                k = redis_append(r, "HGETALL " CLAIM_RECORD_PREFIX "%b", names->element[i]->str, names->element[i]->len);
+                k = redis_append(r, "HGETALL " REDIS_KEY_ENTRY_PREFIX "%b", names->element[i]->str, names->element[i]->len);
                 if (k < 0)
                         return k;
         }

@@ -4,6 +4,7 @@
 #include "model/job.h"
 #include "programs/jobsctl.h"
 #include "util/log.h"
+#include "redis/keys.h"
 
 #define PROCESSES_MAX 10000
 #define WORK_PER_PROCESS_MAX 10000
@@ -32,7 +33,7 @@ int ctl_processes(Redis *r, ProcessInfo **ret, size_t *ret_n) {
         size_t n = 0, m;
         int k = 0;
 
-        k = redis_command(r, &ids, "SMEMBERS processes");
+        k = redis_command(r, &ids, "SMEMBERS " REDIS_KEY_PROCESSES);
         if (k < 0)
                 return k;
         if (ids->type != REDIS_REPLY_ARRAY)
@@ -183,7 +184,7 @@ int verb_processes(int argc, char **argv) {
                 return k < 0 ? EX_OK : k;
         k = ctl_processes(&r, &p, &n);
         if (k == -E2BIG) {
-                log_error("Redis set 'processes' has more than %d members; refusing to list them.", PROCESSES_MAX);
+                log_error("Redis set '" REDIS_KEY_PROCESSES "' has more than %d members; refusing to list them.", PROCESSES_MAX);
                 return EX_DATAERR;
         }
         if (k < 0)
@@ -242,7 +243,7 @@ int ctl_busy_jobs(Redis *r, const ProcessInfo *p, size_t n, json_t **ret) {
                 return -ENOMEM;
         /* Sidekiq >= 6.4.2 keeps the running jobs in <identity>:work, older ones in <identity>:workers. */
         for (i = 0; i < 2 * n; i++) {
-                k = redis_append(r, i % 2 ? "HGETALL %s:workers" : "HGETALL %s:work", p[i / 2].identity);
+                k = redis_append(r, i % 2 ? "HGETALL %s" REDIS_KEY_WORKERS_SUFFIX : "HGETALL %s" REDIS_KEY_WORK_SUFFIX, p[i / 2].identity);
                 if (k < 0)
                         return k;
         }
@@ -311,7 +312,7 @@ static int signal_one(Redis *r, const char *identity, const char *sig) {
 
         /* Sidekiq's Process#signal: LPUSH <identity>-signals SIG and EXPIRE 60, in one transaction;
          * only for a process that is registered and alive (its hash exists). */
-        k = redis_command(r, &reply, "EVAL %s 3 processes %s %s-signals %s %s",
+        k = redis_command(r, &reply, "EVAL %s 3 " REDIS_KEY_PROCESSES " %s %s" REDIS_KEY_SIGNALS_SUFFIX " %s %s",
                           "if redis.call('sismember', KEYS[1], ARGV[1]) == 0 or "
                           "redis.call('exists', KEYS[2]) == 0 then return 0 end "
                           "redis.call('lpush', KEYS[3], ARGV[2]) "

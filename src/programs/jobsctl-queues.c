@@ -4,6 +4,7 @@
 #include "model/job.h"
 #include "programs/jobsctl.h"
 #include "util/log.h"
+#include "redis/keys.h"
 
 #define QUEUES_MAX 10000 /* members of the "queues" set we are willing to show */
 
@@ -35,7 +36,7 @@ int ctl_queue_summaries(Redis *r, QueueSummary **ret, size_t *ret_n) {
         size_t n = 0;
         int k;
 
-        k = redis_command(r, &names, "SMEMBERS queues");
+        k = redis_command(r, &names, "SMEMBERS " REDIS_KEY_QUEUES);
         if (k < 0)
                 return k;
         if (names->type != REDIS_REPLY_ARRAY)
@@ -60,9 +61,9 @@ int ctl_queue_summaries(Redis *r, QueueSummary **ret, size_t *ret_n) {
 
         /* One round trip for all queues: LLEN and the oldest job (the right end) of each. */
         for (size_t i = 0; i < n; i++) {
-                k = redis_append(r, "LLEN queue:%s", q[i].name);
+                k = redis_append(r, "LLEN " REDIS_KEY_QUEUE_PREFIX "%s", q[i].name);
                 if (k >= 0)
-                        k = redis_append(r, "LINDEX queue:%s -1", q[i].name);
+                        k = redis_append(r, "LINDEX " REDIS_KEY_QUEUE_PREFIX "%s -1", q[i].name);
                 if (k < 0) {
                         queue_summaries_free(q, n);
                         return k;
@@ -140,7 +141,7 @@ int verb_queues(int argc, char **argv) {
                 return k < 0 ? EX_OK : k;
         k = ctl_queue_summaries(&r, &q, &n);
         if (k == -E2BIG) {
-                log_error("Redis set 'queues' has more than %d members; refusing to list them.", QUEUES_MAX);
+                log_error("Redis set '" REDIS_KEY_QUEUES "' has more than %d members; refusing to list them.", QUEUES_MAX);
                 return EX_DATAERR;
         }
         if (k < 0)
@@ -184,7 +185,7 @@ static int queue_clear(const char *name) {
                 return k;
         /* Sidekiq's Queue#clear: UNLINK queue:<q> and SREM queues <q>, atomically; the script also
          * returns what was there so that we can say it. */
-        k = redis_command(&r, &reply, "EVAL %s 2 queue:%s queues %s",
+        k = redis_command(&r, &reply, "EVAL %s 2 " REDIS_KEY_QUEUE_PREFIX "%s " REDIS_KEY_QUEUES " %s",
                           "local n = redis.call('llen', KEYS[1]) "
                           "local m = redis.call('srem', KEYS[2], ARGV[1]) "
                           "redis.call('unlink', KEYS[1]) return {n, m}",

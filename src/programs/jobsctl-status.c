@@ -6,6 +6,7 @@
 
 #include "programs/jobsctl.h"
 #include "util/log.h"
+#include "redis/keys.h"
 
 #define INFLIGHT_LISTS_MAX 10000
 
@@ -27,7 +28,7 @@ static int read_stats(Redis *r, Stats *ret) {
         /* Sidekiq's daily keys are in UTC. */
         if (!gmtime_r(&t, &tm) || strftime(today, sizeof today, "%Y-%m-%d", &tm) == 0)
                 return -EINVAL;
-        k = redis_command(r, &reply, "MGET stat:processed stat:failed stat:processed:%s stat:failed:%s", today, today);
+        k = redis_command(r, &reply, "MGET " REDIS_KEY_STAT_PREFIX "processed " REDIS_KEY_STAT_PREFIX "failed " REDIS_KEY_STAT_PREFIX "processed:%s " REDIS_KEY_STAT_PREFIX "failed:%s", today, today);
         if (k < 0)
                 return k;
         if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 4)
@@ -37,7 +38,7 @@ static int read_stats(Redis *r, Stats *ret) {
         ret->processed_today = ctl_reply_integer(reply->element[2]);
         ret->failed_today = ctl_reply_integer(reply->element[3]);
 
-        static const char *const sets[] = { "schedule", "retry", "dead" };
+        static const char *const sets[] = { REDIS_KEY_SCHEDULE, REDIS_KEY_RETRY, REDIS_KEY_DEAD };
         long long *dst[] = { &ret->scheduled, &ret->retries, &ret->dead };
         for (size_t i = 0; i < ELEMENTSOF(sets); i++) {
                 k = redis_append(r, "ZCARD %s", sets[i]);
@@ -71,7 +72,7 @@ static int read_in_flight(Redis *r, Stats *s) {
         size_t n;
         int k;
 
-        k = redis_command(r, &h, "HGETALL jobs:inflight");
+        k = redis_command(r, &h, "HGETALL " REDIS_KEY_INFLIGHT);
         if (k < 0)
                 return k;
         if (h->type != REDIS_REPLY_ARRAY)
@@ -82,7 +83,7 @@ static int read_in_flight(Redis *r, Stats *s) {
                         return -EPROTO;
                 k = redis_append(r, "LLEN %b", h->element[2 * i]->str, h->element[2 * i]->len);
                 if (k >= 0)
-                        k = redis_append(r, "EXISTS jobs:alive:%b", h->element[2 * i + 1]->str,
+                        k = redis_append(r, "EXISTS " REDIS_KEY_ALIVE_PREFIX "%b", h->element[2 * i + 1]->str,
                                          h->element[2 * i + 1]->len);
                 if (k < 0)
                         return k;

@@ -45,7 +45,7 @@ static const char claim_script[] =
         "return {1}\n";
 
 bool claim_record_key(char *buf, size_t n, const char *entry) {
-        int k = snprintf(buf, n, CLAIM_RECORD_PREFIX "%s", entry);
+        int k = snprintf(buf, n, REDIS_KEY_ENTRY_PREFIX "%s", entry);
         return k > 0 && (size_t) k < n;
 }
 
@@ -58,7 +58,7 @@ int redis_claim_add_missed(Redis *r, const char *entry, unsigned n) {
 }
 
 bool claim_run_now_key(char *buf, size_t n, const char *entry) {
-        int k = snprintf(buf, n, CLAIM_RUN_NOW_PREFIX "%s", entry);
+        int k = snprintf(buf, n, REDIS_KEY_RUN_NOW_PREFIX "%s", entry);
         return k > 0 && (size_t) k < n;
 }
 
@@ -80,7 +80,7 @@ int redis_claim_push(Redis *r, const ClaimRequest *req, ClaimResult *ret) {
         size_t n = 0;
         int k;
 
-        if ((size_t) snprintf(claim, sizeof claim, CLAIM_KEY_PREFIX "%s:%" PRIu64, req->entry, req->occurrence) >= sizeof claim ||
+        if ((size_t) snprintf(claim, sizeof claim, REDIS_KEY_CLAIM_PREFIX "%s:%" PRIu64, req->entry, req->occurrence) >= sizeof claim ||
             !claim_record_key(record, sizeof record, req->entry) ||
             !claim_run_now_key(manual, sizeof manual, req->entry) ||
             (size_t) snprintf(list, sizeof list, "queue:%s", req->queue) >= sizeof list)
@@ -92,7 +92,7 @@ int redis_claim_push(Redis *r, const ClaimRequest *req, ClaimResult *ret) {
         snprintf(rttl, sizeof rttl, "%lld", CLAIM_RECORD_TTL_SEC);
         snprintf(earlier, sizeof earlier, "%" PRIu64, req->previous);
 
-        const char *fixed[] = { "EVAL", claim_script, "6", claim, record, CLAIM_ENTRIES_KEY, "queues", list, manual,
+        const char *fixed[] = { "EVAL", claim_script, "6", claim, record, REDIS_KEY_ENTRIES, "queues", list, manual,
                                 occ, req->host, req->jid, at, ttl, req->queue, NULL /* payload */, req->entry,
                                 req->class, strempty(req->calendars), emax, rttl };
         _Static_assert(ELEMENTSOF(fixed) == N_FIXED, "argument count");

@@ -17,12 +17,9 @@
 #include <stdbool.h>
 
 #include "model/job.h"
+#include "redis/keys.h"
 #include "redis/redis.h"
 
-#define CLAIM_KEY_PREFIX "jobs:claim:"
-#define CLAIM_RECORD_PREFIX "jobs:entry:"
-#define CLAIM_ENTRIES_KEY "jobs:entries"
-#define CLAIM_RUN_NOW_PREFIX "jobs:run-now:"
 #define CLAIM_RUN_NOW_TTL_SEC 120LL
 
 /* Fields of the record jobs:entry:<entry>. */

@@ -5,11 +5,12 @@
 
 #include "model/job.h"
 #include "redis/jobset.h"
+#include "redis/keys.h"
 
 static const char *const job_set_keys[_JOB_SET_KIND_MAX] = {
-        [JOB_SET_RETRY] = "retry",
-        [JOB_SET_SCHEDULE] = "schedule",
-        [JOB_SET_DEAD] = "dead",
+        [JOB_SET_RETRY] = REDIS_KEY_RETRY,
+        [JOB_SET_SCHEDULE] = REDIS_KEY_SCHEDULE,
+        [JOB_SET_DEAD] = REDIS_KEY_DEAD,
 };
 
 const char *job_set_key(JobSetKind k) {
@@ -133,10 +134,10 @@ int job_set_requeue(Redis *r, JobSetKind k, const char *member, size_t len, cons
 
         if (!key || !job_queue_is_valid(queue))
                 return -EINVAL;
-        list = strdupf("queue:%s", queue);
+        list = strdupf(REDIS_KEY_QUEUE_PREFIX "%s", queue);
         if (!list)
                 return -ENOMEM;
-        const char *argv[] = { "EVAL", script, "3", key, "queues", list, member, queue, json };
+        const char *argv[] = { "EVAL", script, "3", key, REDIS_KEY_QUEUES, list, member, queue, json };
         const size_t argvlen[] = { 4, strlen(script), 1, strlen(key), 6, strlen(list), len, strlen(queue),
                                    json_len };
         q = redis_command_argv(r, &reply, (int) ELEMENTSOF(argv), argv, argvlen);
@@ -162,7 +163,7 @@ int job_set_kill(Redis *r, JobSetKind k, const char *member, size_t len, double 
         snprintf(score, sizeof score, "%.6f", now);
         snprintf(cutoff, sizeof cutoff, "%.6f", now - RETRY_DEAD_TIMEOUT_SEC);
         snprintf(max, sizeof max, "%d", RETRY_DEAD_MAX_JOBS);
-        const char *argv[] = { "EVAL", script, "2", key, "dead", member, score, cutoff, max };
+        const char *argv[] = { "EVAL", script, "2", key, REDIS_KEY_DEAD, member, score, cutoff, max };
         const size_t argvlen[] = { 4, strlen(script), 1, strlen(key), 4, len, strlen(score), strlen(cutoff),
                                    strlen(max) };
         q = redis_command_argv(r, &reply, (int) ELEMENTSOF(argv), argv, argvlen);

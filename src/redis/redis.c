@@ -7,6 +7,7 @@
 #include <sys/time.h>
 
 #include "redis/redis.h"
+#include "redis/keys.h"
 
 static int set_error(Redis *r, int err, const char *fmt, ...) _printf_(3, 4);
 static int set_error(Redis *r, int err, const char *fmt, ...) {
@@ -174,10 +175,10 @@ int redis_get_reply(Redis *r, redisReply **ret) {
 int redis_push_job(Redis *r, const char *queue, const char *json, size_t len) {
         int k, k2;
 
-        k = redis_append(r, "SADD queues %s", queue);
+        k = redis_append(r, "SADD " REDIS_KEY_QUEUES " %s", queue);
         if (k < 0)
                 return k;
-        k = redis_append(r, "LPUSH queue:%s %b", queue, json, len);
+        k = redis_append(r, "LPUSH " REDIS_KEY_QUEUE_PREFIX "%s %b", queue, json, len);
         if (k < 0)
                 return k;
         /* read both replies even if the first failed, so the connection stays in step */
@@ -193,5 +194,5 @@ int redis_schedule_job(Redis *r, double at, const char *json, size_t len) {
 
         /* "%.6f": microseconds, always a decimal point, as Sidekiq's Float scores */
         snprintf(score, sizeof score, "%.6f", at);
-        return redis_command(r, NULL, "ZADD schedule %s %b", score, json, len);
+        return redis_command(r, NULL, "ZADD " REDIS_KEY_SCHEDULE " %s %b", score, json, len);
 }

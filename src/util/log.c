@@ -1,14 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* The one logging module: stderr lines, journal stream prefixes, native journal, or /dev/kmsg. */
 
-#include <endian.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 
+#include "util/journal-send.h"
 #include "util/log.h"
 #include "util/util.h"
 
@@ -21,7 +19,7 @@ static const char *log_service;
 static bool log_show_fields;
 static LogSink log_sink;
 static int kmsg_fd = -1;
-static int kmsg_journal_fd = -1; /* the journal's native socket, when there is no /dev/kmsg */
+static int journal_fd = -1; /* LOG_TARGET_JOURNAL, or LOG_TARGET_KMSG where there is no /dev/kmsg */
 
 static const char *const level_names[] = {
         [LOG_EMERG] = "emerg", [LOG_ALERT] = "alert", [LOG_CRIT] = "crit",
@@ -77,49 +75,26 @@ void log_open(const char *program, const char *service) {
  * /dev/null. Once journald listens (daemon-reload; never during the boot-time generator run, when the
  * socket does not exist yet) its native socket is the way to the journal. Non-blocking: PID 1 waits
  * for generators, so a full socket drops the line rather than hang the manager. */
-static int journal_socket_open(void) {
-        static const struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = "/run/systemd/journal/socket" };
-        int fd;
-
-        fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (fd < 0)
-                return -1;
-        if (connect(fd, (const struct sockaddr *) &sa, sizeof sa) < 0) {
-                close(fd);
-                return -1;
-        }
-        return fd;
-}
-
 void log_set_target(LogTarget t) {
         log_target = t;
-        if (t == LOG_TARGET_KMSG && kmsg_fd < 0 && kmsg_journal_fd < 0) {
+        if (t == LOG_TARGET_KMSG && kmsg_fd < 0 && journal_fd < 0) {
                 kmsg_fd = open("/dev/kmsg", O_WRONLY | O_NOCTTY | O_CLOEXEC);
                 if (kmsg_fd < 0)
-                        kmsg_journal_fd = journal_socket_open();
-                if (kmsg_fd < 0 && kmsg_journal_fd < 0)
+                        journal_fd = journal_open(true);
+                if (kmsg_fd < 0 && journal_fd < 0)
                         log_target = LOG_TARGET_STDERR;
         }
 }
 
-/* One native-protocol datagram; MESSAGE in the length-prefixed form so any byte may appear in it. */
-static void write_kmsg_journal(int level, const char *msg) {
-        char head[256];
-        uint64_t len = strlen(msg), le = htole64(len);
-        int n;
-
-        n = snprintf(head, sizeof head, "PRIORITY=%d\nSYSLOG_IDENTIFIER=%s\n%s%s%sMESSAGE\n", level,
-                     log_program, log_service ? "JOBS_SERVICE=" : "", log_service ?: "", log_service ? "\n" : "");
-        if (n < 0 || (size_t) n >= sizeof head)
+void log_open_journal(void) {
+        /* Only when journald gave us our stderr (a service), not on a terminal. Blocking, as
+         * sd_journal_send() is: a busy journald slows the worker down rather than lose its lines. */
+        if (log_target != LOG_TARGET_STREAM)
                 return;
-        struct iovec iov[] = {
-                { head, (size_t) n },
-                { &le, sizeof le },
-                { (void *) msg, len },
-                { (void *) "\n", 1 },
-        };
-        struct msghdr mh = { .msg_iov = iov, .msg_iovlen = ELEMENTSOF(iov) };
-        (void) sendmsg(kmsg_journal_fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (journal_fd < 0)
+                journal_fd = journal_open(false);
+        if (journal_fd >= 0)
+                log_target = LOG_TARGET_JOURNAL;
 }
 
 LogTarget log_get_target(void) {
@@ -138,16 +113,17 @@ int log_get_max_level(void) {
         return log_max_level;
 }
 
-static void write_journal(int level, int error, const char *const *fields, const char *msg) {
+/* One journal entry; false when it could not be sent. */
+static bool write_journal(int level, int error, const char *const *fields, const char *msg) {
         char prio[sizeof("PRIORITY=") + 2], err[sizeof("ERRNO=") + 12];
         _cleanup_free_ char *m = NULL, *ident = NULL, *svc = NULL;
-        struct iovec iov[64];
+        struct iovec iov[JOURNAL_FIELDS_MAX];
         size_t n = 0;
 
         m = strdupf("MESSAGE=%s", msg);
         ident = strdupf("SYSLOG_IDENTIFIER=%s", log_program);
         if (!m || !ident)
-                return;
+                return false;
         snprintf(prio, sizeof prio, "PRIORITY=%d", level);
         iov[n++] = (struct iovec) { m, strlen(m) };
         iov[n++] = (struct iovec) { prio, strlen(prio) };
@@ -160,7 +136,11 @@ static void write_journal(int level, int error, const char *const *fields, const
         }
         for (size_t i = 0; fields && fields[i] && n < ELEMENTSOF(iov); i++)
                 iov[n++] = (struct iovec) { (void *) fields[i], strlen(fields[i]) };
-        log_sink(iov, n);
+        if (log_sink) {
+                log_sink(iov, n);
+                return true;
+        }
+        return journal_sendv(journal_fd, iov, n) >= 0;
 }
 
 static void write_line(int level, const char *const *fields, const char *msg) {
@@ -168,10 +148,6 @@ static void write_line(int level, const char *const *fields, const char *msg) {
         size_t off = 0;
         int r;
 
-        if (log_target == LOG_TARGET_KMSG && kmsg_fd < 0) {
-                write_kmsg_journal(level, msg);
-                return;
-        }
         switch (log_target) {
         case LOG_TARGET_STREAM:
                 r = snprintf(line, sizeof line, "<%d>%s", level, msg);
@@ -209,10 +185,15 @@ int log_fieldsv(int level, int error, const char *const *fields, const char *fmt
         errno = error; /* for %m */
         (void) vsnprintf(msg, sizeof msg, fmt, ap);
 
-        if (log_target == LOG_TARGET_JOURNAL && log_sink)
-                write_journal(level, error, fields, msg);
-        else
+        /* a line journald refused (not up yet, full) goes where stderr goes */
+        bool journal = log_target == LOG_TARGET_JOURNAL || (log_target == LOG_TARGET_KMSG && kmsg_fd < 0);
+        if (!journal || !write_journal(level, error, fields, msg)) {
+                LogTarget t = log_target;
+                if (journal)
+                        log_target = LOG_TARGET_STDERR;
                 write_line(level, fields, msg);
+                log_target = t;
+        }
 
         errno = saved;
         return -error;

@@ -3,8 +3,7 @@
  *
  * Fields are NULL-terminated arrays of "KEY=value" strings (journald's form). Library code does not
  * log above debug; the caller that decides logs once: return log_error_errno(r, "... %m", ...).
- * The journal sink lives in log-journal.c so that programs which never use it (jobs-enqueue) do not
- * link libsystemd, whose loading alone costs as much as running /bin/true. */
+ * Journal entries are written by util/journal-send.h, the one journald writer. */
 #pragma once
 
 #include <stdarg.h>
@@ -21,6 +20,7 @@ typedef enum LogTarget {
         _LOG_TARGET_MAX,
 } LogTarget;
 
+/* Receives the fields of journal entries instead of journald (tests). */
 typedef void (*LogSink)(const struct iovec *iov, size_t n);
 
 /* Name the program and its JOBS_SERVICE=, pick stderr or journal stream from the environment
@@ -28,7 +28,7 @@ typedef void (*LogSink)(const struct iovec *iov, size_t n);
  * (append fields to stderr lines, for tests and terminals). */
 void log_open(const char *program, const char *service);
 
-/* Switch to native journal entries when running under journald; defined in log-journal.c. */
+/* Switch to native journal entries when running under journald (stderr is the journal stream). */
 void log_open_journal(void);
 
 void log_set_target(LogTarget t);

@@ -282,12 +282,18 @@ bool string_is_charset(const char *s, size_t max, const char *extra) {
         return true;
 }
 
+char *strdupvf(const char *fmt, va_list ap) {
+        char *s;
+
+        return vasprintf(&s, fmt, ap) < 0 ? NULL : s;
+}
+
 char *strdupf(const char *fmt, ...) {
         va_list ap;
         char *s;
 
         va_start(ap, fmt);
-        int r = vasprintf(&s, fmt, ap);
+        s = strdupvf(fmt, ap);
         va_end(ap);
-        return r < 0 ? NULL : s;
+        return s;
 }

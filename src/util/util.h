@@ -2,6 +2,7 @@
 /* Strings, numbers, time and durations: the helpers every layer needs. */
 #pragma once
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -55,4 +56,5 @@ char *strstrip(char *s);
 bool string_is_charset(const char *s, size_t max, const char *extra);
 
 /* asprintf that returns NULL on failure. */
+char *strdupvf(const char *fmt, va_list ap) _printf_(1, 0);
 char *strdupf(const char *fmt, ...) _printf_(1, 2);

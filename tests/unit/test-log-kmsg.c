@@ -55,14 +55,9 @@ static int run_in_child(void (*fn)(void)) {
         return WEXITSTATUS(status);
 }
 
-static void child_journal(void) {
+/* A journald of our own: the socket it listens on. */
+static int journal_listen(void) {
         static const struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = "/run/systemd/journal/socket" };
-        static const char head[] = "PRIORITY=3\nSYSLOG_IDENTIFIER=test-log\nJOBS_SERVICE=generator\nMESSAGE\n";
-        static const char msg[] = "/etc/jobs/x.schedule:5: bad\nsecond line";
-        char buf[512], expect[512];
-        uint64_t le = htole64(sizeof msg - 1);
-        size_t n = 0;
-        ssize_t got;
         int fd;
 
         CHECK(mkdir("/run/systemd", 0755) == 0);
@@ -70,6 +65,19 @@ static void child_journal(void) {
         fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         CHECK(fd >= 0);
         CHECK(bind(fd, (const struct sockaddr *) &sa, sizeof sa) == 0);
+        return fd;
+}
+
+static void child_journal(void) {
+        static const char tail[] = "\nPRIORITY=3\nSYSLOG_IDENTIFIER=test-log\nJOBS_SERVICE=generator\n";
+        static const char msg[] = "/etc/jobs/x.schedule:5: bad\nsecond line";
+        char buf[512], expect[512];
+        uint64_t le = htole64(sizeof msg - 1);
+        size_t n = 0;
+        ssize_t got;
+        int fd;
+
+        fd = journal_listen();
 
         log_open("test-log", "generator");
         log_set_target(LOG_TARGET_KMSG);
@@ -77,12 +85,33 @@ static void child_journal(void) {
         log_error("%s", msg);
 
         got = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
-        memcpy(expect + n, head, sizeof head - 1), n += sizeof head - 1;
+        memcpy(expect + n, "MESSAGE\n", 8), n += 8;
         memcpy(expect + n, &le, sizeof le), n += sizeof le;
         memcpy(expect + n, msg, sizeof msg - 1), n += sizeof msg - 1;
-        expect[n++] = '\n';
+        memcpy(expect + n, tail, sizeof tail - 1), n += sizeof tail - 1;
         CHECK(got == (ssize_t) n);
         CHECK(memcmp(buf, expect, n) == 0);
+}
+
+/* A service's native journal entries go through the same writer, fields included. */
+static void child_service(void) {
+        static const char want[] = "MESSAGE=done\nPRIORITY=6\nSYSLOG_IDENTIFIER=test-log\nJOBS_SERVICE=worker\n"
+                                   "JOB_ID=abc\nJOB_STATUS=done\n";
+        const char *fields[] = { "JOB_ID=abc", "JOB_STATUS=done", NULL };
+        char buf[512];
+        ssize_t got;
+        int fd;
+
+        fd = journal_listen();
+
+        log_open("test-log", "worker");
+        log_set_target(LOG_TARGET_STREAM);
+        log_open_journal();
+        CHECK(log_get_target() == LOG_TARGET_JOURNAL);
+        log_fields(LOG_INFO, 0, fields, "done");
+        got = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+        CHECK(got == (ssize_t) sizeof want - 1);
+        CHECK(memcmp(buf, want, sizeof want - 1) == 0);
 }
 
 static void child_nothing(void) {
@@ -98,6 +127,13 @@ static void test_journal_socket(void **state) {
         assert_int_equal(r, 0);
 }
 
+static void test_service_journal(void **state) {
+        int r = run_in_child(child_service);
+        if (r == 77)
+                skip();
+        assert_int_equal(r, 0);
+}
+
 static void test_no_journal_stderr(void **state) {
         int r = run_in_child(child_nothing);
         if (r == 77)
@@ -108,6 +144,7 @@ static void test_no_journal_stderr(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_journal_socket),
+                cmocka_unit_test(test_service_journal),
                 cmocka_unit_test(test_no_journal_stderr),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -342,7 +342,7 @@ static void test_file_errors(void **state) {
 
         assert_int_equal(schedule_parse(s, F, nul, sizeof nul - 1), 0);
         assert_int_equal(s->n_errors, 1);
-        assert_string_equal(s->errors[0].message, F ": the file contains a NUL byte; a schedule is text");
+        assert_string_equal(s->errors[0].message, F ": the file contains a NUL byte; a configuration file is text");
 
         assert_int_equal(schedule_load_file(s, "/nonexistent/x.schedule"), 0);
         assert_int_equal(s->n_errors, 2);

@@ -5,6 +5,7 @@
 #include <cmocka.h>
 
 #include "engine/worker-config.h"
+#include "model/job.h"
 
 static char *write_tmp(const char *text) {
         char *path = strdup("/tmp/test-worker-config.XXXXXX");
@@ -96,9 +97,12 @@ static void test_errors(void **state) {
         static const struct {
                 const char *text, *error;
         } cases[] = {
-                { "Concurrency=5\n", ":1: assignment outside of the [Worker] section" },
+                { "Concurrency=5\n", ":1: Concurrency=5: assignment outside of a [Worker] section" },
                 { "[Service]\n", ":1: unknown section [Service]" },
-                { "[Worker]\nNoEquals\n", ":2: expected Key=Value" },
+                { "[Worker]\nNoEquals\n", ":2: NoEquals: missing '='; lines are Key=Value" },
+                { "[Worker\nConcurrency=2\n", ":1: [Worker: invalid section header" },
+                { "[Worker]\n=2\n", ":2: =2: empty key" },
+                { "\n[Worker]\nQueue=a \\\n  b,0\n", ":3: Queue=a" },
                 { "[Worker]\nConcurrency=0\n", ":2: Concurrency=0: Concurrency= must be a number from 1 to 1024" },
                 { "[Worker]\nConcurrency=1025\n", ":2: Concurrency=1025:" },
                 { "[Worker]\nTimeoutSec=soon\n", ":2: TimeoutSec=soon: invalid duration" },
@@ -123,6 +127,63 @@ static void test_errors(void **state) {
                         fail_msg("case %zu: '%s' does not contain '%s'", i, error, cases[i].error);
                 worker_config_done(&c);
         }
+}
+
+/* systemd.syntax(7) as the man page promises: continuations (comment lines inside them dropped), a
+ * BOM, CRLF, X- sections and keys ignored. */
+static void test_syntax(void **state) {
+        _cleanup_free_ char *error = NULL;
+        WorkerConfig c;
+
+        worker_config_init(&c);
+        assert_int_equal(load(&c,
+                              "\xef\xbb\xbf[Worker]\r\n"
+                              "Queue=a \\\n"
+                              "  b\n"
+                              "Queue=c\\\n"
+                              "# a comment inside the continuation\n"
+                              "  d,2 \\\n"
+                              "   e\n"
+                              "X-Owner=team\n"
+                              "[X-Notes]\n"
+                              "Concurrency=not a number\n"
+                              "Anything\n"
+                              "[Worker]\n"
+                              "Concurrency=7\n",
+                              &error),
+                         0);
+        assert_null(error);
+        assert_int_equal(c.n_queues, 5);
+        assert_string_equal(c.queues[0].name, "a");
+        assert_string_equal(c.queues[1].name, "b");
+        assert_string_equal(c.queues[2].name, "c");
+        assert_string_equal(c.queues[3].name, "d");
+        assert_int_equal(c.queues[3].weight, 2);
+        assert_string_equal(c.queues[4].name, "e");
+        assert_int_equal(c.concurrency, 7);
+        worker_config_done(&c);
+}
+
+/* Key= restores the default of every setting, as in unit files. */
+static void test_empty_resets(void **state) {
+        _cleanup_free_ char *error = NULL;
+        WorkerConfig c;
+
+        worker_config_init(&c);
+        assert_int_equal(load(&c,
+                              "[Worker]\nRedis=redis://h\nTag=blue\nConcurrency=9\nMaxPayload=4096\nTimeoutSec=5s\n"
+                              "ShutdownTimeoutSec=1s\nQueue=a\n"
+                              "Redis=\nTag=\nConcurrency=\nMaxPayload=\nTimeoutSec=\nShutdownTimeoutSec=\nQueue=\n",
+                              &error),
+                         0);
+        assert_null(c.redis_url);
+        assert_null(c.tag);
+        assert_int_equal(c.concurrency, WORKER_CONCURRENCY_DEFAULT);
+        assert_int_equal(c.max_payload, JOB_PAYLOAD_MAX_DEFAULT);
+        assert_int_equal(c.job_timeout, 0);
+        assert_int_equal(c.shutdown_timeout, WORKER_SHUTDOWN_TIMEOUT_DEFAULT);
+        assert_int_equal(c.n_queues, 0);
+        worker_config_done(&c);
 }
 
 static void test_missing(void **state) {
@@ -151,6 +212,8 @@ int main(void) {
                 cmocka_unit_test(test_queues),
                 cmocka_unit_test(test_file),
                 cmocka_unit_test(test_errors),
+                cmocka_unit_test(test_syntax),
+                cmocka_unit_test(test_empty_resets),
                 cmocka_unit_test(test_missing),
                 cmocka_unit_test(test_empty_handler_dirs),
         };
