@@ -183,6 +183,18 @@ static int parse_accuracy(ScheduleParser *p, ScheduleEntry *e, const char *key, 
         return parse_sec(p, e, key, value, line, &e->accuracy);
 }
 
+static int parse_scope(ScheduleParser *p, ScheduleEntry *e, const char *key, const char *value, unsigned line) {
+        if (!*value || streq(value, "fleet"))
+                e->host_scope = false;
+        else if (streq(value, "host"))
+                e->host_scope = true;
+        else
+                return schedule_value_error(p, e, line, key, value,
+                                            "use fleet (each occurrence enqueued once by whichever host fires "
+                                            "first, the default) or host (enqueued by every host)");
+        return 0;
+}
+
 static int parse_description(ScheduleParser *p, ScheduleEntry *e, const char *key, const char *value, unsigned line) {
         size_t l = strlen(value);
         if (l > SCHEDULE_DESCRIPTION_MAX || !schedule_text_is_printable(value))
@@ -212,10 +224,11 @@ static const struct {
         [SCHEDULE_KEY_RANDOMIZED_DELAY] = { "RandomizedDelaySec", parse_randomized_delay },
         [SCHEDULE_KEY_ACCURACY] = { "AccuracySec", parse_accuracy },
         [SCHEDULE_KEY_DESCRIPTION] = { "Description", parse_description },
+        [SCHEDULE_KEY_SCOPE] = { "Scope", parse_scope },
 };
 
 const char schedule_keys_allowed[] = "Name=, Class=, Queue=, Args=, Retry=, OnCalendar=, Every=, Persistent=, "
-                                     "RandomizedDelaySec=, AccuracySec=, Description= (and X-* keys, which are ignored)";
+                                     "RandomizedDelaySec=, AccuracySec=, Description=, Scope= (and X-* keys, which are ignored)";
 
 ScheduleKey schedule_key_from_string(const char *key) {
         for (size_t i = 0; i < ELEMENTSOF(keys); i++)

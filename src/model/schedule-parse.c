@@ -58,6 +58,14 @@ static int entry_finish(ScheduleParser *p) {
                                   "minute, an hour or a day and runs as a monotonic timer, which cannot catch "
                                   "up missed runs; use OnCalendar= or an Every= such as 5min, 1h or 1d",
                                   format_duration(d, sizeof d, e->every));
+        } else if (e->every > 0 && !e->host_scope) {
+                char buf[SCHEDULE_EVERY_CALENDAR_MAX], d[DURATION_MAX];
+                if (!schedule_every_to_calendar(e->every, buf))
+                        ENTRY_ERR("Every=%s does not divide a minute, an hour or a day, so it runs as a "
+                                  "monotonic timer whose occurrences differ between hosts and cannot be "
+                                  "enqueued once across them; use an Every= such as 5min, 1h or 1d, "
+                                  "OnCalendar=, or Scope=host to enqueue on every host",
+                                  format_duration(d, sizeof d, e->every));
         }
 #undef REJECTED
 #undef ENTRY_ERR

@@ -24,6 +24,7 @@ typedef enum ScheduleKey {
         SCHEDULE_KEY_RANDOMIZED_DELAY,
         SCHEDULE_KEY_ACCURACY,
         SCHEDULE_KEY_DESCRIPTION,
+        SCHEDULE_KEY_SCOPE,
         _SCHEDULE_KEY_MAX,
         _SCHEDULE_KEY_INVALID = -EINVAL,
 } ScheduleKey;

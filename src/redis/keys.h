@@ -19,3 +19,9 @@
 #define REDIS_KEY_INFLIGHT "jobs:inflight"     /* hash: in-flight list key → the identity that owns it */
 #define REDIS_KEY_INFLIGHT_PREFIX "jobs:inflight:" /* list jobs:inflight:<identity>:<queue> */
 #define REDIS_KEY_ALIVE_PREFIX "jobs:alive:"   /* string jobs:alive:<identity>, expires when it dies */
+
+/* Ours: one schedule on every host (see redis/claim.h) */
+#define REDIS_KEY_CLAIM_PREFIX "jobs:claim:"   /* string jobs:claim:<entry>:<occurrence usec>: "host\njid", expires */
+#define REDIS_KEY_ENTRY_PREFIX "jobs:entry:"   /* hash jobs:entry:<entry>: the entry's record, expires */
+#define REDIS_KEY_ENTRIES "jobs:entries"       /* sorted set: entry names by claim time, bounded */
+#define REDIS_KEY_RUN_NOW_PREFIX "jobs:run-now:" /* counter jobs:run-now:<entry>: manual runs asked for */
