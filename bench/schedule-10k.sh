@@ -25,7 +25,7 @@ with open(sys.argv[1], "w") as f:
             exprs.add(e)
             f.write(f"[Job]\nName=job-{i}\nClass=Job{i}\nArgs=[{i}, \"x\"]\nOnCalendar={e}\nPersistent=yes\n\n")
         else:
-            f.write(f"[Job]\nName=job-{i}\nClass=Job{i}\nQueue=q{i % 7}\nEvery={1 + i % 120}min\n\n")
+            f.write(f"[Job]\nName=job-{i}\nClass=Job{i}\nQueue=q{i % 7}\nEvery={1 + i % 120}min\nScope=host\n\n")
 with open(sys.argv[2], "w") as f:
     f.write("\n".join(sorted(exprs)) + "\n")
 X

@@ -362,6 +362,18 @@ static int parse_accuracy(Parser *p, ScheduleEntry *e, const char *key, const ch
         return parse_sec(p, e, key, value, line, &e->accuracy);
 }
 
+static int parse_scope(Parser *p, ScheduleEntry *e, const char *key, const char *value, unsigned line) {
+        if (!*value || streq(value, "fleet"))
+                e->host_scope = false;
+        else if (streq(value, "host"))
+                e->host_scope = true;
+        else
+                return ERR(p, e, line, key, value,
+                           "use fleet (each occurrence enqueued once by whichever host fires first, the "
+                           "default) or host (enqueued by every host)");
+        return 0;
+}
+
 static int parse_description(Parser *p, ScheduleEntry *e, const char *key, const char *value, unsigned line) {
         size_t l = strlen(value);
         if (l > SCHEDULE_DESCRIPTION_MAX || !utf8_is_valid_printable(value))
@@ -378,7 +390,7 @@ static int parse_description(Parser *p, ScheduleEntry *e, const char *key, const
 
 enum {
         KEY_NAME, KEY_CLASS, KEY_QUEUE, KEY_ARGS, KEY_RETRY, KEY_ON_CALENDAR, KEY_EVERY, KEY_PERSISTENT,
-        KEY_RANDOMIZED_DELAY, KEY_ACCURACY, KEY_DESCRIPTION, _KEY_MAX,
+        KEY_RANDOMIZED_DELAY, KEY_ACCURACY, KEY_DESCRIPTION, KEY_SCOPE, _KEY_MAX,
 };
 
 static const struct {
@@ -396,9 +408,10 @@ static const struct {
         [KEY_RANDOMIZED_DELAY] = { "RandomizedDelaySec", parse_randomized_delay },
         [KEY_ACCURACY] = { "AccuracySec", parse_accuracy },
         [KEY_DESCRIPTION] = { "Description", parse_description },
+        [KEY_SCOPE] = { "Scope", parse_scope },
 };
 #define KEYS_ALLOWED "Name=, Class=, Queue=, Args=, Retry=, OnCalendar=, Every=, Persistent=, " \
-        "RandomizedDelaySec=, AccuracySec=, Description= (and X-* keys, which are ignored)"
+        "RandomizedDelaySec=, AccuracySec=, Description=, Scope= (and X-* keys, which are ignored)"
 
 /* Checks that need the whole section: required keys, conflicting keys, unique names. */
 static int entry_finish(Parser *p) {
@@ -440,6 +453,14 @@ static int entry_finish(Parser *p) {
                         ENTRY_ERR("Persistent=yes needs a calendar schedule, but Every=%s does not divide a "
                                   "minute, an hour or a day and runs as a monotonic timer, which cannot catch "
                                   "up missed runs; use OnCalendar= or an Every= such as 5min, 1h or 1d",
+                                  format_duration(d, sizeof d, e->every));
+        } else if (e->every > 0 && !e->host_scope) {
+                char buf[SCHEDULE_EVERY_CALENDAR_MAX], d[DURATION_MAX];
+                if (!schedule_every_to_calendar(e->every, buf))
+                        ENTRY_ERR("Every=%s does not divide a minute, an hour or a day, so it runs as a "
+                                  "monotonic timer whose occurrences differ between hosts and cannot be "
+                                  "enqueued once across them; use an Every= such as 5min, 1h or 1d, "
+                                  "OnCalendar=, or Scope=host to enqueue on every host",
                                   format_duration(d, sizeof d, e->every));
         }
 #undef REJECTED

@@ -4,8 +4,12 @@
 #include <math.h>
 #include <sysexits.h>
 
+#include "model/occurrence.h"
+#include "model/schedule.h"
 #include "programs/enqueue.h"
+#include "redis/claim.h"
 #include "util/log.h"
+#include "util/timestamp.h"
 
 int enqueue_parse_in(const char *s, EnqueueRequest *req) {
         if (parse_duration(s, &req->in) < 0)
@@ -27,6 +31,18 @@ int enqueue_parse_at(const char *s, EnqueueRequest *req) {
         return 0;
 }
 
+int enqueue_parse_epoch(const char *option, const char *s, usec_t *ret) {
+        char *end;
+        double v;
+
+        errno = 0;
+        v = strtod(s, &end);
+        if (errno != 0 || end == s || *end != 0 || !isfinite(v) || v <= 0 || v > 253402300799.0)
+                return log_error_errno(-EINVAL, "Invalid %s '%s': use seconds since the epoch, e.g. 1767225600.", option, s);
+        *ret = (usec_t) (v * (double) USEC_PER_SEC + 0.5);
+        return 0;
+}
+
 static int exit_status_for_redis(int r) {
         switch (r) {
         case -ETIMEDOUT:
@@ -39,6 +55,156 @@ static int exit_status_for_redis(int r) {
         default:
                 return EX_UNAVAILABLE;
         }
+}
+
+static int enqueue_hostname(char host[static CLAIM_HOST_MAX + 1]) {
+        const char *e = getenv(ENQUEUE_HOSTNAME_ENV);
+
+        if (e && *e) {
+                if (strlen(e) > CLAIM_HOST_MAX || strpbrk(e, " \t\n")) {
+                        log_error("Invalid $%s '%s': a host name of at most %u bytes without blanks.",
+                                  ENQUEUE_HOSTNAME_ENV, e, CLAIM_HOST_MAX);
+                        return EX_CONFIG;
+                }
+                strcpy(host, e);
+                return 0;
+        }
+        if (gethostname(host, CLAIM_HOST_MAX) < 0) {
+                log_error_errno(-errno, "Failed to read the host name: %m");
+                return EX_OSERR;
+        }
+        host[CLAIM_HOST_MAX] = 0;
+        return 0;
+}
+
+static void calendar_specs_free(CalendarSpec **specs, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                calendar_spec_free(specs[i]);
+}
+
+/* The occurrence the run stands for: the latest elapse of the calendars at or before the moment
+ * the timer fired (or --occurrence), how long its claim lives (twice the gap to the next one), the
+ * occurrences before it, and the calendars as one text for the entry's record. */
+static int enqueue_occurrence(const EnqueueRequest *req, usec_t *occ, long long *ret_ttl, usec_t *earlier,
+                              size_t *ret_n_earlier, char **ret_text) {
+        CalendarSpec *specs[SCHEDULE_CALENDARS_MAX] = {};
+        _cleanup_free_ char *text = NULL;
+        char when[TIMESTAMP_MAX];
+        size_t n = req->n_calendars, size = 0;
+        usec_t at = req->trigger ? req->trigger : now_usec(CLOCK_REALTIME), next;
+        int r, ret = EX_OSERR;
+
+        if (n > SCHEDULE_CALENDARS_MAX) {
+                log_error("Too many --calendar options: %zu, at most %u.", n, SCHEDULE_CALENDARS_MAX);
+                return EX_USAGE;
+        }
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *error = NULL;
+
+                r = calendar_spec_parse(req->calendars[i], &specs[i], &error);
+                if (r < 0) {
+                        if (r == -ENOMEM)
+                                log_oom();
+                        else
+                                log_error("Invalid --calendar '%s': %s.", req->calendars[i], strna(error));
+                        ret = r == -ENOMEM ? EX_OSERR : EX_USAGE;
+                        goto finish;
+                }
+                size += strlen(req->calendars[i]) + 1;
+        }
+
+        if (req->occurrence == 0) {
+                r = occurrence_prev(specs, n, at, occ);
+                if (r < 0) {
+                        log_error_errno(r, "Entry %s has no occurrence at or before %s: %s", req->entry,
+                                        format_timestamp(when, sizeof when, at, true),
+                                        r == -ENOENT ? "its calendars have not elapsed yet" : "%m");
+                        ret = EX_DATAERR;
+                        goto finish;
+                }
+        }
+        *ret_ttl = CLAIM_TTL_DEFAULT_SEC;
+        if (occurrence_next(specs, n, *occ, &next) >= 0)
+                *ret_ttl = MIN(MAX((long long) (2 * ((next - *occ) / USEC_PER_SEC)), CLAIM_TTL_MIN_SEC), CLAIM_TTL_MAX_SEC);
+        r = occurrence_earlier(specs, n, *occ, earlier, CLAIM_MISSED_WINDOW, ret_n_earlier);
+        if (r < 0)
+                *ret_n_earlier = 0; /* the missed count is a statistic: it never stops the run */
+
+        text = malloc(size);
+        if (!text) {
+                log_oom();
+                goto finish;
+        }
+        text[0] = 0;
+        for (size_t i = 0; i < n; i++) {
+                if (i > 0)
+                        strcat(text, "\n");
+                strcat(text, req->calendars[i]);
+        }
+        *ret_text = TAKE_PTR(text);
+        ret = 0;
+finish:
+        calendar_specs_free(specs, n);
+        return ret;
+}
+
+static int claim_and_push(Redis *redis, const EnqueueRequest *req, json_t *job, const char *payload, size_t len,
+                          double now, char jid[static JOB_JID_LEN + 1]) {
+        usec_t earlier[CLAIM_MISSED_WINDOW];
+        char host[CLAIM_HOST_MAX + 1], when[TIMESTAMP_MAX];
+        _cleanup_free_ char *calendars = NULL;
+        ClaimRequest c = {
+                .entry = req->entry, .jid = job_get_jid(job), .now = now, .ttl_sec = CLAIM_TTL_DEFAULT_SEC,
+                .queue = job_get_queue(job), .class = req->class, .payload = payload, .payload_len = len,
+                .earlier = earlier, .occurrence = req->occurrence,
+        };
+        ClaimResult res;
+        int r;
+
+        r = enqueue_hostname(host);
+        if (r < 0)
+                return r;
+        c.host = host;
+        if (req->n_calendars > 0) {
+                r = enqueue_occurrence(req, &c.occurrence, &c.ttl_sec, earlier, &c.n_earlier, &calendars);
+                if (r != 0)
+                        return r;
+                c.calendars = calendars;
+        }
+
+        r = redis_claim_push(redis, &c, &res);
+        if (r < 0) {
+                log_error("Failed to enqueue %s for entry %s: %s", req->class, req->entry,
+                          r == -EPROTO && !redis->error[0] ? "unexpected reply to the claim script" : redis->error);
+                return exit_status_for_redis(r);
+        }
+        format_timestamp(when, sizeof when, c.occurrence, true);
+        if (!res.claimed) {
+                char held[TIMESTAMP_MAX], f_jid[8 + sizeof res.holder_jid], f_host[17 + sizeof res.holder_host];
+                const char *fields[] = { f_jid, f_host, NULL };
+
+                snprintf(f_jid, sizeof f_jid, "JOB_ID=%s", res.holder_jid);
+                snprintf(f_host, sizeof f_host, "JOBS_CLAIMED_BY=%s", res.holder_host);
+
+                /* Not an error: another host (or an earlier run here) did the work. */
+                if (res.holder_occurrence == c.occurrence)
+                        log_fields(LOG_NOTICE, 0, fields,
+                                   "Occurrence %s of entry %s already enqueued by host %s as job %s; not enqueued again.",
+                                   when, req->entry, res.holder_host, res.holder_jid);
+                else
+                        log_fields(LOG_NOTICE, 0, fields,
+                                   "Occurrence %s of entry %s is not after the last one claimed (%s, by host %s as job %s); "
+                                   "not enqueued.", when, req->entry,
+                                   format_timestamp(held, sizeof held, res.holder_occurrence, true), res.holder_host,
+                                   res.holder_jid);
+                jid[0] = 0;
+                return 0;
+        }
+        memcpy(jid, job_get_jid(job), JOB_JID_LEN + 1);
+        if (log_get_target() != LOG_TARGET_STDERR)
+                log_info("Enqueued %s job %s on queue %s for occurrence %s of entry %s.", req->class, jid,
+                         job_get_queue(job), when, req->entry);
+        return 0;
 }
 
 int enqueue_run(const EnqueueRequest *req, char jid[static JOB_JID_LEN + 1]) {
@@ -112,7 +278,24 @@ int enqueue_run(const EnqueueRequest *req, char jid[static JOB_JID_LEN + 1]) {
                 return EX_CONFIG;
         }
 
+        if (req->entry) {
+                r = json_object_set_new(job, CLAIM_JOB_FIELD, json_string(req->entry));
+                if (r < 0) {
+                        log_oom();
+                        return EX_OSERR;
+                }
+                free(payload);
+                payload = NULL;
+                r = job_serialize(job, req->max_payload, &payload, &len);
+                if (r < 0) {
+                        log_error_errno(r, "Failed to serialize job: %m");
+                        return r == -EMSGSIZE ? EX_DATAERR : EX_OSERR;
+                }
+        }
+
         r = redis_open(&redis, &url, req->timeout);
+        if (r >= 0 && req->entry)
+                return claim_and_push(&redis, req, job, payload, len, now, jid);
         if (r >= 0)
                 r = at > 0 ? redis_schedule_job(&redis, at, payload, len)
                            : redis_push_job(&redis, job_get_queue(job), payload, len);

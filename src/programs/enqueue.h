@@ -3,6 +3,7 @@
 #pragma once
 
 #include "model/job.h"
+#include "model/schedule.h"
 #include "redis/redis.h"
 #include "util/util.h"
 
@@ -16,7 +17,17 @@ typedef struct EnqueueRequest {
         usec_t in;             /* relative delay, used when at == 0 */
         size_t max_payload;
         usec_t timeout;
+        /* A run of a schedule entry (--entry): the occurrence it stands for is claimed fleet-wide
+         * and pushed at most once. Without an entry the job is pushed unconditionally. */
+        const char *entry;
+        usec_t occurrence;     /* --occurrence; 0: from the calendars */
+        const char *calendars[SCHEDULE_CALENDARS_MAX]; /* --calendar, n_calendars of them */
+        size_t n_calendars;
+        usec_t trigger;        /* --trigger-time: when the timer fired; 0: now */
 } EnqueueRequest;
+
+/* The host name recorded with a claim: $JOBS_HOSTNAME (tests, containers), else gethostname(). */
+#define ENQUEUE_HOSTNAME_ENV "JOBS_HOSTNAME"
 
 #define ENQUEUE_REQUEST_INIT                                                           \
         (EnqueueRequest) {                                                             \
@@ -27,6 +38,9 @@ typedef struct EnqueueRequest {
 /* Parse --in / --at values into the request; log and return -EINVAL on bad input. */
 int enqueue_parse_in(const char *s, EnqueueRequest *req);
 int enqueue_parse_at(const char *s, EnqueueRequest *req);
+
+/* --occurrence and --trigger-time values (epoch seconds, decimals allowed). */
+int enqueue_parse_epoch(const char *option, const char *s, usec_t *ret);
 
 /* Build and push the job. Returns 0 and fills jid, or logs the failure once and returns the exit
  * status: EX_DATAERR, EX_USAGE, EX_CONFIG, EX_UNAVAILABLE, EX_TEMPFAIL, EX_NOPERM, EX_OSERR. */

@@ -7,6 +7,7 @@
 #include <sysexits.h>
 
 #include "config.h"
+#include "model/schedule.h"
 #include "programs/enqueue.h"
 #include "util/log.h"
 
@@ -22,16 +23,23 @@ static void help(void) {
                "      --at EPOCH         run at this time (seconds since the epoch, may have decimals)\n"
                "      --max-payload BYTES  refuse jobs larger than this (default: %d)\n"
                "      --timeout DURATION connect and command timeout (default: 2s)\n"
+               "      --entry NAME       a run of schedule entry NAME: enqueue its occurrence once across\n"
+               "                         every host sharing this Redis (see jobs-schedule(5))\n"
+               "      --calendar EXPR    a calendar of the entry (repeatable); the occurrence is its\n"
+               "                         latest elapse at or before the trigger time\n"
+               "      --occurrence EPOCH the occurrence this run stands for (default: from --calendar)\n"
+               "      --trigger-time EPOCH  when the timer fired (default: now)\n"
                "  -Q, --quiet            do not print the jid\n"
                "  -h, --help             show this help\n"
                "      --version          show the version\n\n"
-               "Exit status: 0 enqueued, 64 usage, 65 bad job data, 69 Redis unavailable,\n"
+               "Exit status: 0 enqueued (or, with --entry, already enqueued by a host: nothing printed), 64 usage, 65 bad job data, 69 Redis unavailable,\n"
                "75 temporary failure (timeout, Redis loading), 77 authentication refused, 78 bad REDIS_URL.\n",
                REDIS_URL_DEFAULT, JOB_RETRY_DEFAULT, JOB_PAYLOAD_MAX_DEFAULT);
 }
 
 static int parse_argv(int argc, char **argv, EnqueueRequest *req, bool *quiet) {
-        enum { ARG_RETRY = 0x100, ARG_IN, ARG_AT, ARG_MAX_PAYLOAD, ARG_TIMEOUT, ARG_VERSION };
+        enum { ARG_RETRY = 0x100, ARG_IN, ARG_AT, ARG_MAX_PAYLOAD, ARG_TIMEOUT, ARG_VERSION, ARG_ENTRY,
+               ARG_OCCURRENCE, ARG_CALENDAR, ARG_TRIGGER_TIME };
         static const struct option options[] = {
                 { "redis", required_argument, NULL, 'r' },
                 { "queue", required_argument, NULL, 'q' },
@@ -41,6 +49,10 @@ static int parse_argv(int argc, char **argv, EnqueueRequest *req, bool *quiet) {
                 { "at", required_argument, NULL, ARG_AT },
                 { "max-payload", required_argument, NULL, ARG_MAX_PAYLOAD },
                 { "timeout", required_argument, NULL, ARG_TIMEOUT },
+                { "entry", required_argument, NULL, ARG_ENTRY },
+                { "occurrence", required_argument, NULL, ARG_OCCURRENCE },
+                { "calendar", required_argument, NULL, ARG_CALENDAR },
+                { "trigger-time", required_argument, NULL, ARG_TRIGGER_TIME },
                 { "quiet", no_argument, NULL, 'Q' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -90,6 +102,32 @@ static int parse_argv(int argc, char **argv, EnqueueRequest *req, bool *quiet) {
                                 return -EINVAL;
                         }
                         break;
+                case ARG_ENTRY:
+                        if (!schedule_name_is_valid(optarg)) {
+                                log_error("Invalid --entry '%s': a schedule entry name ([A-Za-z0-9_.-], at most %zu bytes).",
+                                          optarg, (size_t) SCHEDULE_NAME_MAX);
+                                return -EINVAL;
+                        }
+                        req->entry = optarg;
+                        break;
+                case ARG_OCCURRENCE:
+                        r = enqueue_parse_epoch("--occurrence", optarg, &req->occurrence);
+                        if (r < 0)
+                                return r;
+                        break;
+                case ARG_CALENDAR:
+                        if (req->n_calendars >= SCHEDULE_CALENDARS_MAX) {
+                                log_error("Too many --calendar options; an entry has at most %u calendars.",
+                                          SCHEDULE_CALENDARS_MAX);
+                                return -EINVAL;
+                        }
+                        req->calendars[req->n_calendars++] = optarg;
+                        break;
+                case ARG_TRIGGER_TIME:
+                        r = enqueue_parse_epoch("--trigger-time", optarg, &req->trigger);
+                        if (r < 0)
+                                return r;
+                        break;
                 case 'Q':
                         *quiet = true;
                         break;
@@ -108,6 +146,18 @@ static int parse_argv(int argc, char **argv, EnqueueRequest *req, bool *quiet) {
                 return -EINVAL;
         }
         req->class = argv[optind];
+        if (req->entry && (req->at > 0 || req->in > 0)) {
+                log_error("--entry enqueues its occurrence now; it cannot be combined with --in or --at.");
+                return -EINVAL;
+        }
+        if (req->entry && req->occurrence == 0 && req->n_calendars == 0) {
+                log_error("--entry needs the entry's calendars (--calendar) or its --occurrence.");
+                return -EINVAL;
+        }
+        if (!req->entry && (req->occurrence > 0 || req->n_calendars > 0 || req->trigger > 0)) {
+                log_error("--occurrence, --calendar and --trigger-time apply to a schedule entry; pass --entry NAME too.");
+                return -EINVAL;
+        }
         return 1;
 }
 
@@ -126,7 +176,7 @@ int main(int argc, char **argv) {
         r = enqueue_run(&req, jid);
         if (r != 0)
                 return r;
-        if (!quiet)
+        if (!quiet && jid[0])
                 printf("%s\n", jid);
         return 0;
 }

@@ -229,7 +229,7 @@ int emit_service(const ScheduleEntry *e, const EmitOptions *o, char **ret) {
         /* ordering only: a local Redis is up before a catch-up run at boot; a remote one is retried */
         fputs("After=network.target redis-server.service\n\n[Service]\nType=oneshot\nExecStart=", f);
         const char *words[] = { enqueue, "--queue", schedule_entry_queue(e), "--retry", retry,
-                                "--args", schedule_entry_args(e), e->class };
+                                "--args", schedule_entry_args(e) };
         for (size_t i = 0; i < ELEMENTSOF(words); i++) {
                 if (i > 0)
                         fputc(' ', f);
@@ -237,6 +237,30 @@ int emit_service(const ScheduleEntry *e, const EmitOptions *o, char **ret) {
                 if (r < 0)
                         return r;
         }
+        /* A fleet entry names itself and its calendars: jobs-enqueue works out the occurrence the
+         * run stands for and enqueues it once across every host. */
+        if (!e->host_scope) {
+                char cal[SCHEDULE_EVERY_CALENDAR_MAX];
+
+                fputs(" --entry ", f);
+                r = emit_exec_word(f, e->name);
+                for (size_t i = 0; r >= 0 && i < e->n_calendars; i++) {
+                        fputs(" --calendar ", f);
+                        r = emit_exec_word(f, e->calendars[i].expression);
+                }
+                if (r >= 0 && e->every > 0) {
+                        if (!schedule_every_to_calendar(e->every, cal))
+                                return -EINVAL; /* the parser refuses it */
+                        fputs(" --calendar ", f);
+                        r = emit_exec_word(f, cal);
+                }
+                if (r < 0)
+                        return r;
+        }
+        fputc(' ', f);
+        r = emit_exec_word(f, e->class);
+        if (r < 0)
+                return r;
         fputs("\nEnvironmentFile=-/etc/default/jobs\n"
               /* a fire during a Redis outage is retried until it lands; usage, data, auth and
                * configuration errors (sysexits 64 65 77 78) do not heal by retrying */

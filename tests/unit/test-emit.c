@@ -31,6 +31,7 @@ static const char schedule_text[] =
         "Retry=false\n"
         "Every=7min\n"
         "AccuracySec=0\n"
+        "Scope=host\n"
         "\n"
         "[Job]\n"
         "Name=quoting\n"

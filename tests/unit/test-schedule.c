@@ -269,6 +269,16 @@ static void test_entry_errors(void **state) {
                           "[Job] Name=a: both OnCalendar= and Every= are set");
         expect_only_error("[Job]\nName=a\nClass=A\nEvery=7min\nPersistent=yes\n", 1,
                           "[Job] Name=a: Persistent=yes needs a calendar schedule, but Every=7min");
+        /* a fleet entry needs occurrences every host agrees on; Scope=host does not */
+        expect_only_error("[Job]\nName=a\nClass=A\nEvery=7min\n", 1,
+                          "[Job] Name=a: Every=7min does not divide a minute, an hour or a day");
+        expect_only_error(JOB "Scope=everywhere\n", 5, "Scope=everywhere: use fleet");
+        _cleanup_(schedule_freep) Schedule *h = parse("[Job]\nName=a\nClass=A\nEvery=7min\nScope=host\n");
+        assert_int_equal(h->n_errors, 0);
+        assert_true(h->entries[0].host_scope);
+        _cleanup_(schedule_freep) Schedule *f = parse(JOB "Scope=fleet\n");
+        assert_int_equal(f->n_errors, 0);
+        assert_false(f->entries[0].host_scope);
         /* Persistent= with an Every= that maps onto the calendar is fine */
         _cleanup_(schedule_freep) Schedule *s = parse("[Job]\nName=a\nClass=A\nEvery=15min\nPersistent=yes\n");
         assert_int_equal(s->n_errors, 0);

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/* The occurrence of a schedule entry, over all its calendars. */
+
+#include "model/occurrence.h"
+
+/* The latest prev or the earliest next over the calendars. */
+static int pick(CalendarSpec *const *specs, size_t n, usec_t t, bool prev, usec_t *ret) {
+        usec_t best = 0, v;
+        bool found = false;
+        int r;
+
+        for (size_t i = 0; i < n; i++) {
+                r = prev ? calendar_spec_prev(specs[i], t, &v) : calendar_spec_next(specs[i], t, &v);
+                if (r == -ENOENT)
+                        continue;
+                if (r < 0)
+                        return r;
+                if (!found || (prev ? v > best : v < best))
+                        best = v;
+                found = true;
+        }
+        if (!found)
+                return -ENOENT;
+        *ret = best;
+        return 0;
+}
+
+int occurrence_prev(CalendarSpec *const *specs, size_t n, usec_t at, usec_t *ret) {
+        return pick(specs, n, at, true, ret);
+}
+
+int occurrence_next(CalendarSpec *const *specs, size_t n, usec_t after, usec_t *ret) {
+        return pick(specs, n, after, false, ret);
+}
+
+int occurrence_earlier(CalendarSpec *const *specs, size_t n, usec_t occ, usec_t *earlier, size_t max, size_t *ret_n) {
+        size_t k = 0;
+        int r = 0;
+
+        while (k < max && occ > 0) {
+                r = occurrence_prev(specs, n, occ - 1, &occ);
+                if (r < 0)
+                        break;
+                earlier[k++] = occ;
+        }
+        if (r < 0 && r != -ENOENT)
+                return r;
+        *ret_n = k;
+        return 0;
+}
