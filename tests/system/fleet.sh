@@ -125,6 +125,24 @@ EOF
 
 rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
 
+# The claims in Redis, "KEY HOST JID" per line, added to claims.txt. A claim key expires (after at
+# least a minute), so a background loop takes a snapshot every CLAIMS_EVERY seconds.
+CLAIMS_EVERY=10
+claims_snapshot() {
+        rcli EVAL "local r = {}
+for _, k in ipairs(redis.call('KEYS', 'jobs:claim:*')) do
+  local v = redis.call('GET', k)
+  if v then r[#r + 1] = k .. ' ' .. (string.gsub(v, '\\n', ' ')) end
+end
+return r" 0 >> "$RUN/claims.txt"
+}
+claims_loop() {
+        while :; do
+                claims_snapshot
+                sleep "$CLAIMS_EVERY"
+        done
+}
+
 redis_start() {
         REDIS_DIR=$(ct_run_dir)
         CT_CLEANUP+=("$REDIS_DIR")
@@ -204,10 +222,7 @@ wait_jobs() {
 jobs_started() { [ "$(started_since "$1" "$3")" -ge "$2" ]; }
 
 timers_active() { # HOST: every timer of the schedule is active there
-        local t
-        for t in "${TIMERS[@]}"; do
-                [ "$(ctn "$1" systemctl is-active "$t")" = active ] || return 1
-        done
+        [ "$(ctn "$1" systemctl is-active "${TIMERS[@]}" | grep -c '^active$')" -eq ${#TIMERS[@]} ]
 }
 on_hosts() { # on_hosts "HOST..." COMMAND...: runs COMMAND in each host side by side; fails if one fails
         local hosts=$1; shift
@@ -356,10 +371,7 @@ quiet() { # nothing queued, and every job that started has finished (on some hos
 
 s_count() {
         runs > "$RUN/runs.txt"
-        local k
-        rcli --scan --pattern 'jobs:claim:*' | while read -r k; do
-                printf '%s %s\n' "$k" "$(rcli GET "$k" | tr '\n' ' ')"
-        done > "$RUN/claims.txt"
+        claims_snapshot
         printf '%s\n' "${ENTRIES[@]}" > "$RUN/entries.txt"
         python3 "$here/fleet-count.py" --entries "$RUN/entries.txt" --runs "$RUN/runs.txt" \
                 --window "$W0" "$W1" --gap "$(tr '\n' ' ' < "$RUN/gap")" \
@@ -396,6 +408,8 @@ fi
 
 t0=$(now_ms)
 redis_start
+claims_loop &
+CT_KILL_PIDS=("$!" "${CT_KILL_PIDS[@]}")   # before Redis
 build_image
 echo "# image with $(basename "$DEB") and Redis on 127.0.0.1:$REDIS_PORT ready in $(( $(now_ms) - t0 )) ms"
 t0=$(now_ms)
