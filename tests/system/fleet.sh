@@ -332,7 +332,7 @@ s_kill_holder() {
                 fail "jobs held by $victim not run to the end by another host within $deadline s"; r=1
         fi
         local last
-        last=$(while read -r jid; do runs | awk -v j="\"jid\":\"$jid\"" -v v="$victim" '$1 == "start" && $2 != v && index($0, j) { print $3 }'; done < "$RUN/held.jids" | sort -n | tail -1)
+        last=$(while read -r jid; do runs | awk -v j="\"jid\":\"$jid\"" -v v="$victim" '($1 == "start" || $1 == "run") && $2 != v && index($0, j) { print $3 }'; done < "$RUN/held.jids" | sort -n | tail -1)
         note "the last held job started on another host $(awk -v a="$KILL_AT" -v b="${last:-0}" 'BEGIN { printf "%.1f", b - a }') s after the kill (worker alive TTL 20 s, heartbeat 5 s)"
         wait_until 60 all_done "$RUN/load.jids" || { fail "not every load job ran to the end"; r=1; }
         return $r
@@ -341,7 +341,7 @@ holds() { [ "$(rcli --scan --pattern "jobs:inflight:$1:*" | while read -r k; do 
 held_run_elsewhere() { # every held jid has a done record from another host
         local jid all; all=$(runs)
         while read -r jid; do
-                awk -v j="\"jid\":\"$jid\"" -v v="$1" '$1 == "done" && $2 != v && index($0, j) { f = 1 } END { exit !f }' <<<"$all" || return 1
+                awk -v j="\"jid\":\"$jid\"" -v v="$1" '($1 == "done" || $1 == "run") && $2 != v && index($0, j) { f = 1 } END { exit !f }' <<<"$all" || return 1
         done < "$RUN/held.jids"
 }
 all_done() {
