@@ -27,91 +27,99 @@ static const char *const action_names[_ACK_ACTION_MAX] = {
         [ACK_DONE] = "done", [ACK_DROP] = "drop", [ACK_RETRY] = "retry", [ACK_DEAD] = "dead", [ACK_REQUEUE] = "requeue",
 };
 
-static void ack_send(WorkJob *j);
+static void ack_send(JobsJob *j);
+
+void acker_init(Acker *a) {
+        *a = (Acker) {};
+}
+
+void acker_done(Acker *a) {
+        *a = (Acker) {};
+}
+
+void job_ack_init(JobAck *a) {
+        *a = (JobAck) {};
+}
+
+void job_ack_done(JobAck *a) {
+        free(a->payload);
+        *a = (JobAck) {};
+}
 
 static void on_ack_reply(redisAsyncContext *ac, void *reply, void *privdata) {
-        WorkJob *j = privdata;
-        Worker *w = j->worker;
+        JobsJob *j = privdata;
+        JobsWorker *w = j->worker;
         const char *e = redis_async_reply_error(reply);
 
-        j->ack_in_flight = false;
+        j->ack.in_flight = false;
         if (!reply)
                 return; /* sent again once reconnected */
         if (e) {
                 log_warning("Recording the end of job %s (%s) failed, will try again: %s", j->jid,
-                            action_names[j->action], e);
+                            action_names[j->ack.action], e);
                 return;
         }
-        if (j->prev)
-                j->prev->next = j->next;
-        else
-                w->jobs = j->next;
-        if (j->next)
-                j->next->prev = j->prev;
-        w->n_jobs--;
-        work_job_free(j);
+        w->acker.n_finished--;
+        work_job_remove(j);
         worker_maybe_finish_stop(w);
 }
 
-static void ack_send(WorkJob *j) {
-        Worker *w = j->worker;
+static void ack_send(JobsJob *j) {
+        JobsWorker *w = j->worker;
         _cleanup_free_ char *key = NULL;
         char score[64], dead_age[32], dead_max[32];
         int r;
 
-        if (j->ack_in_flight || !redis_async_is_up(w->redis))
+        if (j->ack.in_flight || !redis_async_is_up(w->redis))
                 return;
         key = fetch_inflight_key(w, j->queue);
         if (!key)
                 return (void) log_oom();
-        if (j->action == ACK_DONE || j->action == ACK_DROP) {
+        if (j->ack.action == ACK_DONE || j->ack.action == ACK_DROP) {
                 const char *argv[] = { "LREM", key, "-1", j->raw };
                 const size_t len[] = { 4, strlen(key), 2, j->raw_len };
                 r = redis_async_command_argv(w->redis, on_ack_reply, j, 4, argv, len);
         } else {
-                const char *payload = j->ack_payload ? j->ack_payload : j->raw;
-                snprintf(score, sizeof score, "%.6f", j->ack_score);
+                const char *payload = j->ack.payload ? j->ack.payload : j->raw;
+                snprintf(score, sizeof score, "%.6f", j->ack.score);
                 snprintf(dead_age, sizeof dead_age, "%d", RETRY_DEAD_TIMEOUT_SEC);
                 snprintf(dead_max, sizeof dead_max, "%d", RETRY_DEAD_MAX_JOBS);
-                const char *argv[] = { "EVAL", ack_script, "1", key, j->raw, action_names[j->action], score, payload,
+                const char *argv[] = { "EVAL", ack_script, "1", key, j->raw, action_names[j->ack.action], score, payload,
                                        j->queue, dead_age, dead_max };
-                const size_t len[] = { 4, strlen(ack_script), 1, strlen(key), j->raw_len, strlen(action_names[j->action]),
+                const size_t len[] = { 4, strlen(ack_script), 1, strlen(key), j->raw_len, strlen(action_names[j->ack.action]),
                                        strlen(score), strlen(payload), strlen(j->queue), strlen(dead_age), strlen(dead_max) };
                 r = redis_async_command_argv(w->redis, on_ack_reply, j, (int) ELEMENTSOF(argv), argv, len);
         }
         if (r >= 0)
-                j->ack_in_flight = true;
+                j->ack.in_flight = true;
 }
 
 /* While short jobs stream through, the end of a job is recorded together with the next fetch
  * (worker_turn), so Redis is woken once for both rather than once each. Only then: while jobs are
  * short, others are running (their end brings the next turn soon) and the queue is not empty (a
  * fetch will follow). Otherwise, and always when quiet or stopping, it is sent at once. */
-bool ack_may_wait(Worker *w) {
-        return w->state == WORKER_RUNNING && worker_jobs_short(w) && w->n_running > 0 && !w->block_in_flight;
+bool ack_may_wait(JobsWorker *w) {
+        return w->state == WORKER_RUNNING && worker_jobs_short(w) && w->n_running > 0 && !fetcher_is_blocking(&w->fetcher);
 }
 
-void ack_send_pending(Worker *w) {
-        for (WorkJob *j = w->jobs; j; j = j->next)
-                if (j->finished)
+void ack_send_pending(JobsWorker *w) {
+        if (w->acker.n_finished == 0)
+                return;
+        for (JobsJob *j = w->jobs; j; j = j->next)
+                if (j->ack.finished)
                         ack_send(j);
 }
 
 /* took: how long since it started, for the run-time average if it ran. */
-static void job_settle(WorkJob *j, usec_t took) {
-        Worker *w = j->worker;
-
-        if (j->running) {
-                j->running = false;
-                w->n_running--;
-                w->run_usec_avg = w->run_usec_known ? w->run_usec_avg - w->run_usec_avg / 8 + took / 8 : took;
-                w->run_usec_known = true;
-        }
-        j->finished = true;
+static void job_settle(JobsJob *j, usec_t took) {
+        work_job_stopped(j, took);
+        if (!j->ack.finished)
+                j->worker->acker.n_finished++;
+        j->ack.finished = true;
 }
 
 /* A payload that is not a job goes to dead as it is; if it is at least a JSON object, it says why. */
-static void annotate_invalid(WorkJob *j, double now) {
+static void annotate_invalid(JobsJob *j, double now) {
         _cleanup_(json_decrefp) json_t *o = json_loadb(j->raw, j->raw_len, 0, NULL);
 
         if (!json_is_object(o))
@@ -120,20 +128,20 @@ static void annotate_invalid(WorkJob *j, double now) {
             json_object_set_new(o, "error_message", json_string(j->invalid_reason)) < 0 ||
             job_set_time(o, "failed_at", now) < 0)
                 return;
-        j->ack_payload = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        j->ack.payload = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 }
 
-void ack_requeue(WorkJob *j) {
+void ack_requeue(JobsJob *j) {
         job_settle(j, now_usec(CLOCK_MONOTONIC) - j->started);
-        j->action = ACK_REQUEUE;
+        j->ack.action = ACK_REQUEUE;
         work_job_log(j, LOG_NOTICE, "requeue", NULL, "Pushing %s job %s back to queue %s: %s.", j->class, j->jid,
                      j->queue, j->stop_killed ? "it did not finish within the shutdown timeout" : "not started, the worker is quiet or stopping");
         ack_send(j);
         worker_kick(j->worker);
 }
 
-void ack_finish(WorkJob *j, bool ok, const char *error_class, const char *error_message) {
-        Worker *w = j->worker;
+void ack_finish(JobsJob *j, bool ok, const char *error_class, const char *error_message) {
+        JobsWorker *w = j->worker;
         char dur[48], errf[64 + JOB_CLASS_MAX], d[DURATION_MAX];
         const char *extra[3] = { dur, NULL, NULL };
         usec_t took = now_usec(CLOCK_MONOTONIC) - j->started;
@@ -144,22 +152,19 @@ void ack_finish(WorkJob *j, bool ok, const char *error_class, const char *error_
 
         job_settle(j, took);
         snprintf(dur, sizeof dur, "JOB_DURATION_USEC=%" PRIu64, took);
-        w->processed++;
-        w->stat_processed++;
+        stats_count(&w->stats, ok);
         if (ok) {
-                j->action = ACK_DONE;
+                j->ack.action = ACK_DONE;
                 work_job_log(j, LOG_INFO, "done", extra, "Finished %s job %s in %s.", j->class, j->jid,
                              format_duration(d, sizeof d, took));
                 goto send;
         }
 
-        w->failed++;
-        w->stat_failed++;
         snprintf(errf, sizeof errf, "JOB_ERROR_CLASS=%s", strempty(error_class));
         extra[1] = errf;
         if (!j->job) {
-                j->action = ACK_DEAD;
-                j->ack_score = now;
+                j->ack.action = ACK_DEAD;
+                j->ack.score = now;
                 annotate_invalid(j, now);
                 work_job_log(j, LOG_ERR, "dead", extra, "Invalid job payload from queue %s moved to the dead set: %s.",
                              j->queue, j->invalid_reason);
@@ -170,30 +175,30 @@ void ack_finish(WorkJob *j, bool ok, const char *error_class, const char *error_
 
         if (random_bytes(&rnd, sizeof rnd) < 0)
                 rnd = (unsigned) took;
-        r = retry_apply(j->job, error_class, error_message, now, rnd % 10, &a, &j->ack_score);
+        r = retry_apply(j->job, error_class, error_message, now, rnd % 10, &a, &j->ack.score);
         if (r >= 0 && a != RETRY_ACTION_DROP)
-                r = job_serialize(j->job, w->config.max_payload + 64 * 1024, &j->ack_payload, NULL);
+                r = job_serialize(j->job, w->config.max_payload + 64 * 1024, &j->ack.payload, NULL);
         if (r < 0) {
                 /* Cannot record the failure: better run it again than lose it. */
                 log_error_errno(r, "Cannot record the failure of job %s, pushing it back: %m", j->jid);
-                j->action = ACK_REQUEUE;
+                j->ack.action = ACK_REQUEUE;
                 goto send;
         }
         j->retry_count = job_get_retry_count(j->job);
         switch (a) {
         case RETRY_ACTION_RETRY:
-                j->action = ACK_RETRY;
+                j->ack.action = ACK_RETRY;
                 work_job_log(j, LOG_NOTICE, "retry", extra, "%s job %s will be retried in %s (retry %d of %u).", j->class,
-                             j->jid, format_duration(d, sizeof d, (usec_t) ((j->ack_score - now) * USEC_PER_SEC)),
+                             j->jid, format_duration(d, sizeof d, (usec_t) ((j->ack.score - now) * USEC_PER_SEC)),
                              j->retry_count + 1, retry_max_attempts(job_get_retry(j->job)));
                 break;
         case RETRY_ACTION_DEAD:
-                j->action = ACK_DEAD;
+                j->ack.action = ACK_DEAD;
                 work_job_log(j, LOG_ERR, "dead", extra, "%s job %s has no retries left and was moved to the dead set.",
                              j->class, j->jid);
                 break;
         default:
-                j->action = ACK_DROP;
+                j->ack.action = ACK_DROP;
                 work_job_log(j, LOG_NOTICE, "drop", extra, "%s job %s is not retried (retry: false) and was dropped.",
                              j->class, j->jid);
                 break;

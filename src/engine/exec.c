@@ -18,7 +18,7 @@ extern char **environ;
 
 /* Our environment minus what belongs to this service's supervision, computed once; each spawn fills
  * the four slots after it with the job's variables. */
-static int exec_env(Worker *w, char **extra, const char ***ret) {
+static int exec_env(JobsWorker *w, char **extra, const char ***ret) {
         static const char *const drop[] = { "NOTIFY_SOCKET=", "WATCHDOG_USEC=", "WATCHDOG_PID=", "LISTEN_FDS=",
                                             "LISTEN_PID=", "LISTEN_FDNAMES=", "JOB_ID=", "JOB_CLASS=",
                                             "JOB_QUEUE=", "JOB_RETRY_COUNT=" };
@@ -45,7 +45,7 @@ static int exec_env(Worker *w, char **extra, const char ***ret) {
         return 0;
 }
 
-static void log_line(WorkJob *j, bool is_err, const char *line, size_t len) {
+static void log_line(JobsJob *j, bool is_err, const char *line, size_t len) {
         static const char *const out_field[] = { "JOB_HANDLER_STREAM=stdout", NULL };
         static const char *const err_field[] = { "JOB_HANDLER_STREAM=stderr", NULL };
 
@@ -58,7 +58,7 @@ static void log_line(WorkJob *j, bool is_err, const char *line, size_t len) {
 
 /* Read what is there; log complete lines, and the rest too at EOF or when a line is too long.
  * Returns 1 at EOF, 0 when drained for now. */
-static int drain(WorkJob *j, int fd, bool is_err) {
+static int drain(JobsJob *j, int fd, bool is_err) {
         LineBuffer *b = is_err ? &j->err : &j->out;
 
         for (;;) {
@@ -93,7 +93,7 @@ static int drain(WorkJob *j, int fd, bool is_err) {
 }
 
 static int on_output(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        WorkJob *j = userdata;
+        JobsJob *j = userdata;
         bool is_err = s == j->err_source;
 
         if (drain(j, fd, is_err) > 0) {
@@ -112,7 +112,7 @@ static const char *signal_name(int sig) {
 
 /* What the handler wrote before exiting is still in the pipes; our write ends are still open, so
  * reading stops at "nothing more", and a last line without its newline is logged too. */
-static void drain_final(WorkJob *j, sd_event_source *s, bool is_err) {
+static void drain_final(JobsJob *j, sd_event_source *s, bool is_err) {
         LineBuffer *b = is_err ? &j->err : &j->out;
 
         if (s && drain(j, sd_event_source_get_io_fd(s), is_err) == 0 && b->len > 0)
@@ -121,14 +121,14 @@ static void drain_final(WorkJob *j, sd_event_source *s, bool is_err) {
 }
 
 /* Once the handler is gone: its spawn block and our write ends of its pipes. */
-void exec_release(WorkJob *j) {
+void exec_release(JobsJob *j) {
         j->spawn = spawn_free(j->spawn);
         j->out_w = safe_close(j->out_w);
         j->err_w = safe_close(j->err_w);
 }
 
-void exec_on_exit(WorkJob *j, const siginfo_t *si) {
-        Worker *w = j->worker;
+void exec_on_exit(JobsJob *j, const siginfo_t *si) {
+        JobsWorker *w = j->worker;
         char m[1024 + PATH_MAX], d[DURATION_MAX], path[PATH_MAX];
         const char *tail;
         int spawn_errno = spawn_exec_errno(j->spawn);
@@ -172,7 +172,7 @@ void exec_on_exit(WorkJob *j, const siginfo_t *si) {
 }
 
 static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
-        WorkJob *j = userdata;
+        JobsJob *j = userdata;
 
         j->timed_out = true;
         exec_kill(j);
@@ -180,7 +180,7 @@ static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 /* Its whole process group, and the handler itself, which may not have made its group yet. */
-void exec_kill(WorkJob *j) {
+void exec_kill(JobsJob *j) {
         if (j->pid > 0) {
                 (void) kill(-j->pid, SIGKILL);
                 (void) kill(j->pid, SIGKILL);
@@ -190,7 +190,7 @@ void exec_kill(WorkJob *j) {
 /* The job JSON for the handler's stdin. Up to PIPE_BUF bytes fit in any empty pipe (even one the
  * kernel shrank to a page), so the common case is a pipe written before the spawn; bigger
  * payloads go in a memfd. Either way the handler reads the whole job, then EOF. */
-static int exec_stdin(WorkJob *j) {
+static int exec_stdin(JobsJob *j) {
         _cleanup_close_ int fd = -1;
         int p[2];
 
@@ -222,8 +222,8 @@ static int exec_stdin(WorkJob *j) {
         return TAKE_FD(fd);
 }
 
-int exec_spawn(WorkJob *j, const char *path) {
-        Worker *w = j->worker;
+int exec_spawn(JobsJob *j, const char *path) {
+        JobsWorker *w = j->worker;
         _cleanup_close_ int in = -1, out_r = -1, out_w = -1, err_r = -1, err_w = -1;
         const char **env = NULL;
         char *extra[4] = {};

@@ -89,13 +89,23 @@ static const char recover_script[] =
         "end\n"
         "return moved\n";
 
-char *fetch_inflight_key(Worker *w, const char *queue) {
+void fetcher_init(Fetcher *f) {
+        *f = (Fetcher) {};
+}
+
+void fetcher_done(Fetcher *f) {
+        /* Nothing is owned: the connections are the worker's, and replies in flight were answered
+         * (NULL) when they were freed. */
+        *f = (Fetcher) {};
+}
+
+char *fetch_inflight_key(JobsWorker *w, const char *queue) {
         return strdupf("jobs:inflight:%s:%s", w->identity, queue);
 }
 
 /* Announce our lists and that we are alive (alive first: the recover script must never see our
  * lists without it). */
-int fetch_register(Worker *w) {
+int fetch_register(JobsWorker *w) {
         const char *argv[2 + 2 * WORKER_QUEUES_MAX];
         char *keys[WORKER_QUEUES_MAX] = {};
         _cleanup_free_ char *alive = strdupf("jobs:alive:%s", w->identity);
@@ -124,7 +134,7 @@ finish:
         return r;
 }
 
-int fetch_recover(Worker *w, bool all_own, redisCallbackFn *fn, void *privdata) {
+int fetch_recover(JobsWorker *w, bool all_own, redisCallbackFn *fn, void *privdata) {
         return redis_async_command(w->redis, fn, privdata, "EVAL %s 0 %s", recover_script, all_own ? w->identity : "");
 }
 
@@ -139,7 +149,7 @@ static void on_forced_recover_reply(redisAsyncContext *ac, void *reply, void *pr
 }
 
 static void on_local_owners_reply(redisAsyncContext *ac, void *reply, void *privdata) {
-        Worker *w = privdata;
+        JobsWorker *w = privdata;
         redisReply *r = reply;
 
         if (!r || r->type != REDIS_REPLY_ARRAY)
@@ -158,7 +168,7 @@ static void on_local_owners_reply(redisAsyncContext *ac, void *reply, void *priv
         }
 }
 
-int fetch_recover_local(Worker *w) {
+int fetch_recover_local(JobsWorker *w) {
         /* Without a boot id, "same host" cannot be told apart from "same pid namespace inode". */
         if (strncmp(w->alive_prefix, "unknown ", 8) == 0)
                 return 0;
@@ -178,7 +188,7 @@ static uint64_t xorshift(void) {
 
 /* Queue order for this fetch: as configured, or Sidekiq's weighted shuffle ("critical,2" appears
  * twice in the pool, the pool is shuffled, duplicates dropped). Returns the count. */
-static size_t queue_order(Worker *w, const char **out) {
+static size_t queue_order(JobsWorker *w, const char **out) {
         const WorkerConfig *c = &w->config;
         size_t pool[WORKER_QUEUES_MAX * WORKER_QUEUE_WEIGHT_MAX], n = 0, m = 0;
 
@@ -205,13 +215,13 @@ static size_t queue_order(Worker *w, const char **out) {
         return m;
 }
 
-static void fetch_block(Worker *w);
+static void fetch_block(JobsWorker *w);
 
 static void on_fetch_reply(redisAsyncContext *ac, void *reply, void *privdata) {
-        Worker *w = privdata;
+        JobsWorker *w = privdata;
         redisReply *r = reply;
 
-        w->fetch_in_flight = false;
+        w->fetcher.in_flight = false;
         if (!r)
                 return; /* connection lost: fetching resumes once it is back */
         if (r->type != REDIS_REPLY_ARRAY) {
@@ -227,11 +237,11 @@ static void on_fetch_reply(redisAsyncContext *ac, void *reply, void *privdata) {
 }
 
 static void on_block_reply(redisAsyncContext *ac, void *reply, void *privdata) {
-        Worker *w = privdata;
+        JobsWorker *w = privdata;
         redisReply *r = reply;
-        const char *q = w->config.queues[w->queue_turn % w->config.n_queues].name;
+        const char *q = w->config.queues[w->fetcher.queue_turn % w->config.n_queues].name;
 
-        w->block_in_flight = false;
+        w->fetcher.block_in_flight = false;
         if (!r)
                 return;
         if (r->type == REDIS_REPLY_STRING) {
@@ -244,38 +254,38 @@ static void on_block_reply(redisAsyncContext *ac, void *reply, void *privdata) {
                 return;
         }
         /* Timed out: with one queue keep waiting, else look at every queue again, then the next one. */
-        w->queue_turn++;
+        w->fetcher.queue_turn++;
         if (w->config.n_queues == 1)
                 fetch_block(w);
         else
                 worker_kick(w);
 }
 
-static void fetch_block(Worker *w) {
+static void fetch_block(JobsWorker *w) {
         _cleanup_free_ char *dst = NULL;
         const QueueSpec *q;
         int r;
 
-        if (w->state != WORKER_RUNNING || w->block_in_flight || !redis_async_is_up(w->block))
+        if (w->state != WORKER_RUNNING || w->fetcher.block_in_flight || !redis_async_is_up(w->block))
                 return;
-        q = &w->config.queues[w->queue_turn % w->config.n_queues];
+        q = &w->config.queues[w->fetcher.queue_turn % w->config.n_queues];
         dst = fetch_inflight_key(w, q->name);
         if (!dst)
                 return (void) log_oom();
         r = redis_async_command(w->block, on_block_reply, w, "BLMOVE queue:%s %s RIGHT LEFT %d", q->name, dst,
                                 w->config.n_queues == 1 ? WORKER_BLOCK_SINGLE_SEC : WORKER_BLOCK_MULTI_SEC);
         if (r >= 0)
-                w->block_in_flight = true;
+                w->fetcher.block_in_flight = true;
 }
 
-bool fetch_maybe(Worker *w) {
+bool fetch_maybe(JobsWorker *w) {
         const char *argv[5 + WORKER_QUEUES_MAX];
         char max[16];
         unsigned free_slots, prefetch;
         size_t n;
         int r;
 
-        if (w->state != WORKER_RUNNING || w->fetch_in_flight || w->block_in_flight || !redis_async_is_up(w->redis))
+        if (w->state != WORKER_RUNNING || w->fetcher.in_flight || w->fetcher.block_in_flight || !redis_async_is_up(w->redis))
                 return false;
         /* Hold jobs ready only while jobs are short: a long one would keep them from other workers. */
         prefetch = worker_jobs_short(w) ? WORKER_PREFETCH_MAX : 0;
@@ -293,13 +303,13 @@ bool fetch_maybe(Worker *w) {
         n = queue_order(w, argv + 5);
         r = redis_async_command_argv(w->redis, on_fetch_reply, w, (int) (5 + n), argv, NULL);
         if (r >= 0)
-                w->fetch_in_flight = true;
+                w->fetcher.in_flight = true;
         return r >= 0;
 }
 
-void fetch_cancel(Worker *w) {
+void fetch_cancel(JobsWorker *w) {
         /* Dropping the connection is the only way to end a BLMOVE; a job it moved at that very
          * moment stays in our list and is pushed back by the final recover. */
-        if (w->block_in_flight)
+        if (w->fetcher.block_in_flight)
                 redis_async_reset(w->block);
 }

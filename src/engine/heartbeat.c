@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Every 5 s, in one pipeline: the process heartbeat Sidekiq's Web UI and jobsctl read, the number of
- * processes (which sets the poller's cadence, see poll.c), the signal queue and recovery of dead
+ * processes (which sets the poller's cadence, see poller.c), the signal queue and recovery of dead
  * processes' in-flight lists.
  *
  * Redis keys (Sidekiq's): processes (set of identities); <identity> (hash: info JSON, busy, beat,
@@ -9,7 +9,6 @@
  * jobs:alive:<identity> and jobs:inflight (see fetch.c). */
 
 #include <inttypes.h>
-#include <systemd/sd-daemon.h>
 
 #include "config.h"
 #include "engine/worker-internal.h"
@@ -23,7 +22,7 @@ static long rss_kib(void) {
         return (long) (resident * (unsigned long) sysconf(_SC_PAGESIZE) / 1024);
 }
 
-static char *process_info(Worker *w) {
+static char *process_info(JobsWorker *w) {
         _cleanup_(json_decrefp) json_t *o = NULL, *queues = NULL, *weights = NULL;
 
         queues = json_array();
@@ -43,7 +42,7 @@ static char *process_info(Worker *w) {
 }
 
 static void on_signal_reply(redisAsyncContext *ac, void *reply, void *privdata) {
-        Worker *w = privdata;
+        JobsWorker *w = privdata;
         redisReply *r = reply;
 
         if (!r || r->type != REDIS_REPLY_STRING)
@@ -57,7 +56,7 @@ static void on_signal_reply(redisAsyncContext *ac, void *reply, void *privdata) 
 }
 
 static void on_recover_reply(redisAsyncContext *ac, void *reply, void *privdata) {
-        Worker *w = privdata;
+        JobsWorker *w = privdata;
         redisReply *r = reply;
 
         if (!r)
@@ -69,40 +68,31 @@ static void on_recover_reply(redisAsyncContext *ac, void *reply, void *privdata)
         if (r->integer > 0)
                 log_notice("Recovered %lld in-flight jobs of workers that stopped beating; they are back in their queues.",
                            r->integer);
-        if (!w->ready) {
-                w->ready = true;
-                (void) sd_notify(false, "READY=1");
-                if (w->state == WORKER_STARTING)
-                        w->state = WORKER_RUNNING;
-                log_info("Connected to Redis at %s as %s; working on %zu queue(s) with concurrency %u.", w->where,
-                         w->identity, w->config.n_queues, w->config.concurrency);
-                worker_update_status(w, true);
-                worker_kick(w);
-        }
+        worker_set_ready(w);
 }
 
 static void on_processes_reply(redisAsyncContext *ac, void *reply, void *privdata) {
         redisReply *r = reply;
 
         if (r && r->type == REDIS_REPLY_INTEGER)
-                poll_set_processes(privdata, r->integer > 0 ? (uint64_t) r->integer : 0);
+                poller_set_processes(privdata, r->integer > 0 ? (uint64_t) r->integer : 0);
 }
 
 static void on_ping_reply(redisAsyncContext *ac, void *reply, void *privdata) {
-        Worker *w = privdata;
+        JobsWorker *w = privdata;
 
-        w->heartbeat_in_flight = false;
+        w->heartbeat.in_flight = false;
         if (!reply)
                 return;
-        w->heartbeat_misses = 0;
-        w->rtt_us = now_usec(CLOCK_MONOTONIC) - w->heartbeat_sent;
+        w->heartbeat.misses = 0;
+        w->heartbeat.rtt_us = now_usec(CLOCK_MONOTONIC) - w->heartbeat.sent;
         worker_update_status(w, false);
 }
 
-static int send_work(Worker *w, const char *work_key) {
+static int send_work(JobsWorker *w, const char *work_key) {
         int r = redis_async_command(w->redis, NULL, NULL, "DEL %s", work_key);
 
-        for (WorkJob *j = w->jobs; r >= 0 && j; j = j->next) {
+        for (JobsJob *j = w->jobs; r >= 0 && j; j = j->next) {
                 _cleanup_(json_decrefp) json_t *o = NULL;
                 _cleanup_free_ char *s = NULL;
 
@@ -119,21 +109,20 @@ static int send_work(Worker *w, const char *work_key) {
         return r;
 }
 
-void heartbeat_send(Worker *w) {
+void heartbeat_send(JobsWorker *w) {
         _cleanup_free_ char *info = NULL, *work_key = NULL, *workers_key = NULL;
         char busy[16], beat[32], rss[24], rtt[24];
         int r;
 
         if (!redis_async_is_up(w->redis))
                 return;
-        if (w->heartbeat_in_flight) {
+        if (w->heartbeat.in_flight) {
                 /* Three beats without an answer: the connection is dead without saying so. */
-                if (++w->heartbeat_misses >= 3) {
+                if (++w->heartbeat.misses >= 3) {
                         log_warning("Redis at %s has not answered for %u heartbeats, reconnecting.", w->where,
-                                    w->heartbeat_misses);
-                        w->heartbeat_misses = 0;
-                        redis_async_reset(w->redis);
-                        redis_async_reset(w->block);
+                                    w->heartbeat.misses);
+                        w->heartbeat.misses = 0;
+                        worker_reconnect(w);
                 }
                 return;
         }
@@ -146,9 +135,9 @@ void heartbeat_send(Worker *w) {
         snprintf(busy, sizeof busy, "%u", w->n_running);
         snprintf(beat, sizeof beat, "%.6f", epoch_now());
         snprintf(rss, sizeof rss, "%ld", rss_kib());
-        snprintf(rtt, sizeof rtt, "%" PRIu64, w->rtt_us);
+        snprintf(rtt, sizeof rtt, "%" PRIu64, w->heartbeat.rtt_us);
 
-        w->heartbeat_sent = now_usec(CLOCK_MONOTONIC);
+        w->heartbeat.sent = now_usec(CLOCK_MONOTONIC);
         r = fetch_register(w);
         if (r >= 0)
                 r = redis_async_command(w->redis, NULL, NULL, "SADD processes %s", w->identity);
@@ -173,14 +162,14 @@ void heartbeat_send(Worker *w) {
         if (r >= 0)
                 r = redis_async_command(w->redis, on_ping_reply, w, "PING");
         if (r >= 0)
-                w->heartbeat_in_flight = true;
+                w->heartbeat.in_flight = true;
 }
 
 static int on_heartbeat_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        Worker *w = userdata;
+        JobsWorker *w = userdata;
 
         heartbeat_send(w);
-        stats_flush(w);
+        stats_flush(&w->stats, w->redis);
         ack_send_pending(w);
         worker_kick(w);
         worker_update_status(w, false);
@@ -189,8 +178,21 @@ static int on_heartbeat_timer(sd_event_source *s, uint64_t usec, void *userdata)
         return 0;
 }
 
-int heartbeat_start(Worker *w) {
-        int r = sd_event_add_time_relative(w->event, &w->heartbeat_timer, CLOCK_MONOTONIC, WORKER_HEARTBEAT_USEC,
+void heartbeat_init(Heartbeat *h) {
+        *h = (Heartbeat) {};
+}
+
+void heartbeat_done(Heartbeat *h) {
+        h->timer = sd_event_source_disable_unref(h->timer);
+        h->in_flight = false;
+}
+
+void heartbeat_connection_lost(Heartbeat *h) {
+        h->in_flight = false;
+}
+
+int heartbeat_start(JobsWorker *w) {
+        int r = sd_event_add_time_relative(w->event, &w->heartbeat.timer, CLOCK_MONOTONIC, WORKER_HEARTBEAT_USEC,
                                            USEC_PER_SEC / 2, on_heartbeat_timer, w);
         return r < 0 ? r : 0;
 }

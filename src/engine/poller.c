@@ -76,6 +76,19 @@ usec_t poll_interval_usec(uint64_t n_processes, double r) {
         return (usec_t) ((double) avg * r);
 }
 
+void poller_init(Poller *p) {
+        *p = (Poller) {};
+}
+
+void poller_done(Poller *p) {
+        p->timer = sd_event_source_disable_unref(p->timer);
+        p->in_flight = false;
+}
+
+void poller_connection_lost(Poller *p) {
+        p->in_flight = false;
+}
+
 static double random_unit(void) {
         uint32_t x;
 
@@ -85,10 +98,10 @@ static double random_unit(void) {
 }
 
 static void on_poll_reply(redisAsyncContext *ac, void *reply, void *privdata) {
-        Worker *w = privdata;
+        JobsWorker *w = privdata;
         redisReply *r = reply;
 
-        w->poll_in_flight = false;
+        w->poller.in_flight = false;
         if (r && r->type == REDIS_REPLY_INTEGER && r->integer > 0)
                 log_debug("Moved %lld due jobs from retry/schedule to their queues.", r->integer);
         else if (r && r->type == REDIS_REPLY_ERROR)
@@ -97,30 +110,30 @@ static void on_poll_reply(redisAsyncContext *ac, void *reply, void *privdata) {
 
 static int on_poll_timer(sd_event_source *s, uint64_t usec, void *userdata);
 
-static int poll_arm(Worker *w) {
-        usec_t t = poll_interval_usec(w->n_processes, random_unit());
+static int poll_arm(JobsWorker *w) {
+        usec_t t = poll_interval_usec(w->poller.n_processes, random_unit());
         int r;
 
-        if (w->poll_timer) {
-                r = sd_event_source_set_time_relative(w->poll_timer, t);
+        if (w->poller.timer) {
+                r = sd_event_source_set_time_relative(w->poller.timer, t);
                 if (r >= 0)
-                        r = sd_event_source_set_enabled(w->poll_timer, SD_EVENT_ONESHOT);
+                        r = sd_event_source_set_enabled(w->poller.timer, SD_EVENT_ONESHOT);
                 return r;
         }
-        return sd_event_add_time_relative(w->event, &w->poll_timer, CLOCK_MONOTONIC, t, 0, on_poll_timer, w);
+        return sd_event_add_time_relative(w->event, &w->poller.timer, CLOCK_MONOTONIC, t, 0, on_poll_timer, w);
 }
 
 static int on_poll_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        Worker *w = userdata;
+        JobsWorker *w = userdata;
         char now[32];
         int r;
 
-        if (w->state == WORKER_RUNNING && !w->poll_in_flight && redis_async_is_up(w->redis)) {
+        if (w->state == WORKER_RUNNING && !w->poller.in_flight && redis_async_is_up(w->redis)) {
                 snprintf(now, sizeof now, "%.6f", epoch_now());
                 r = redis_async_command(w->redis, on_poll_reply, w, "EVAL %s 0 %s %d", poll_script, now,
                                         WORKER_POLL_BATCH_MAX);
                 if (r >= 0)
-                        w->poll_in_flight = true;
+                        w->poller.in_flight = true;
         }
         r = poll_arm(w);
         if (r < 0)
@@ -128,16 +141,16 @@ static int on_poll_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-void poll_set_processes(Worker *w, uint64_t n) {
+void poller_set_processes(JobsWorker *w, uint64_t n) {
         int r;
 
-        w->n_processes = n;
-        if (w->poll_timer) {
+        w->poller.n_processes = n;
+        if (w->poller.timer) {
                 usec_t at, now;
 
                 /* The cluster shrank so much that the wait chosen for the old size is longer than any
                  * the new size would choose (e.g. the last of many processes): draw a new one. */
-                if (sd_event_source_get_time(w->poll_timer, &at) < 0 ||
+                if (sd_event_source_get_time(w->poller.timer, &at) < 0 ||
                     sd_event_now(w->event, CLOCK_MONOTONIC, &now) < 0 ||
                     at <= now || at - now <= poll_interval_usec(n, 1.0))
                         return;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Running one fetched job: validate it, log it, find its handler (C function or executable in the
- * allowlist) and start it. The C embedding API's view of a job lives here too. */
+ * allowlist) and start it; the worker's list of jobs and its count of running ones. The C
+ * embedding API's view of a job is job-api.c. */
 
 #include <limits.h>
 #include <stdarg.h>
@@ -22,7 +23,7 @@ static const struct {
         { "requeue", "MESSAGE_ID=3d5f7b9a1c2e4f6a8b1d3f5a7c9e2b47" },
 };
 
-void work_job_log(WorkJob *j, int level, const char *status, const char *const *extra, const char *fmt, ...) {
+void work_job_log(JobsJob *j, int level, const char *status, const char *const *extra, const char *fmt, ...) {
         char id[16 + JOB_JID_MAX], cls[16 + JOB_CLASS_MAX], q[16 + JOB_QUEUE_MAX], st[32], rc[32];
         const char *fields[16];
         size_t n = 0;
@@ -54,7 +55,41 @@ void work_job_log(WorkJob *j, int level, const char *status, const char *const *
         va_end(ap);
 }
 
-WorkJob *work_job_free(WorkJob *j) {
+/* The one place n_running changes. */
+static void job_set_running(JobsJob *j, bool running) {
+        if (j->running == running)
+                return;
+        j->running = running;
+        if (running)
+                j->worker->n_running++;
+        else
+                j->worker->n_running--;
+}
+
+void work_job_stopped(JobsJob *j, usec_t took) {
+        JobsWorker *w = j->worker;
+
+        if (!j->running)
+                return;
+        job_set_running(j, false);
+        w->run_usec_avg = w->run_usec_known ? w->run_usec_avg - w->run_usec_avg / 8 + took / 8 : took;
+        w->run_usec_known = true;
+}
+
+void work_job_remove(JobsJob *j) {
+        JobsWorker *w = j->worker;
+
+        if (j->prev)
+                j->prev->next = j->next;
+        else
+                w->jobs = j->next;
+        if (j->next)
+                j->next->prev = j->prev;
+        w->n_jobs--;
+        work_job_free(j);
+}
+
+JobsJob *work_job_free(JobsJob *j) {
         if (!j)
                 return NULL;
         if (j->pid > 0) {
@@ -72,7 +107,7 @@ WorkJob *work_job_free(WorkJob *j) {
         free(j->args_text);
         free(j->fail_class);
         free(j->fail_message);
-        free(j->ack_payload);
+        job_ack_done(&j->ack);
         free(j);
         return NULL;
 }
@@ -80,7 +115,7 @@ WorkJob *work_job_free(WorkJob *j) {
 /* An executable for class: a Handler= entry, else the file named exactly like the class in the first
  * handler directory that has it. The class charset has no '/' and no leading '.': it cannot leave
  * the directory. -ENOENT if none. */
-int handler_find_exec(Worker *w, const char *class, char **ret_path) {
+int handler_find_exec(JobsWorker *w, const char *class, char **ret_path) {
         static const char *const defaults[] = WORKER_HANDLER_DIRS_DEFAULT;
         const WorkerConfig *c = &w->config;
         size_t n_dirs = 0;
@@ -115,7 +150,7 @@ int handler_find_exec(Worker *w, const char *class, char **ret_path) {
         return -ENOENT;
 }
 
-static void handler_dirs_describe(Worker *w, char *buf, size_t n) {
+static void handler_dirs_describe(JobsWorker *w, char *buf, size_t n) {
         static const char *const defaults[] = WORKER_HANDLER_DIRS_DEFAULT;
         const WorkerConfig *c = &w->config;
         size_t off = 0;
@@ -131,7 +166,7 @@ static void handler_dirs_describe(Worker *w, char *buf, size_t n) {
                 snprintf(buf, n, "no handler directories");
 }
 
-static void run_c_handler(WorkJob *j, const CHandler *h) {
+static void run_c_handler(JobsJob *j, const CHandler *h) {
         int r = h->fn(j, h->userdata);
 
         if (r >= 0)
@@ -143,14 +178,13 @@ static void run_c_handler(WorkJob *j, const CHandler *h) {
         ack_finish(j, false, "HandlerError", m);
 }
 
-static void work_job_run(WorkJob *j) {
-        Worker *w = j->worker;
+static void work_job_run(JobsJob *j) {
+        JobsWorker *w = j->worker;
         _cleanup_free_ char *path = NULL;
         const CHandler *ch;
         int r;
 
-        j->running = true;
-        w->n_running++;
+        job_set_running(j, true);
         j->started = now_usec(CLOCK_MONOTONIC);
         j->run_at = epoch_now();
         work_job_log(j, LOG_INFO, "start", NULL, "Starting %s job %s from queue %s.", j->class, j->jid, j->queue);
@@ -178,9 +212,9 @@ static void work_job_run(WorkJob *j) {
 }
 
 /* Start waiting jobs while slots are free; once quiet or stopping, give them all back. */
-void work_start_pending(Worker *w) {
+void work_start_pending(JobsWorker *w) {
         while (w->pending_head && (w->state >= WORKER_QUIET || w->n_running < w->config.concurrency)) {
-                WorkJob *j = w->pending_head;
+                JobsJob *j = w->pending_head;
 
                 w->pending_head = j->pending_next;
                 if (!w->pending_head)
@@ -194,8 +228,8 @@ void work_start_pending(Worker *w) {
         }
 }
 
-void work_job_start(Worker *w, const char *queue, const char *raw, size_t len) {
-        WorkJob *j;
+void work_job_start(JobsWorker *w, const char *queue, const char *raw, size_t len) {
+        JobsJob *j;
         int r;
 
         j = calloc(1, sizeof *j);
@@ -212,6 +246,7 @@ void work_job_start(Worker *w, const char *queue, const char *raw, size_t len) {
         j->pid = -1;
         j->out_w = j->err_w = -1;
         j->retry_count = -1;
+        job_ack_init(&j->ack);
         j->started = now_usec(CLOCK_MONOTONIC);
         j->run_at = epoch_now();
         j->next = w->jobs;
@@ -240,47 +275,4 @@ void work_job_start(Worker *w, const char *queue, const char *raw, size_t len) {
                 w->pending_head = j;
         w->pending_tail = j;
         w->n_pending++;
-}
-
-/* The public view of a job, for C handlers. */
-
-const char *jobs_job_class(const JobsJob *j) {
-        return j->class;
-}
-
-const char *jobs_job_id(const JobsJob *j) {
-        return j->jid;
-}
-
-const char *jobs_job_queue(const JobsJob *j) {
-        return j->queue;
-}
-
-const char *jobs_job_payload(const JobsJob *j) {
-        return j->raw;
-}
-
-const char *jobs_job_args(JobsJob *j) {
-        if (!j->args_text && j->job)
-                j->args_text = json_dumps(json_object_get(j->job, "args"), JSON_COMPACT | JSON_ENCODE_ANY);
-        return j->args_text ? j->args_text : "[]";
-}
-
-int jobs_job_retry_count(const JobsJob *j) {
-        return j->retry_count;
-}
-
-int jobs_job_fail(JobsJob *j, const char *error_class, const char *format, ...) {
-        va_list ap;
-        char *m = NULL;
-
-        va_start(ap, format);
-        if (vasprintf(&m, format, ap) < 0)
-                m = NULL;
-        va_end(ap);
-        free(j->fail_message);
-        j->fail_message = m;
-        free(j->fail_class);
-        j->fail_class = error_class ? strdup(error_class) : NULL;
-        return -EIO;
 }

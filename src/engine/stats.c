@@ -5,63 +5,82 @@
 
 #include <inttypes.h>
 
-#include "engine/worker-internal.h"
+#include "engine/stats.h"
+#include "util/log.h"
 
 #define STATS_TTL_SEC (5 * 365 * 24 * 3600)
 
+void stats_init(Stats *s) {
+        *s = (Stats) {};
+}
+
+void stats_done(Stats *s) {
+        /* Nothing is owned; a reply in flight was answered (NULL) when the connection was freed. */
+        *s = (Stats) {};
+}
+
+void stats_count(Stats *s, bool ok) {
+        s->processed++;
+        s->unsent_processed++;
+        if (!ok) {
+                s->failed++;
+                s->unsent_failed++;
+        }
+}
+
 static void on_stats_reply(redisAsyncContext *ac, void *reply, void *privdata) {
-        Worker *w = privdata;
+        Stats *s = privdata;
         const char *e = redis_async_reply_error(reply);
 
-        w->stats_in_flight = false;
+        s->in_flight = false;
         if (e) {
                 /* Not added: count them again in the next flush. */
-                w->stat_processed += w->stats_sent_processed;
-                w->stat_failed += w->stats_sent_failed;
+                s->unsent_processed += s->sent_processed;
+                s->unsent_failed += s->sent_failed;
                 if (reply)
                         log_warning("Updating the statistics failed: %s", e);
         }
-        w->stats_sent_processed = w->stats_sent_failed = 0;
+        s->sent_processed = s->sent_failed = 0;
 }
 
 /* INCRBY stat:<name> and stat:<name>:<date> by count, and keep the daily key five years. */
-static int append_counter(Worker *w, const char *name, uint64_t count, const char *date) {
+static int append_counter(RedisAsync *redis, const char *name, uint64_t count, const char *date) {
         char n[24];
         int r;
 
         if (count == 0)
                 return 0;
         snprintf(n, sizeof n, "%" PRIu64, count);
-        r = redis_async_command(w->redis, NULL, NULL, "INCRBY stat:%s %s", name, n);
+        r = redis_async_command(redis, NULL, NULL, "INCRBY stat:%s %s", name, n);
         if (r >= 0)
-                r = redis_async_command(w->redis, NULL, NULL, "INCRBY stat:%s:%s %s", name, date, n);
+                r = redis_async_command(redis, NULL, NULL, "INCRBY stat:%s:%s %s", name, date, n);
         if (r >= 0)
-                r = redis_async_command(w->redis, NULL, NULL, "EXPIRE stat:%s:%s %d", name, date, STATS_TTL_SEC);
+                r = redis_async_command(redis, NULL, NULL, "EXPIRE stat:%s:%s %d", name, date, STATS_TTL_SEC);
         return r;
 }
 
-void stats_flush(Worker *w) {
+void stats_flush(Stats *s, RedisAsync *redis) {
         char date[16];
         time_t t = time(NULL);
         struct tm tm;
         int r = 0;
 
-        if (w->stats_in_flight || (w->stat_processed == 0 && w->stat_failed == 0) || !redis_async_is_up(w->redis))
+        if (s->in_flight || (s->unsent_processed == 0 && s->unsent_failed == 0) || !redis_async_is_up(redis))
                 return;
         if (!gmtime_r(&t, &tm) || strftime(date, sizeof date, "%Y-%m-%d", &tm) == 0)
                 return;
         /* MULTI/EXEC so that one reply tells whether all of it was applied. */
-        r = redis_async_command(w->redis, NULL, NULL, "MULTI");
+        r = redis_async_command(redis, NULL, NULL, "MULTI");
         if (r >= 0)
-                r = append_counter(w, "processed", w->stat_processed, date);
+                r = append_counter(redis, "processed", s->unsent_processed, date);
         if (r >= 0)
-                r = append_counter(w, "failed", w->stat_failed, date);
+                r = append_counter(redis, "failed", s->unsent_failed, date);
         if (r >= 0)
-                r = redis_async_command(w->redis, on_stats_reply, w, "EXEC");
+                r = redis_async_command(redis, on_stats_reply, s, "EXEC");
         if (r < 0)
                 return; /* connection lost mid-way: MULTI is discarded with it, counts kept */
-        w->stats_sent_processed = w->stat_processed;
-        w->stats_sent_failed = w->stat_failed;
-        w->stat_processed = w->stat_failed = 0;
-        w->stats_in_flight = true;
+        s->sent_processed = s->unsent_processed;
+        s->sent_failed = s->unsent_failed;
+        s->unsent_processed = s->unsent_failed = 0;
+        s->in_flight = true;
 }

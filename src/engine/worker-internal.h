@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* The worker core's shared state: the worker, the jobs it holds, and the functions its modules offer
- * one another (fetch, run, exec, ack, poller, heartbeat, stats). Not part of the public API. */
+/* The worker and the jobs it holds. The worker is its lifecycle (worker.c) and settings
+ * (worker-api.c) plus one part per concern, each with its own struct, header and init/done: the
+ * fetcher (fetch.h), acks (ack.h), heartbeat (heartbeat.h), poller (poller.h) and stats (stats.h).
+ * Not part of the public API. */
 #pragma once
 
 #include <jansson.h>
@@ -16,9 +18,15 @@
 #include "util/spawn-child.h"
 #include "redis/url.h"
 #include "util/util.h"
+#include "engine/ack.h"
+#include "engine/exec.h"
+#include "engine/fetch.h"
+#include "engine/heartbeat.h"
+#include "engine/poller.h"
+#include "engine/run.h"
+#include "engine/stats.h"
 #include "engine/worker-config.h"
 
-#define WORKER_HEARTBEAT_USEC (5 * USEC_PER_SEC)
 #define WORKER_ALIVE_TTL_MSEC 20000          /* in-flight lists of a process silent this long are recovered */
 #define WORKER_PROCESS_TTL_SEC 60            /* Sidekiq's expiry of <identity> and <identity>:work */
 #define WORKER_FETCH_BATCH_MAX 256           /* jobs moved per fetch round trip */
@@ -34,8 +42,6 @@
 #define WORKER_LINE_MAX 4096                 /* handler output lines are cut here */
 #define WORKER_IDENTITY_MAX 320
 
-typedef struct JobsWorker Worker;
-typedef struct JobsJob WorkJob;
 
 typedef enum WorkerState {
         WORKER_STARTING, /* connecting, recovering */
@@ -45,15 +51,6 @@ typedef enum WorkerState {
         WORKER_STOPPED,
         _WORKER_STATE_MAX,
 } WorkerState;
-
-typedef enum AckAction {
-        ACK_DONE,    /* LREM from the in-flight list */
-        ACK_DROP,    /* same, without recording anything (retry: false) */
-        ACK_RETRY,   /* + ZADD retry */
-        ACK_DEAD,    /* + ZADD dead, trimmed */
-        ACK_REQUEUE, /* + RPUSH back to its queue (shutdown) */
-        _ACK_ACTION_MAX,
-} AckAction;
 
 typedef struct CHandler {
         char *class;
@@ -67,8 +64,8 @@ typedef struct LineBuffer {
 } LineBuffer;
 
 struct JobsJob {
-        Worker *worker;
-        WorkJob *prev, *next;
+        JobsWorker *worker;
+        JobsJob *prev, *next;
         char *queue;              /* fetched from queue:<queue>, held in its in-flight list */
         char *raw;                /* the payload exactly as stored, for LREM */
         size_t raw_len;
@@ -91,15 +88,10 @@ struct JobsJob {
         char last_err[512];
         bool timed_out, stop_killed;
 
-        WorkJob *pending_next;    /* fetched, waiting for a free slot */
+        JobsJob *pending_next;    /* fetched, waiting for a free slot */
 
-        /* outcome, kept until Redis confirmed it */
-        bool running;
-        bool finished;
-        bool ack_in_flight;
-        AckAction action;
-        char *ack_payload;        /* the updated job for retry/dead */
-        double ack_score;
+        bool running;             /* counted in n_running; see work_job_stopped() */
+        JobAck ack;               /* its outcome, kept until Redis confirmed it */
 };
 
 struct JobsWorker {
@@ -118,88 +110,44 @@ struct JobsWorker {
         char alive_prefix[136];   /* "<boot-id> <pid-namespace> ": 63 + 1 + 63 + 1 */
         char alive_value[168];
         double started_at;
-        WorkerState state;
+        WorkerState state;        /* written by worker_set_state() only */
         bool ready;               /* READY=1 sent */
         bool watchdog;
         int exit_code;
+        sd_event_source *kick;    /* deferred: flush stats, fetch, resend acks */
+        sd_event_source *stop_timer;
+        bool final_in_flight;
 
-        WorkJob *jobs;            /* running and awaiting their ack */
-        unsigned n_running;
+        /* run.c's: the jobs held, from fetch to confirmed ack */
+        JobsJob *jobs;
         unsigned n_jobs;
-        WorkJob *pending_head, *pending_tail;
+        unsigned n_running;       /* written by run.c's job_set_running() only */
+        JobsJob *pending_head, *pending_tail;
         unsigned n_pending;
         usec_t run_usec_avg;      /* moving average (1/8) of how long jobs ran */
         bool run_usec_known;
-        bool fetch_in_flight, block_in_flight;
-        unsigned queue_turn;      /* which queue BLMOVE waits on */
 
-        sd_event_source *kick;    /* deferred: flush stats, fetch, resend acks */
-        sd_event_source *heartbeat_timer, *stop_timer;
-        bool heartbeat_in_flight;
-        unsigned heartbeat_misses;
-        usec_t heartbeat_sent;
-        uint64_t rtt_us;
-        bool final_in_flight;
-        sd_event_source *poll_timer;            /* retry/schedule poller, see poll.c */
-        bool poll_in_flight;
-        uint64_t n_processes;                  /* SCARD processes at the last heartbeat */
-
-        uint64_t processed, failed;            /* since start, for STATUS= */
-        uint64_t stat_processed, stat_failed;  /* not yet added in Redis */
-        bool stats_in_flight;
-        uint64_t stats_sent_processed, stats_sent_failed;
+        Fetcher fetcher;
+        Acker acker;
+        Heartbeat heartbeat;
+        Poller poller;
+        Stats stats;
         char last_status[512];
         usec_t status_at;
 };
 
 /* Jobs have been short lately (the moving average of their run time): then the worker holds jobs
  * ready (fetch.c) and lets acks ride with the next fetch (ack.c). */
-static inline bool worker_jobs_short(const Worker *w) {
+static inline bool worker_jobs_short(const JobsWorker *w) {
         return w->run_usec_known && w->run_usec_avg <= WORKER_PREFETCH_BELOW_USEC;
 }
 
 /* worker.c */
-void worker_kick(Worker *w);
-void worker_update_status(Worker *w, bool force);
-void worker_begin_stop(Worker *w, const char *why);
-void worker_set_quiet(Worker *w, const char *why);
-void worker_maybe_finish_stop(Worker *w);
-const CHandler *worker_find_c_handler(Worker *w, const char *class);
-
-/* fetch.c */
-int fetch_register(Worker *w);
-bool fetch_maybe(Worker *w);
-void fetch_cancel(Worker *w);
-char *fetch_inflight_key(Worker *w, const char *queue);
-int fetch_recover(Worker *w, bool all_own, redisCallbackFn *fn, void *privdata);
-int fetch_recover_local(Worker *w);
-
-/* run.c */
-void work_job_start(Worker *w, const char *queue, const char *raw, size_t len);
-void work_start_pending(Worker *w);
-WorkJob *work_job_free(WorkJob *j);
-void work_job_log(WorkJob *j, int level, const char *status, const char *const *extra, const char *fmt, ...)
-        _printf_(5, 6);
-int handler_find_exec(Worker *w, const char *class, char **ret_path);
-
-/* exec.c */
-int exec_spawn(WorkJob *j, const char *path);
-void exec_kill(WorkJob *j);
-void exec_on_exit(WorkJob *j, const siginfo_t *si);
-void exec_release(WorkJob *j);
-
-/* ack.c */
-void ack_finish(WorkJob *j, bool ok, const char *error_class, const char *error_message);
-void ack_requeue(WorkJob *j);
-void ack_send_pending(Worker *w);
-bool ack_may_wait(Worker *w);
-
-/* heartbeat.c */
-int heartbeat_start(Worker *w);
-void heartbeat_send(Worker *w);
-
-/* poll.c */
-void poll_set_processes(Worker *w, uint64_t n);
-
-/* stats.c */
-void stats_flush(Worker *w);
+void worker_kick(JobsWorker *w);
+void worker_update_status(JobsWorker *w, bool force);
+void worker_begin_stop(JobsWorker *w, const char *why);
+void worker_set_quiet(JobsWorker *w, const char *why);
+void worker_maybe_finish_stop(JobsWorker *w);
+void worker_set_ready(JobsWorker *w);
+void worker_reconnect(JobsWorker *w);
+const CHandler *worker_find_c_handler(JobsWorker *w, const char *class);

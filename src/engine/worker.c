@@ -9,20 +9,24 @@
 #include <systemd/sd-daemon.h>
 
 #include "engine/worker-internal.h"
-#include "engine/worker.h"
 
-void jobs_log_open(const char *program) {
-        log_open(program, "worker");
-        log_open_journal();
+/* The one place the state changes. */
+static void worker_set_state(JobsWorker *w, WorkerState state) {
+        w->state = state;
 }
 
 int jobs_worker_new(JobsWorker **ret) {
-        Worker *w = calloc(1, sizeof *w);
+        JobsWorker *w = calloc(1, sizeof *w);
 
         if (!w)
                 return -ENOMEM;
         worker_config_init(&w->config);
-        w->state = WORKER_STARTING;
+        fetcher_init(&w->fetcher);
+        acker_init(&w->acker);
+        heartbeat_init(&w->heartbeat);
+        poller_init(&w->poller);
+        stats_init(&w->stats);
+        worker_set_state(w, WORKER_STARTING);
         *ret = w;
         return 0;
 }
@@ -30,16 +34,16 @@ int jobs_worker_new(JobsWorker **ret) {
 JobsWorker *jobs_worker_free(JobsWorker *w) {
         if (!w)
                 return NULL;
-        while (w->jobs) {
-                WorkJob *j = w->jobs;
-                w->jobs = j->next;
-                work_job_free(j); /* kills and reaps its handler */
-        }
+        while (w->jobs)
+                work_job_remove(w->jobs); /* kills and reaps its handler */
         w->redis = redis_async_free(w->redis);
         w->block = redis_async_free(w->block);
         sd_event_source_disable_unref(w->kick);
-        sd_event_source_disable_unref(w->heartbeat_timer);
-        sd_event_source_disable_unref(w->poll_timer);
+        stats_done(&w->stats);
+        poller_done(&w->poller);
+        heartbeat_done(&w->heartbeat);
+        acker_done(&w->acker);
+        fetcher_done(&w->fetcher);
         sd_event_source_disable_unref(w->stop_timer);
         sd_event_unref(w->event);
         free(w->exec_env);
@@ -52,71 +56,7 @@ JobsWorker *jobs_worker_free(JobsWorker *w) {
         return NULL;
 }
 
-void worker_set_config(JobsWorker *w, WorkerConfig *c) {
-        worker_config_done(&w->config);
-        w->config = *c;
-        worker_config_init(c);
-}
-
-int jobs_worker_load_config(JobsWorker *w, const char *path) {
-        _cleanup_free_ char *e = NULL;
-        int r = worker_config_load(&w->config, path, &e);
-
-        if (r < 0 && e)
-                log_debug("%s", e);
-        return r;
-}
-
-int jobs_worker_set_redis(JobsWorker *w, const char *url) {
-        char *s = strdup(url);
-
-        if (!s)
-                return -ENOMEM;
-        free(w->config.redis_url);
-        w->config.redis_url = s;
-        return 0;
-}
-
-int jobs_worker_add_queue(JobsWorker *w, const char *spec) {
-        const char *reason;
-        return worker_config_add_queue(&w->config, spec, &reason);
-}
-
-int jobs_worker_set_concurrency(JobsWorker *w, unsigned n) {
-        if (n < 1 || n > WORKER_CONCURRENCY_MAX)
-                return -ERANGE;
-        w->config.concurrency = n;
-        return 0;
-}
-
-int jobs_worker_register(JobsWorker *w, const char *job_class, JobsHandlerFn fn, void *userdata) {
-        CHandler *a;
-
-        if (!fn || !job_class_is_valid(job_class))
-                return -EINVAL;
-        if (worker_find_c_handler(w, job_class))
-                return -EEXIST;
-        if (w->n_c_handlers >= WORKER_HANDLERS_MAX)
-                return -E2BIG;
-        a = realloc(w->c_handlers, (w->n_c_handlers + 1) * sizeof *a);
-        if (!a)
-                return -ENOMEM;
-        w->c_handlers = a;
-        a[w->n_c_handlers] = (CHandler) { strdup(job_class), fn, userdata };
-        if (!a[w->n_c_handlers].class)
-                return -ENOMEM;
-        w->n_c_handlers++;
-        return 0;
-}
-
-const CHandler *worker_find_c_handler(Worker *w, const char *class) {
-        for (size_t i = 0; i < w->n_c_handlers; i++)
-                if (streq(w->c_handlers[i].class, class))
-                        return &w->c_handlers[i];
-        return NULL;
-}
-
-static const char *queues_describe(Worker *w, char *buf, size_t n) {
+static const char *queues_describe(JobsWorker *w, char *buf, size_t n) {
         size_t off = 0;
 
         buf[0] = 0;
@@ -132,7 +72,7 @@ static const char *queues_describe(Worker *w, char *buf, size_t n) {
 }
 
 /* STATUS= for systemctl status: at most once a second unless forced, and only when it changed. */
-void worker_update_status(Worker *w, bool force) {
+void worker_update_status(JobsWorker *w, bool force) {
         char s[sizeof w->last_status], q[256], redis[400] = "";
         usec_t now = now_usec(CLOCK_MONOTONIC);
         const char *what;
@@ -159,7 +99,7 @@ void worker_update_status(Worker *w, bool force) {
                 what = "Working";
         }
         snprintf(s, sizeof s, "%s: busy %u/%u, processed %" PRIu64 ", failed %" PRIu64 "; queues %s%s", what, w->n_running,
-                 w->config.concurrency, w->processed, w->failed, queues_describe(w, q, sizeof q), redis);
+                 w->config.concurrency, w->stats.processed, w->stats.failed, queues_describe(w, q, sizeof q), redis);
         if (!force && streq(s, w->last_status))
                 return;
         snprintf(w->last_status, sizeof w->last_status, "%s", s);
@@ -169,7 +109,7 @@ void worker_update_status(Worker *w, bool force) {
 /* What follows any change: start waiting jobs, fetch more, record finished ones (with the fetch,
  * or now if they should not wait, see ack_may_wait()), and write the commands that queued to Redis
  * in one go. */
-static void worker_turn(Worker *w) {
+static void worker_turn(JobsWorker *w) {
         (void) sd_event_source_set_enabled(w->kick, SD_EVENT_OFF);
         work_start_pending(w);
         if (fetch_maybe(w) || !ack_may_wait(w))
@@ -184,23 +124,23 @@ static int on_kick(sd_event_source *s, void *userdata) {
         return 0;
 }
 
-void worker_kick(Worker *w) {
+void worker_kick(JobsWorker *w) {
         if (w->kick)
                 (void) sd_event_source_set_enabled(w->kick, SD_EVENT_ONESHOT);
 }
 
-void worker_set_quiet(Worker *w, const char *why) {
+void worker_set_quiet(JobsWorker *w, const char *why) {
         if (w->state != WORKER_RUNNING && w->state != WORKER_STARTING)
                 return;
         log_notice("Quiet (%s): no new jobs are taken; %u running.", why, w->n_running);
-        w->state = WORKER_QUIET;
+        worker_set_state(w, WORKER_QUIET);
         fetch_cancel(w);
         work_start_pending(w);
         worker_update_status(w, true);
 }
 
 static void on_final_reply(redisAsyncContext *ac, void *reply, void *privdata) {
-        Worker *w = privdata;
+        JobsWorker *w = privdata;
         redisReply *r = reply;
 
         w->final_in_flight = false;
@@ -208,19 +148,19 @@ static void on_final_reply(redisAsyncContext *ac, void *reply, void *privdata) {
                 return; /* again once reconnected, or the hard deadline ends it */
         if (r->type == REDIS_REPLY_INTEGER && r->integer > 0)
                 log_notice("Pushed %lld jobs left in this worker's in-flight lists back to their queues.", r->integer);
-        w->state = WORKER_STOPPED;
-        log_info("Stopped: processed %" PRIu64 ", failed %" PRIu64 ".", w->processed, w->failed);
+        worker_set_state(w, WORKER_STOPPED);
+        log_info("Stopped: processed %" PRIu64 ", failed %" PRIu64 ".", w->stats.processed, w->stats.failed);
         worker_update_status(w, true);
         (void) sd_event_exit(w->event, w->exit_code);
 }
 
 /* Every job settled and recorded: put back whatever a lost reply left in our lists, sign off. */
-void worker_maybe_finish_stop(Worker *w) {
+void worker_maybe_finish_stop(JobsWorker *w) {
         int r;
 
         if (w->state != WORKER_STOPPING || w->n_jobs > 0 || w->final_in_flight || !redis_async_is_up(w->redis))
                 return;
-        stats_flush(w);
+        stats_flush(&w->stats, w->redis);
         r = redis_async_command(w->redis, NULL, NULL, "SREM processes %s", w->identity);
         if (r >= 0)
                 /* <identity>:work for Sidekiq >= 6.5, <identity>:workers for 6.4 (see heartbeat.c) */
@@ -232,8 +172,28 @@ void worker_maybe_finish_stop(Worker *w) {
                 w->final_in_flight = true;
 }
 
+/* Redis answered the first heartbeat: tell systemd, start taking jobs. */
+void worker_set_ready(JobsWorker *w) {
+        if (w->ready)
+                return;
+        w->ready = true;
+        (void) sd_notify(false, "READY=1");
+        if (w->state == WORKER_STARTING)
+                worker_set_state(w, WORKER_RUNNING);
+        log_info("Connected to Redis at %s as %s; working on %zu queue(s) with concurrency %u.", w->where,
+                 w->identity, w->config.n_queues, w->config.concurrency);
+        worker_update_status(w, true);
+        worker_kick(w);
+}
+
+/* Redis stopped answering without closing: drop both connections, which reconnect. */
+void worker_reconnect(JobsWorker *w) {
+        redis_async_reset(w->redis);
+        redis_async_reset(w->block);
+}
+
 static int on_stop_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
-        Worker *w = userdata;
+        JobsWorker *w = userdata;
 
         log_warning("Redis did not confirm everything before the deadline; %u job(s) stay in this worker's in-flight "
                     "lists and are recovered by the next worker.", w->n_jobs);
@@ -242,10 +202,10 @@ static int on_stop_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 static int on_stop_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
-        Worker *w = userdata;
+        JobsWorker *w = userdata;
         unsigned n = 0;
 
-        for (WorkJob *j = w->jobs; j; j = j->next)
+        for (JobsJob *j = w->jobs; j; j = j->next)
                 if (j->running && j->pid > 0) {
                         j->stop_killed = true;
                         exec_kill(j);
@@ -259,12 +219,12 @@ static int on_stop_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-void worker_begin_stop(Worker *w, const char *why) {
+void worker_begin_stop(JobsWorker *w, const char *why) {
         char d[DURATION_MAX];
 
         if (w->state >= WORKER_STOPPING)
                 return;
-        w->state = WORKER_STOPPING;
+        worker_set_state(w, WORKER_STOPPING);
         log_info("Stopping (%s): waiting up to %s for %u running job(s).", why,
                  format_duration(d, sizeof d, w->config.shutdown_timeout), w->n_running);
         (void) sd_notifyf(false, "STOPPING=1\nEXTEND_TIMEOUT_USEC=%" PRIu64,
@@ -282,7 +242,7 @@ void jobs_worker_stop(JobsWorker *w) {
 }
 
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
-        Worker *w = userdata;
+        JobsWorker *w = userdata;
 
         if (si->ssi_signo == SIGTSTP)
                 worker_set_quiet(w, "SIGTSTP");
@@ -297,11 +257,11 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 /* Handlers end: find each by pid. WNOWAIT first, so that the job can kill the handler's process group
  * while the zombie still holds its id; exec_on_exit() reaps it. */
 static int on_sigchld(sd_event_source *s, const struct signalfd_siginfo *ssi, void *userdata) {
-        Worker *w = userdata;
+        JobsWorker *w = userdata;
 
         for (;;) {
                 siginfo_t si = {};
-                WorkJob *j;
+                JobsJob *j;
 
                 if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid <= 0)
                         break;
@@ -318,15 +278,15 @@ static int on_sigchld(sd_event_source *s, const struct signalfd_siginfo *ssi, vo
 }
 
 static void on_redis_state(RedisAsync *ra, bool up, const char *error, void *userdata) {
-        Worker *w = userdata;
+        JobsWorker *w = userdata;
 
         if (!up) {
                 if (ra != w->redis)
                         return (void) log_debug("Fetch connection to Redis dropped (%s).", strna(error));
                 log_warning("Lost the connection to Redis at %s (%s); %u job(s) keep running, reconnecting.", w->where,
                             strna(error), w->n_running);
-                w->heartbeat_in_flight = false;
-                w->poll_in_flight = false;
+                heartbeat_connection_lost(&w->heartbeat);
+                poller_connection_lost(&w->poller);
                 worker_update_status(w, true);
                 return;
         }
@@ -340,7 +300,7 @@ static void on_redis_state(RedisAsync *ra, bool up, const char *error, void *use
         worker_kick(w);
 }
 
-static int worker_identity(Worker *w) {
+static int worker_identity(JobsWorker *w) {
         uint8_t nonce[6];
         char hex[13], boot[64] = "unknown", ns[64] = "unknown";
         _cleanup_free_ char *b = NULL;

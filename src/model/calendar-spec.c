@@ -25,6 +25,10 @@
 /* timestamps systemd formats at all (9999-12-30 23:59:59.999999 UTC): larger bases are refused */
 #define USEC_FORMATTABLE_MAX ((usec_t) 253402214399999999ULL)
 #define TIMEZONE_LEN_MAX 255U
+/* how far back prev() looks for a DST change that repeated wall-clock times, and how many elapses
+ * it walks through the repeated time at most */
+#define FOLD_WINDOW_SEC (26 * 3600)
+#define FOLD_WALK_STEPS_MAX 100000U
 #define ZONEINFO_DIR "/usr/share/zoneinfo/"
 
 typedef struct CalendarRange {
@@ -43,7 +47,6 @@ struct CalendarSpec {
         int weekdays;      /* bit 0 Monday … bit 6 Sunday; -1 any day */
         bool end_of_month; /* the day list counts from the end of the month ("~") */
         bool utc;
-        int dst;           /* -1, or 0/1: the local zone's standard/summer abbreviation was given */
         char *timezone;    /* IANA name, or NULL: local time (or UTC) */
         CalendarChain f[_F_MAX];
 };
@@ -475,12 +478,15 @@ static void year_expand(CalendarChain *ch) {
 static void format_chain(FILE *f, int width, const CalendarChain *ch, bool usec);
 
 static int chain_check(Parser *ps, const CalendarChain *ch, const char *what, int from, int to, bool eom) {
-        if (eom)
-                to -= 3; /* "~" counts at most 28 days back */
         for (size_t i = 0; i < ch->n; i++) {
                 const CalendarRange *v = &ch->v[i];
-                bool ok = v->start >= from && v->start <= to && v->repeat <= to - from;
+                bool ok;
 
+                /* After "~" systemd 252 lowers the limit by 3 days for each value of the sorted list
+                 * (28 for the first, 25 for the second, ...): what it refuses, we refuse. */
+                if (eom)
+                        to -= 3;
+                ok = v->start >= from && v->start <= to && v->repeat <= to - from;
                 if (ok && v->stop >= 0)
                         ok = v->stop >= from && v->stop <= to && v->start + v->repeat <= v->stop;
                 else if (ok && eom)
@@ -496,11 +502,16 @@ static int chain_check(Parser *ps, const CalendarChain *ch, const char *what, in
                                 format_chain(f, 0, &(const CalendarChain) { (CalendarRange *) v, 1 }, usec);
                                 (void) fclose(f);
                         }
+                        if (eom)
+                                return fail(ps,
+                                            "day \"~%s\" is out of range: after \"~\" systemd allows the "
+                                            "sorted values to count back at most 28, 25, 22, ... days (here %d), "
+                                            "and a repetition must fit at least once",
+                                            buf, to);
                         return fail(ps,
-                                    "%s \"%s\" is out of range: values and range ends must lie in %d..%d%s, "
+                                    "%s \"%s\" is out of range: values and range ends must lie in %d..%d, "
                                     "and a repetition must fit at least once before the end",
-                                    what, buf, usec ? 0 : from, usec ? 59 : to,
-                                    eom ? " (after \"~\": days before the end of the month)" : "");
+                                    what, buf, usec ? 0 : from, usec ? 59 : to);
                 }
         }
         return 0;
@@ -525,10 +536,16 @@ static int parse_zone_suffix(Parser *ps, CalendarSpec *c, char **ret_rest) {
                         if (e && e != p && e[-1] == ' ')
                                 break;
                 }
-                if (j <= 1) {
-                        c->dst = j;
-                        len = (size_t) (e - p - 1);
-                } else {
+                if (j <= 1)
+                        /* systemd pins standard (0) or summer time (1) with it: the same text means
+                         * another instant on a host in another zone, and a pinned "CEST" never
+                         * elapses in winter. No fleet-wide occurrence can be defined for it. */
+                        return fail(ps,
+                                    "\"%s\" is this host's own time zone abbreviation, which systemd reads "
+                                    "as \"local time, %s time only\": its occurrences depend on the host's "
+                                    "zone; write an IANA zone such as Europe/Berlin, or UTC, instead",
+                                    tzname[j], j ? "summer" : "standard");
+                else {
                         const char *space = strrchr(p, ' ');
                         if (space && timezone_is_valid(space + 1)) {
                                 c->timezone = strdup(space + 1);
@@ -598,7 +615,6 @@ int calendar_spec_parse(const char *expr, CalendarSpec **ret, char **ret_error) 
         c = calloc(1, sizeof(CalendarSpec));
         if (!c)
                 return -ENOMEM;
-        c->dst = -1;
 
         r = parse_zone_suffix(&ps, c, &rest);
         if (r < 0)
@@ -737,11 +753,6 @@ int calendar_spec_to_string(const CalendarSpec *c, char **ret) {
                 fputs(" UTC", f);
         else if (c->timezone)
                 fprintf(f, " %s", c->timezone);
-        else if (c->dst == 0 || c->dst == 1) {
-                tzset();
-                if (tzname[c->dst] && *tzname[c->dst])
-                        fprintf(f, " %s", tzname[c->dst]);
-        }
         if (fclose(f) != 0 || !buf) {
                 free(buf);
                 return -ENOMEM;
@@ -864,7 +875,7 @@ static int find_next(const CalendarSpec *c, struct tm *tm, int *usec) {
 
         for (unsigned step = 0; step < SEARCH_STEPS_MAX; step++) {
                 (void) tm_to_time(&t, c->utc);
-                t.tm_isdst = c->dst;
+                t.tm_isdst = -1; /* let mktime() decide, as systemd does without a pinned DST */
 
                 t.tm_year += 1900;
                 r = chain_next(c, &c->f[F_YEAR], false, &t, &t.tm_year);
@@ -1036,26 +1047,25 @@ int calendar_spec_next(const CalendarSpec *c, usec_t after, usec_t *ret) {
         return in_zone(c, next_in_zone, after, ret);
 }
 
-/* next(q) <= at? 1/0, or a negative error. */
+/* next(q) <= at? 1/0, or a negative error. From a few start times systemd's search gives up
+ * (-EDEADLK, as in systemd): such a probe says nothing, prev_bisect() then probes elsewhere. */
 static int elapses_by(const CalendarSpec *c, usec_t q, usec_t at, usec_t *ret_next) {
         int r = next_in_zone(c, q, ret_next);
 
-        if (r == -ENOENT)
+        if (r == -ENOENT || r == -EDEADLK)
                 return 0;
         if (r < 0)
                 return r;
         return *ret_next <= at;
 }
 
-/* The latest elapse p <= at is the one after the largest q with next(q) <= at. next() is
- * monotonic, so: step back in doubling windows until next(at - w) <= at, then bisect between the
- * last two probes. Each step is one next(): ~2 × log2(at - p) in all, for any frequency. */
-static int prev_in_zone(const CalendarSpec *c, usec_t at, usec_t *ret) {
+/* The latest q-elapse <= at by bisection, assuming next() is monotonic: step back in doubling
+ * windows until next(at - w) <= at, then bisect between the last two probes. One next() per step:
+ * about 2 × log2(at - result) in all, for any frequency. */
+static int prev_bisect(const CalendarSpec *c, usec_t at, usec_t *ret) {
         usec_t lo, hi = at, w = USEC_PER_SEC, x = 0, found = 0;
         int r;
 
-        if (at > USEC_FORMATTABLE_MAX)
-                return -EINVAL;
         for (;;) {
                 lo = at > w ? at - w : 0;
                 r = elapses_by(c, lo, at, &x);
@@ -1083,7 +1093,116 @@ static int prev_in_zone(const CalendarSpec *c, usec_t at, usec_t *ret) {
                 } else
                         hi = mid;
         }
+        /* a probe that gave up may have hidden later elapses: follow the chain to at */
+        for (unsigned step = 0; step < FOLD_WALK_STEPS_MAX; step++) {
+                r = next_in_zone(c, found, &x);
+                if (r < 0 || x > at)
+                        break;
+                found = x;
+        }
         *ret = found;
+        return 0;
+}
+
+/* Bisection finds an elapse, but a timer only fires at the elapses of its chain (each next() of
+ * the one before), and systemd's search can jump over an elapse it finds from other start times:
+ * e.g. "*:*:00.4/14.8845" goes from :59.938 past :00.4 of the next minute to :15.2845, because
+ * the step overflows the minute. So check that the elapse before p leads to p; if it does not,
+ * the chain from it is followed instead. */
+static int prev_on_chain(const CalendarSpec *c, usec_t at, usec_t *ret) {
+        usec_t p = 0, b = 0, n = 0;
+        int r;
+
+        r = prev_bisect(c, at, &p);
+        if (r < 0)
+                return r;
+        if (p == 0 || prev_bisect(c, p - 1, &b) < 0 || next_in_zone(c, b, &n) < 0 || n == p) {
+                *ret = p;
+                return 0;
+        }
+        for (unsigned step = 0; n <= at && step < FOLD_WALK_STEPS_MAX; step++) {
+                b = n;
+                if (next_in_zone(c, b, &n) < 0)
+                        break;
+        }
+        *ret = b;
+        return 0;
+}
+
+static long utc_offset(time_t t) {
+        struct tm tm;
+
+        return localtime_r(&t, &tm) ? tm.tm_gmtoff : 0;
+}
+
+/* When the clock was set back (end of DST) in (at - FOLD_WINDOW, at]: the UTC second it happened
+ * and by how many seconds. Returns false if it was not. */
+static bool find_fold(usec_t at, time_t *ret_when, long *ret_size) {
+        time_t hi = (time_t) (at / USEC_PER_SEC), lo = hi - FOLD_WINDOW_SEC;
+        long before = utc_offset(lo), after = utc_offset(hi);
+
+        if (after >= before)
+                return false;
+        while (hi - lo > 1) { /* first second with the later offset */
+                time_t mid = lo + (hi - lo) / 2;
+                if (utc_offset(mid) == before)
+                        lo = mid;
+                else
+                        hi = mid;
+        }
+        *ret_when = hi;
+        *ret_size = before - after;
+        return true;
+}
+
+/* Elapses form a chain: a timer that fired at e next fires at next(e). next() is monotonic except
+ * in the hour a DST change repeats: from the first pass of a repeated wall-clock time systemd
+ * skips the second pass entirely (a timer running through the change does not fire in it), but
+ * from a time inside the second pass it finds elapses there. Those are not occurrences of the
+ * running timer, so where the clock was set back shortly before `at`, the chain is walked from the
+ * last elapse before the change instead; elsewhere bisection gives the answer. */
+static int prev_in_zone(const CalendarSpec *c, usec_t at, usec_t *ret) {
+        usec_t p = 0, x = 0, n = 0, fold_end;
+        bool have_x;
+        time_t when;
+        long size;
+        int r, found;
+
+        if (at > USEC_FORMATTABLE_MAX)
+                return -EINVAL;
+        r = found = prev_on_chain(c, at, &p);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        if (c->utc || at < FOLD_WINDOW_SEC * USEC_PER_SEC || !find_fold(at, &when, &size))
+                goto done;
+
+        fold_end = ((usec_t) when + (usec_t) size) * USEC_PER_SEC;
+        r = prev_on_chain(c, (usec_t) when * USEC_PER_SEC - 1, &x);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        have_x = r >= 0;
+        if (!have_x)
+                x = (usec_t) when * USEC_PER_SEC - 1;
+        for (unsigned step = 0; step < FOLD_WALK_STEPS_MAX; step++) {
+                r = next_in_zone(c, x, &n);
+                if (r == -ENOENT || (r >= 0 && n > at)) {
+                        if (!have_x)
+                                return -ENOENT;
+                        *ret = x;
+                        return 0;
+                }
+                if (r < 0)
+                        return r;
+                if (n >= fold_end) /* the chain has left the repeated hour: bisection is right again */
+                        break;
+                x = n;
+                have_x = true;
+        }
+        r = found;
+done:
+        if (r < 0)
+                return r;
+        *ret = p;
         return 0;
 }
 

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "model/calendar-spec.h"
 #include "units/calendar.h"
 
 #define CALENDAR_OUTPUT_MAX (256U * 1024 * 1024)
@@ -177,6 +178,24 @@ int calendar_check(const char *const *exprs, size_t n, bool *valid) {
         return 0;
 }
 
+/* The occurrence of a run (the claim key) is computed by calendar-spec.c: an expression systemd
+ * accepts but that cannot be evaluated the same way on every host is an error, never a silently
+ * duplicated or dropped run. */
+static int check_evaluable(Schedule *s, ScheduleEntry *e, const ScheduleCalendar *cal) {
+        _cleanup_(calendar_spec_freep) CalendarSpec *spec = NULL;
+        _cleanup_free_ char *error = NULL;
+        int r;
+
+        r = calendar_spec_parse(cal->expression, &spec, &error);
+        if (r == -EINVAL)
+                return schedule_add_error(s, e, e->path, cal->line,
+                                          "OnCalendar=%s: systemd accepts this calendar expression, but jobs "
+                                          "cannot compute its occurrences the same way on every host: %s "
+                                          "(see jobs-schedule(5), section CALENDARS)",
+                                          cal->expression, strempty(error));
+        return r < 0 ? r : 0;
+}
+
 int calendar_check_schedule(Schedule *s) {
         _cleanup_free_ const char **exprs = NULL;
         _cleanup_free_ bool *valid = NULL;
@@ -204,8 +223,12 @@ int calendar_check_schedule(Schedule *s) {
         for (size_t i = 0; i < s->n_entries; i++) {
                 ScheduleEntry *e = &s->entries[i];
                 for (size_t j = 0; j < e->n_calendars; j++, k++) {
-                        if (valid[k])
+                        if (valid[k]) {
+                                r = check_evaluable(s, e, &e->calendars[j]);
+                                if (r < 0)
+                                        return r;
                                 continue;
+                        }
                         r = schedule_add_error(s, e, e->path, e->calendars[j].line,
                                                "OnCalendar=%s: systemd does not accept this calendar expression; "
                                                "see systemd.time(7), e.g. \"*-*-* 02:00 Europe/London\", "

@@ -69,6 +69,20 @@ assert_contains "$ERR" "$T/bad.schedule:16: OnCalendar=Mon..Fri 09:00 Nowhere/Ci
 assert_contains "$ERR" "$T/bad.schedule: 5 errors."
 ok "a bad schedule: exit 65, every error with file:line, key, value and what is allowed"
 
+# accepted by systemd but without one occurrence on every host: the host zone's own abbreviation
+cat >"$T/abbrev.schedule" <<'X'
+[Job]
+Name=local
+Class=Local
+OnCalendar=*-*-* 02:00 Europe/Berlin
+OnCalendar=daily CEST
+X
+TZ=Europe/Berlin expect_exit 65 "$J" check "$T/abbrev.schedule"
+assert_contains "$ERR" "$T/abbrev.schedule:5: OnCalendar=daily CEST: systemd accepts this calendar expression, but jobs cannot compute its occurrences the same way on every host: \"daily CEST\": \"CEST\" is this host's own time zone abbreviation"
+TZ=Europe/Berlin expect_exit 65 "$J" generate "$T/abbrev.schedule" "$T/abbrev"
+[[ -e $T/abbrev ]] && fail "generate wrote units for a refused schedule"
+ok "an OnCalendar= systemd accepts but whose occurrences cannot be computed alike everywhere: exit 65, file:line"
+
 # calendar check through systemd-analyze: missing program → 69, or skipped on request
 JOBS_SYSTEMD_ANALYZE=/nonexistent/systemd-analyze expect_exit 69 "$J" check "$S"
 assert_contains "$ERR" "systemd-analyze was not found"

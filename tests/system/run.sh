@@ -90,9 +90,12 @@ EOF
 #!/bin/sh
 echo "systest outage job $JOB_ID"
 EOF
+        # Holds until the test opens the gate (at most 2 minutes), so a kill lands mid-batch however
+        # loaded the machine is.
         write_in "$HANDLERS/SystestCount" 0755 <<'EOF'
 #!/bin/sh
-sleep 0.5
+i=0
+while [ ! -e /etc/jobs/systest-gate ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done
 echo "systest counted $JOB_ID"
 EOF
 }
@@ -238,6 +241,7 @@ worker_active_new() {
 t_kill9() {
         local r=0 i jids=() pid N=40
         need_unit jobs-worker.service || return 1
+        rm -f "$CT_ROOT/etc/jobs/systest-gate"
         for i in $(seq 1 $N); do
                 jids+=("$(enqueue SystestCount)") || { fail "enqueue $i failed"; return 1; }
         done
@@ -250,6 +254,7 @@ t_kill9() {
         done_before=$(count_done "${jids[@]}"); note "killed MainPID $pid with $done_before/$N done"
         [ "$done_before" -lt "$N" ] || { fail "the batch was over before the kill: nothing proven"; r=1; }
         wait_until 60 worker_active_new "$pid" || { fail "worker not restarted after kill -9"; r=1; }
+        touch "$CT_ROOT/etc/jobs/systest-gate"
         note "NRestarts $restarts -> $(worker_restarts), new MainPID $(main_pid)"
         wait_until 180 all_done "$N" "${jids[@]}"
         local got; got=$(count_done "${jids[@]}")

@@ -70,6 +70,24 @@ static void test_schedule(void **state) {
         assert_false(s->entries[2].broken);
 }
 
+static void test_not_evaluable(void **state) {
+        /* systemd accepts the host zone's own abbreviation; the occurrence evaluator refuses it */
+        const char text[] = "[Job]\nName=a\nClass=A\nOnCalendar=daily\nOnCalendar=daily CEST\n";
+        _cleanup_(schedule_freep) Schedule *s = schedule_new();
+
+        assert_non_null(s);
+        assert_int_equal(setenv("TZ", "Europe/Berlin", 1), 0);
+        tzset();
+        assert_int_equal(schedule_parse(s, "t.schedule", text, strlen(text)), 0);
+        assert_int_equal(calendar_check_schedule(s), 0);
+        assert_int_equal(s->n_errors, 1);
+        assert_non_null(strstr(s->errors[0].message, "t.schedule:5: OnCalendar=daily CEST: systemd accepts this "
+                                                     "calendar expression, but jobs cannot compute"));
+        assert_true(s->entries[0].broken);
+        assert_int_equal(unsetenv("TZ"), 0);
+        tzset();
+}
+
 static void test_missing_program(void **state) {
         const char *exprs[] = { "daily" };
         bool valid[1];
@@ -87,6 +105,7 @@ int main(void) {
                 cmocka_unit_test(test_check),
                 cmocka_unit_test(test_many),
                 cmocka_unit_test(test_schedule),
+                cmocka_unit_test(test_not_evaluable),
                 cmocka_unit_test(test_missing_program),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: MIT */
+/* Executable handlers: spawn, watch output and timeout, kill, reap (see exec.c). */
+#pragma once
+
+#include <signal.h>
+
+#include "jobs/jobs.h"
+
+int exec_spawn(JobsJob *j, const char *path);
+void exec_kill(JobsJob *j);
+void exec_on_exit(JobsJob *j, const siginfo_t *si);
+void exec_release(JobsJob *j);
