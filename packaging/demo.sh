@@ -44,12 +44,19 @@ ct_install_deb "$deb" | grep -v '^(Reading database' || true
 say "systemctl status jobs-worker --no-pager --lines=0"
 ct systemctl status jobs-worker --no-pager --lines=0 || true
 
+# The package schedules nothing by itself: install the example schedule as a host-local one (the
+# generator turns /etc/jobs/*.schedule into timers at daemon-reload). On a fleet, every host gets
+# the same schedule; each occurrence is enqueued once across them.
+say "cp /usr/share/jobs/examples/jobs.schedule /etc/jobs/ && systemctl daemon-reload && systemctl start jobs.target"
+ct cp /usr/share/jobs/examples/jobs.schedule /etc/jobs/jobs.schedule
+ct systemctl daemon-reload
+ct systemctl start jobs.target
+
 say "systemctl list-timers"
 ct systemctl list-timers --no-pager
 
 # Do not wait for the minute: start the entry's service now, exactly what the timer would start.
-svc=$(cd "$CT_ROOT/lib/systemd/system" && grep -l '^ExecStart=.* SayHello$' jobs-*.service | head -1) ||
-        svc=jobs-say-hello.service
+svc=jobs-say-hello.service
 say "systemctl start $svc      # what the timer starts: jobs-enqueue"
 ct systemctl start "$svc" || true
 ct systemctl cat "$svc" --no-pager | grep '^ExecStart=' || true

@@ -3,8 +3,9 @@
 # Regenerate units/generated/ from units/jobs.schedule (ninja -C build regenerate-units), or with
 # --check fail when the committed units are out of date with the schedule (a meson test).
 #
-# The committed units are the ones the package installs, so they name the packaged paths: the
-# enqueue program in /usr/bin and the schedule in /usr/share/jobs. Paths in their headers are
+# The committed units are what the example schedule the package ships generates, so they name the
+# packaged paths: the enqueue program in /usr/bin and the schedule in /usr/share/jobs/examples
+# (the package installs neither these units nor their timers; see packaging/demo.sh). Paths in their headers are
 # relative to the source tree, which is why this runs from its top.
 set -euo pipefail
 
@@ -12,7 +13,7 @@ jobsctl=$(realpath "$1")  # before the cd below
 mode=${2:-}
 cd "$(dirname "$0")/.."
 
-args=(generate --source-path=/usr/share/jobs/jobs.schedule --enqueue-path=/usr/bin/jobs-enqueue
+args=(generate --source-path=/usr/share/jobs/examples/jobs.schedule --enqueue-path=/usr/bin/jobs-enqueue
       units/jobs.schedule)
 
 # every generated file, symlinks included, one per line: units/meson.build installs this list

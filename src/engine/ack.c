@@ -7,6 +7,7 @@
 #include <inttypes.h>
 
 #include "engine/worker-internal.h"
+#include "redis/claim.h"
 
 static const char ack_script[] =
         "local n = redis.call('LREM', KEYS[1], -1, ARGV[1])\n"
@@ -140,6 +141,29 @@ void ack_requeue(JobsJob *j) {
         worker_kick(j->worker);
 }
 
+/* A job of a fleet schedule entry (its payload names the entry, see claim.h) records done or failed
+ * and its run time on the entry, for jobsctl schedule, if it is still the entry's last job. Best
+ * effort: the reply is not awaited, and nothing is sent while Redis is away. */
+static const char entry_script[] =
+        "if redis.call('HGET', KEYS[1], 'jid') == ARGV[1] then\n"
+        "  redis.call('HSET', KEYS[1], 'outcome', ARGV[2], 'duration_usec', ARGV[3], 'finished_at', ARGV[4])\n"
+        "end\n";
+
+static void ack_record_entry(JobsJob *j, bool ok, usec_t took, double now) {
+        const char *entry = j->job ? json_string_value(json_object_get(j->job, CLAIM_JOB_FIELD)) : NULL;
+        char key[512], dur[32], at[64];
+
+        if (!entry || !redis_async_is_up(j->worker->redis) || !claim_record_key(key, sizeof key, entry))
+                return;
+        snprintf(dur, sizeof dur, "%" PRIu64, took);
+        snprintf(at, sizeof at, "%.6f", now);
+        const char *argv[] = { "EVAL", entry_script, "1", key, j->jid, ok ? "done" : "failed", dur, at };
+        size_t len[ELEMENTSOF(argv)];
+        for (size_t i = 0; i < ELEMENTSOF(argv); i++)
+                len[i] = strlen(argv[i]);
+        (void) redis_async_command_argv(j->worker->redis, NULL, NULL, (int) ELEMENTSOF(argv), argv, len);
+}
+
 void ack_finish(JobsJob *j, bool ok, const char *error_class, const char *error_message) {
         JobsWorker *w = j->worker;
         char dur[48], errf[64 + JOB_CLASS_MAX], d[DURATION_MAX];
@@ -153,6 +177,7 @@ void ack_finish(JobsJob *j, bool ok, const char *error_class, const char *error_
         job_settle(j, took);
         snprintf(dur, sizeof dur, "JOB_DURATION_USEC=%" PRIu64, took);
         stats_count(&w->stats, ok);
+        ack_record_entry(j, ok, took, now);
         if (ok) {
                 j->ack.action = ACK_DONE;
                 work_job_log(j, LOG_INFO, "done", extra, "Finished %s job %s in %s.", j->class, j->jid,

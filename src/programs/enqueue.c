@@ -201,7 +201,10 @@ static int claim_and_push(Redis *redis, const EnqueueRequest *req, json_t *job, 
                 return 0;
         }
         memcpy(jid, job_get_jid(job), JOB_JID_LEN + 1);
-        if (log_get_target() != LOG_TARGET_STDERR)
+        if (res.manual)
+                log_info("Enqueued %s job %s on queue %s for entry %s as a manual run (jobsctl run-now), "
+                         "not deduplicated.", req->class, jid, job_get_queue(job), req->entry);
+        else if (log_get_target() != LOG_TARGET_STDERR)
                 log_info("Enqueued %s job %s on queue %s for occurrence %s of entry %s.", req->class, jid,
                          job_get_queue(job), when, req->entry);
         return 0;

@@ -148,6 +148,30 @@ static void print_timers(json_t *timers, int timers_error, usec_t now) {
         (void) ctl_print_table(t);
 }
 
+typedef struct ScheduleSummary {
+        size_t entries;
+        long long missed;
+        usec_t last_claim;
+        const char *last_host, *last_entry; /* point into the entries' JSON */
+} ScheduleSummary;
+
+static void summarize_schedule(json_t *entries, ScheduleSummary *ret) {
+        json_t *e;
+        size_t i;
+
+        *ret = (ScheduleSummary) { .entries = json_array_size(entries) };
+        json_array_foreach(entries, i, e) {
+                usec_t t = (usec_t) (json_number_value(json_object_get(e, "claimed_at")) * (double) USEC_PER_SEC);
+
+                ret->missed += json_integer_value(json_object_get(e, "missed"));
+                if (t > ret->last_claim) {
+                        ret->last_claim = t;
+                        ret->last_host = json_string_value(json_object_get(e, "host"));
+                        ret->last_entry = json_string_value(json_object_get(e, "entry"));
+                }
+        }
+}
+
 static json_t *stats_json(const Stats *s, const char *where) {
         return json_pack("{s:s, s:s?, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "redis", where,
                          "redis_version", s->version[0] ? s->version : NULL, "processed", (json_int_t) s->processed,
@@ -159,7 +183,8 @@ static json_t *stats_json(const Stats *s, const char *where) {
 
 int verb_status(int argc, char **argv) {
         _cleanup_(redis_done) Redis r = {};
-        json_auto_t *busy = NULL, *timers = NULL, *out = NULL;
+        json_auto_t *busy = NULL, *timers = NULL, *out = NULL, *entries = NULL;
+        ScheduleSummary sched;
         QueueSummary *q = NULL;
         ProcessInfo *p = NULL;
         size_t nq = 0, np = 0;
@@ -180,11 +205,14 @@ int verb_status(int argc, char **argv) {
                 k = ctl_processes(&r, &p, &np);
         if (k >= 0)
                 k = ctl_busy_jobs(&r, p, np, &busy);
+        if (k >= 0)
+                k = ctl_schedule_entries(&r, &entries);
         if (k < 0) {
                 queue_summaries_free(q, nq);
                 processes_free(p, np);
                 return ctl_redis_error(&r, k, "read the state");
         }
+        summarize_schedule(entries, &sched);
         timers_error = ctl_list_timers(&timers);
         now = now_usec(CLOCK_REALTIME);
         for (size_t i = 0; i < nq; i++)
@@ -200,6 +228,11 @@ int verb_status(int argc, char **argv) {
                     json_object_set_new(out, "queues", ctl_queues_to_json(q, nq, now)) < 0 ||
                     json_object_set_new(out, "processes", ctl_processes_to_json(p, np)) < 0 ||
                     json_object_set(out, "busy", busy) < 0 ||
+                    json_object_set_new(out, "schedule",
+                                        json_pack("{s:I, s:I, s:o, s:s?, s:s?}", "entries", (json_int_t) sched.entries,
+                                                  "missed", (json_int_t) sched.missed, "last_claim",
+                                                  ctl_json_time(sched.last_claim), "last_claim_host", sched.last_host,
+                                                  "last_claim_entry", sched.last_entry)) < 0 ||
                     json_object_set_new(out, "timers", timers_error < 0 ? json_null() : json_incref(timers)) < 0) {
                         log_oom();
                         k = EX_OSERR;
@@ -224,6 +257,16 @@ int verb_status(int argc, char **argv) {
         printf("Retries:    %s%lld%s\n", c && s.retries > 0 ? ANSI_YELLOW : "", s.retries,
                c && s.retries > 0 ? ANSI_NORMAL : "");
         printf("Dead:       %s%lld%s\n", c && s.dead > 0 ? ANSI_RED : "", s.dead, c && s.dead > 0 ? ANSI_NORMAL : "");
+        if (sched.entries == 0)
+                printf("Schedule:   no fleet entry enqueued yet\n");
+        else {
+                char when[TIMESTAMP_MAX];
+                printf("Schedule:   %zu entr%s, last claim %s by %s (%s), %s%lld missed%s (jobsctl schedule)\n",
+                       sched.entries, sched.entries == 1 ? "y" : "ies",
+                       format_timestamp_relative(when, sizeof when, sched.last_claim, now), strna(sched.last_host),
+                       strna(sched.last_entry), c && sched.missed > 0 ? ANSI_YELLOW : "", sched.missed,
+                       c && sched.missed > 0 ? ANSI_NORMAL : "");
+        }
 
         heading("Queues");
         if (nq == 0)

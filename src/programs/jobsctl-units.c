@@ -5,6 +5,7 @@
 
 #include "model/job.h"
 #include "programs/jobsctl.h"
+#include "redis/claim.h"
 #include "util/log.h"
 
 #define SD_DEST "org.freedesktop.systemd1"
@@ -97,6 +98,29 @@ static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
         return 0;
 }
 
+/* Tell jobs-enqueue that the next run of a fleet entry is a manual one: pushed without a claim, so
+ * run-now never collides with the occurrence the timers enqueue (claim.h). A host-local entry does
+ * not look. increment is +1 before starting the unit, -1 when it could not be started. */
+static int mark_manual_run(const char *name, int increment) {
+        _cleanup_(redis_done) Redis r = {};
+        char key[512];
+        int k;
+
+        if (!claim_run_now_key(key, sizeof key, name))
+                return EX_USAGE;
+        k = ctl_connect(&r);
+        if (k != EX_OK)
+                return k;
+        k = redis_append(&r, "INCRBY %s %d", key, increment);
+        if (k >= 0)
+                k = redis_append(&r, "EXPIRE %s %lld", key, CLAIM_RUN_NOW_TTL_SEC);
+        if (k >= 0)
+                k = redis_get_reply(&r, NULL);
+        if (k >= 0)
+                k = redis_get_reply(&r, NULL);
+        return k < 0 ? ctl_redis_error(&r, k, "mark the run as manual") : EX_OK;
+}
+
 static int run_now(const char *name) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error err = SD_BUS_ERROR_NULL;
@@ -130,8 +154,12 @@ static int run_now(const char *name) {
                 }
                 sd_bus_error_free(&err);
         }
+        k = mark_manual_run(name, +1);
+        if (k != EX_OK)
+                return k;
         k = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "StartUnit", &err, &reply, "ss", unit, "replace");
         if (k < 0) {
+                (void) mark_manual_run(name, -1);
                 if (sd_bus_error_has_name(&err, "org.freedesktop.systemd1.NoSuchUnit") ||
                     sd_bus_error_has_name(&err, "org.freedesktop.systemd1.LoadFailed")) {
                         log_error("No schedule entry '%s': %s is not loaded. systemctl list-timers '" UNIT_PREFIX

@@ -19,6 +19,7 @@ static const Verb verbs[] = {
         { "stop", 0, VERB_ANY, verb_signal, "IDENTITY|--all", "Ask workers to finish and exit" },
         { "enqueue", 0, VERB_ANY, verb_enqueue, "[OPTIONS] CLASS", "Push a job (options of jobs-enqueue)" },
         { "run-now", 0, VERB_ANY, verb_run_now, "NAME", "Start schedule entry NAME's service now" },
+        { "schedule", 0, VERB_ANY, verb_schedule, "", "Fleet entries: last occurrence, host, job, outcome, next, missed" },
         { "check", 0, VERB_ANY, verb_check, "SCHEDULE", "Check a schedule file, write nothing" },
         { "generate", 0, VERB_ANY, verb_generate, "SCHEDULE OUTDIR", "Write a schedule's timers and services" },
 };

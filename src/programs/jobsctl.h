@@ -35,6 +35,7 @@ int verb_processes(int argc, char **argv);
 int verb_signal(int argc, char **argv);    /* quiet | stop */
 int verb_enqueue(int argc, char **argv);
 int verb_run_now(int argc, char **argv);
+int verb_schedule(int argc, char **argv);  /* jobsctl-entries.c */
 int verb_check(int argc, char **argv);     /* jobsctl-schedule.c */
 int verb_generate(int argc, char **argv);  /* jobsctl-schedule.c */
 
@@ -133,6 +134,10 @@ json_t *ctl_processes_to_json(const ProcessInfo *p, size_t n);
 int ctl_busy_jobs(Redis *r, const ProcessInfo *p, size_t n, json_t **ret);
 /* Print the busy jobs as a table (or "No jobs running."). */
 int ctl_print_busy(json_t *busy, usec_t now);
+
+/* The fleet entries' records (claim.h) with their last job's outcome, next occurrence and missed
+ * count, as a JSON array of objects sorted by entry name (jobsctl schedule --json). */
+int ctl_schedule_entries(Redis *r, json_t **ret);
 
 /* Local timers of jobs-*.timer over sd-bus, as a JSON array of {"unit","next","last","activates"};
  * -ENOENT/-ECONNREFUSED/... when there is no system bus. */

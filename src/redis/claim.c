@@ -5,7 +5,7 @@
 
 #include "redis/claim.h"
 
-/* KEYS: claim, record, entries set, "queues", queue list.
+/* KEYS: claim, record, entries set, "queues", queue list, run-now counter.
  * ARGV: occurrence, host, jid, claimed_at, claim ttl, queue, payload, entry, class, calendars,
  *       entries max, record ttl, then the expected earlier occurrences.
  * Occurrences are compared as numbers (microseconds fit a double exactly until the year 2255)
@@ -13,6 +13,12 @@
  * one round trip, and unlike EVALSHA never a second one after a restart or SCRIPT FLUSH. */
 static const char claim_script[] =
         "local occ = tonumber(ARGV[1])\n"
+        "if tonumber(redis.call('GET', KEYS[6]) or '0') > 0 then\n"
+        "  redis.call('DECR', KEYS[6])\n"
+        "  redis.call('SADD', KEYS[4], ARGV[6])\n"
+        "  redis.call('LPUSH', KEYS[5], ARGV[7])\n"
+        "  return {2}\n"
+        "end\n"
         "local held = redis.call('GET', KEYS[1])\n"
         "if held then\n"
         "  local nl = string.find(held, '\\n', 1, true) or (#held + 1)\n"
@@ -47,6 +53,11 @@ bool claim_record_key(char *buf, size_t n, const char *entry) {
         return k > 0 && (size_t) k < n;
 }
 
+bool claim_run_now_key(char *buf, size_t n, const char *entry) {
+        int k = snprintf(buf, n, CLAIM_RUN_NOW_PREFIX "%s", entry);
+        return k > 0 && (size_t) k < n;
+}
+
 static int copy_string(const redisReply *e, char *buf, size_t n) {
         if (e->type != REDIS_REPLY_STRING || e->len >= n)
                 return -EPROTO;
@@ -56,8 +67,8 @@ static int copy_string(const redisReply *e, char *buf, size_t n) {
 }
 
 int redis_claim_push(Redis *r, const ClaimRequest *req, ClaimResult *ret) {
-        enum { N_FIXED = 3 + 5 + 12 };
-        char claim[512], record[512], list[256], occ[32], at[64], ttl[32], emax[32], rttl[32];
+        enum { N_FIXED = 3 + 6 + 12, PAYLOAD = 15 };
+        char claim[512], record[512], list[256], manual[512], occ[32], at[64], ttl[32], emax[32], rttl[32];
         char earlier[CLAIM_MISSED_WINDOW][32];
         const char *argv[N_FIXED + CLAIM_MISSED_WINDOW];
         size_t len[N_FIXED + CLAIM_MISSED_WINDOW];
@@ -67,6 +78,7 @@ int redis_claim_push(Redis *r, const ClaimRequest *req, ClaimResult *ret) {
 
         if ((size_t) snprintf(claim, sizeof claim, CLAIM_KEY_PREFIX "%s:%" PRIu64, req->entry, req->occurrence) >= sizeof claim ||
             !claim_record_key(record, sizeof record, req->entry) ||
+            !claim_run_now_key(manual, sizeof manual, req->entry) ||
             (size_t) snprintf(list, sizeof list, "queue:%s", req->queue) >= sizeof list)
                 return -ENAMETOOLONG;
         snprintf(occ, sizeof occ, "%" PRIu64, req->occurrence);
@@ -77,7 +89,7 @@ int redis_claim_push(Redis *r, const ClaimRequest *req, ClaimResult *ret) {
         for (size_t i = 0; i < n_earlier; i++)
                 snprintf(earlier[i], sizeof earlier[i], "%" PRIu64, req->earlier[i]);
 
-        const char *fixed[] = { "EVAL", claim_script, "5", claim, record, CLAIM_ENTRIES_KEY, "queues", list,
+        const char *fixed[] = { "EVAL", claim_script, "6", claim, record, CLAIM_ENTRIES_KEY, "queues", list, manual,
                                 occ, req->host, req->jid, at, ttl, req->queue, NULL /* payload */, req->entry,
                                 req->class, strempty(req->calendars), emax, rttl };
         _Static_assert(ELEMENTSOF(fixed) == N_FIXED, "argument count");
@@ -85,8 +97,8 @@ int redis_claim_push(Redis *r, const ClaimRequest *req, ClaimResult *ret) {
                 argv[n] = fixed[i];
                 len[n++] = fixed[i] ? strlen(fixed[i]) : 0;
         }
-        argv[14] = req->payload;
-        len[14] = req->payload_len;
+        argv[PAYLOAD] = req->payload;
+        len[PAYLOAD] = req->payload_len;
         for (size_t i = 0; i < n_earlier; i++) {
                 argv[n] = earlier[i];
                 len[n++] = strlen(earlier[i]);
@@ -97,7 +109,8 @@ int redis_claim_push(Redis *r, const ClaimRequest *req, ClaimResult *ret) {
                 return k;
         if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 || reply->element[0]->type != REDIS_REPLY_INTEGER)
                 return -EPROTO;
-        *ret = (ClaimResult) { .claimed = reply->element[0]->integer == 1 };
+        *ret = (ClaimResult) { .claimed = reply->element[0]->integer >= 1,
+                               .manual = reply->element[0]->integer == 2 };
         if (ret->claimed)
                 return 0;
         if (reply->elements != 4 || copy_string(reply->element[1], ret->holder_host, sizeof ret->holder_host) < 0 ||

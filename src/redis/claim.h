@@ -7,6 +7,9 @@
  *   jobs:claim:<entry>:<occurrence usec>  string "host\njid", expires after the claim TTL
  *   jobs:entry:<entry>                    hash: the entry's record (see CLAIM_FIELD_*), expires
  *                                         CLAIM_RECORD_TTL_SEC after its last claim
+ *   jobs:run-now:<entry>                  counter of manual runs asked for by jobsctl run-now, expires
+ *                                         after CLAIM_RUN_NOW_TTL_SEC; a run that finds it > 0
+ *                                         decrements it and pushes without a claim
  *   jobs:entries                          sorted set: entry name by claim time, at most
  *                                         CLAIM_ENTRIES_MAX members (the oldest are dropped) */
 #pragma once
@@ -19,6 +22,8 @@
 #define CLAIM_KEY_PREFIX "jobs:claim:"
 #define CLAIM_RECORD_PREFIX "jobs:entry:"
 #define CLAIM_ENTRIES_KEY "jobs:entries"
+#define CLAIM_RUN_NOW_PREFIX "jobs:run-now:"
+#define CLAIM_RUN_NOW_TTL_SEC 120LL
 
 /* Fields of the record jobs:entry:<entry>. */
 #define CLAIM_FIELD_LAST "last"           /* occurrence claimed last, usec since the epoch */
@@ -61,6 +66,7 @@ typedef struct ClaimRequest {
 
 typedef struct ClaimResult {
         bool claimed;              /* true: this call pushed the job */
+        bool manual;               /* ... as a manual run (jobsctl run-now), without a claim */
         char holder_host[CLAIM_HOST_MAX + 1]; /* else: who holds the occurrence (or a later one) */
         char holder_jid[JOB_JID_MAX + 1];
         usec_t holder_occurrence;
@@ -72,3 +78,4 @@ int redis_claim_push(Redis *r, const ClaimRequest *req, ClaimResult *ret);
 
 /* Key names into buf; false when they do not fit. */
 bool claim_record_key(char *buf, size_t n, const char *entry);
+bool claim_run_now_key(char *buf, size_t n, const char *entry);

@@ -116,3 +116,41 @@ expect_exit 64 "$E" --entry tick --calendar hourly --in 5min Tick
 expect_exit 65 "$E" --entry future --calendar 2099-01-01 Tick
 assert_contains "$ERR" "has no occurrence at or before"
 ok "usage errors: 64 (65 when the calendar has not elapsed yet)"
+
+# --- jobsctl schedule: the record, where the job is, the next occurrence, the missed ones -------------
+C="$BIN/jobsctl"
+redis_cli FLUSHALL >/dev/null
+expect_exit 0 "$C" status
+assert_contains "$OUT" "Schedule:   no fleet entry enqueued yet"
+JOBS_HOSTNAME=alpha "$E" -Q --entry shown --calendar "$CAL" --calendar 'Sat 12:00' -q reports --trigger-time "$T0" Shown
+JOBS_HOSTNAME=alpha "$E" --entry shown --calendar "$CAL" -q reports --trigger-time $((T0 + 900)) Shown >/dev/null
+sjid=$(redis_cli HGET jobs:entry:shown jid)
+s() { "$C" schedule --json | jq -r ".[0] | $1"; }
+assert_eq "$(s '.entry + " " + .host + " " + .jid + " " + .class + " " + .queue')" "shown alpha $sjid Shown reports"
+assert_eq "$(s '.last_occurrence')" "$((T0 + 900))" "last_occurrence"
+assert_eq "$(s '.calendars | join("|")')" "$CAL" "calendars"
+assert_eq "$(s '.outcome')" "enqueued"
+# missed: two between the claims, and every 5 min since (overdue by more than a minute), at most 16 more
+assert_eq "$(s '.missed_pending')" "16" "missed_pending (the last claim is a year old)"
+assert_eq "$(s '.missed')" "18" "missed"
+now=$(date +%s)
+assert_eq "$(s "(.next_occurrence > $now and .next_occurrence <= $now + 300)")" "true" "next occurrence within 5 min"
+payload=$(redis_cli LPOP queue:reports)
+redis_cli ZADD retry 1 "$payload" >/dev/null
+assert_eq "$(s '.outcome')" "retrying"
+redis_cli DEL retry >/dev/null; redis_cli ZADD dead 1 "$payload" >/dev/null
+assert_eq "$(s '.outcome')" "dead"
+redis_cli DEL dead >/dev/null
+redis_cli SADD processes "h:1:abc" >/dev/null
+redis_cli HSET "h:1:abc" info '{"hostname":"h","concurrency":1,"queues":["reports"]}' beat "$now" busy 1 >/dev/null
+redis_cli HSET "h:1:abc:work" t1 "$(jq -cn --arg p "$payload" '{queue:"reports",payload:$p,run_at:1}')" >/dev/null
+assert_eq "$(s '.outcome')" "running"
+redis_cli DEL "h:1:abc:work" >/dev/null
+assert_eq "$(s '.outcome')" "unknown" "outcome once the job left Redis unrecorded"
+redis_cli HSET jobs:entry:shown outcome done duration_usec 1500000 finished_at "$now.5" >/dev/null
+assert_eq "$(s '.outcome + " " + (.duration | tostring)')" "done 1.5"
+expect_exit 0 "$C" schedule
+assert_match "$OUT" "shown +.* alpha +$sjid +done in 1s"
+expect_exit 0 "$C" status
+assert_match "$OUT" "Schedule: +1 entry, last claim .* by alpha \\(shown\\), 18 missed"
+ok "jobsctl schedule and status show the entry, its job's outcome, next and missed occurrences"

@@ -48,7 +48,7 @@ cat >"$T/systemd.json" <<CONF
 {"timers": {"jobs-nightly.timer": [$((now_us + 3600 * 1000000)), $((now_us - 600 * 1000000))],
             "jobs-hourly-report.timer": [$((now_us + 90 * 1000000)), 0],
             "other.timer": [1, 1]},
- "services": {"jobs-nightly.service": ["$BIN/jobs-enqueue", "--redis", "$REDIS_URL", "--queue", "reports", "Reports::Nightly"],
+ "services": {"jobs-nightly.service": ["$BIN/jobs-enqueue", "--redis", "$REDIS_URL", "--queue", "reports", "--entry", "nightly", "--calendar", "daily", "Reports::Nightly"],
               "jobs-broken.service": ["/bin/false"]}}
 CONF
 /usr/bin/python3 "$JOBS_SOURCE_DIR/tests/integration/fake-systemd.py" "$DBUS_SYSTEM_BUS_ADDRESS" "$T/systemd.json" "$T/started.log" &
@@ -79,10 +79,12 @@ assert_eq "$(redis_cli LLEN queue:reports)" 2
 expect_exit 0 "$C" run-now --no-block jobs-nightly.timer
 three_runs() { [ "$(redis_cli LLEN queue:reports)" = 3 ]; }
 wait_for "the third run" 30 three_runs
-ok "run-now starts the entry's service"
+assert_eq "$(redis_cli GET jobs:run-now:nightly)" "0" "manual runs asked for and taken"
+ok "run-now starts the entry's service; each run is enqueued, never deduplicated against the schedule"
 
 expect_exit 66 "$C" run-now missing
 assert_contains "$ERR" "No schedule entry 'missing'"
+assert_eq "$(redis_cli GET jobs:run-now:missing)" "0" "a run that could not start is not left marked"
 expect_exit 70 "$C" run-now broken
 assert_contains "$ERR" "jobs-broken.service finished with result 'failed'"
 expect_exit 64 "$C" run-now
