@@ -40,7 +40,7 @@ cases = [
 devnull = os.open(os.devnull, os.O_WRONLY)
 def run(argv):
     t0 = time.perf_counter_ns()
-    pid = os.posix_spawn(argv[0], argv, os.environ, file_actions=[(os.POSIX_SPAWN_DUP2, devnull, 1)])
+    pid = os.posix_spawn(argv[0], argv, os.environ, file_actions=[(os.POSIX_SPAWN_DUP2, devnull, 1), (os.POSIX_SPAWN_DUP2, devnull, 2)])
     _, status, ru = os.wait4(pid, 0)
     t1 = time.perf_counter_ns()
     if status != 0:

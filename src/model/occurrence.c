@@ -33,18 +33,20 @@ int occurrence_next(CalendarSpec *const *specs, size_t n, usec_t after, usec_t *
         return pick(specs, n, after, false, ret);
 }
 
-int occurrence_earlier(CalendarSpec *const *specs, size_t n, usec_t occ, usec_t *earlier, size_t max, size_t *ret_n) {
-        size_t k = 0;
-        int r = 0;
+int occurrence_count_between(CalendarSpec *const *specs, size_t n, usec_t after, usec_t before, unsigned max,
+                             unsigned *ret) {
+        unsigned k = 0;
+        usec_t t = after;
+        int r;
 
-        while (k < max && occ > 0) {
-                r = occurrence_prev(specs, n, occ - 1, &occ);
-                if (r < 0)
+        while (k < max) {
+                r = occurrence_next(specs, n, t, &t);
+                if (r == -ENOENT || (r >= 0 && t >= before))
                         break;
-                earlier[k++] = occ;
+                if (r < 0)
+                        return r;
+                k++;
         }
-        if (r < 0 && r != -ENOENT)
-                return r;
-        *ret_n = k;
+        *ret = k;
         return 0;
 }

@@ -15,5 +15,6 @@ int occurrence_prev(CalendarSpec *const *specs, size_t n, usec_t at, usec_t *ret
 /* First elapse > after over n calendars into *ret; -ENOENT if none will. */
 int occurrence_next(CalendarSpec *const *specs, size_t n, usec_t after, usec_t *ret);
 
-/* The up to max occurrences before occ, newest first, into earlier; their number into *ret_n. */
-int occurrence_earlier(CalendarSpec *const *specs, size_t n, usec_t occ, usec_t *earlier, size_t max, size_t *ret_n);
+/* The number of elapses e with after < e < before, counting at most max, into *ret. */
+int occurrence_count_between(CalendarSpec *const *specs, size_t n, usec_t after, usec_t before, unsigned max,
+                             unsigned *ret);

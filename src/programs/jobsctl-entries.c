@@ -54,8 +54,6 @@ static void entry_times(const char *calendars, usec_t last, usec_t now, usec_t *
         _cleanup_free_ char *copy = strdup(strempty(calendars));
         size_t n = 0;
         char *p, *save = NULL;
-        usec_t t;
-
         *ret_next = 0;
         *ret_pending = 0;
         if (!copy)
@@ -65,9 +63,9 @@ static void entry_times(const char *calendars, usec_t last, usec_t now, usec_t *
                         n++;
         if (n > 0) {
                 (void) occurrence_next(specs, n, now, ret_next);
-                for (t = last; last > 0 && *ret_pending < CLAIM_MISSED_WINDOW; (*ret_pending)++)
-                        if (occurrence_next(specs, n, t, &t) < 0 || t + ENTRY_GRACE > now)
-                                break;
+                if (last > 0 && now > ENTRY_GRACE)
+                        (void) occurrence_count_between(specs, n, last, now - ENTRY_GRACE + 1, CLAIM_MISSED_WINDOW,
+                                                        ret_pending);
         }
         for (size_t i = 0; i < n; i++)
                 calendar_spec_free(specs[i]);

@@ -7,7 +7,9 @@
 
 /* KEYS: claim, record, entries set, "queues", queue list, run-now counter.
  * ARGV: occurrence, host, jid, claimed_at, claim ttl, queue, payload, entry, class, calendars,
- *       entries max, record ttl, then the expected earlier occurrences.
+ *       entries max, record ttl, and the occurrence before this one if known: when it is later than
+ *       the last one claimed, occurrences were missed and the reply names the last one so the
+ *       caller can count them (a second round trip only then).
  * Occurrences are compared as numbers (microseconds fit a double exactly until the year 2255)
  * but stored as the strings given. EVAL sends the ~1.5 KB text each time: still one write and
  * one round trip, and unlike EVALSHA never a second one after a restart or SCRIPT FLUSH. */
@@ -32,25 +34,27 @@ static const char claim_script[] =
         "redis.call('SET', KEYS[1], ARGV[2] .. '\\n' .. ARGV[3], 'EX', ARGV[5])\n"
         "redis.call('SADD', KEYS[4], ARGV[6])\n"
         "redis.call('LPUSH', KEYS[5], ARGV[7])\n"
-        "local missed = 0\n"
-        "if last then\n"
-        "  for i = 13, #ARGV do\n"
-        "    local e = tonumber(ARGV[i])\n"
-        "    if e and e > last and e < occ then missed = missed + 1 end\n"
-        "  end\n"
-        "end\n"
         "redis.call('HSET', KEYS[2], 'last', ARGV[1], 'host', ARGV[2], 'jid', ARGV[3], 'claimed_at', ARGV[4],\n"
         "           'queue', ARGV[6], 'class', ARGV[9], 'calendars', ARGV[10])\n"
         "redis.call('HDEL', KEYS[2], 'outcome', 'duration_usec', 'finished_at')\n"
-        "redis.call('HINCRBY', KEYS[2], 'missed', missed)\n"
+        "redis.call('HINCRBY', KEYS[2], 'missed', 0)\n"
         "redis.call('EXPIRE', KEYS[2], ARGV[12])\n"
         "redis.call('ZADD', KEYS[3], ARGV[4], ARGV[8])\n"
         "redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -(tonumber(ARGV[11]) + 1))\n"
+        "if last and ARGV[13] and tonumber(ARGV[13]) > last then return {1, rec[1]} end\n"
         "return {1}\n";
 
 bool claim_record_key(char *buf, size_t n, const char *entry) {
         int k = snprintf(buf, n, CLAIM_RECORD_PREFIX "%s", entry);
         return k > 0 && (size_t) k < n;
+}
+
+int redis_claim_add_missed(Redis *r, const char *entry, unsigned n) {
+        char key[512];
+
+        if (!claim_record_key(key, sizeof key, entry))
+                return -ENAMETOOLONG;
+        return redis_command(r, NULL, "HINCRBY %s " CLAIM_FIELD_MISSED " %u", key, n);
 }
 
 bool claim_run_now_key(char *buf, size_t n, const char *entry) {
@@ -69,11 +73,11 @@ static int copy_string(const redisReply *e, char *buf, size_t n) {
 int redis_claim_push(Redis *r, const ClaimRequest *req, ClaimResult *ret) {
         enum { N_FIXED = 3 + 6 + 12, PAYLOAD = 15 };
         char claim[512], record[512], list[256], manual[512], occ[32], at[64], ttl[32], emax[32], rttl[32];
-        char earlier[CLAIM_MISSED_WINDOW][32];
-        const char *argv[N_FIXED + CLAIM_MISSED_WINDOW];
-        size_t len[N_FIXED + CLAIM_MISSED_WINDOW];
+        char earlier[32];
+        const char *argv[N_FIXED + 1];
+        size_t len[N_FIXED + 1];
         _cleanup_reply_ redisReply *reply = NULL;
-        size_t n = 0, n_earlier = MIN(req->n_earlier, (size_t) CLAIM_MISSED_WINDOW);
+        size_t n = 0;
         int k;
 
         if ((size_t) snprintf(claim, sizeof claim, CLAIM_KEY_PREFIX "%s:%" PRIu64, req->entry, req->occurrence) >= sizeof claim ||
@@ -86,8 +90,7 @@ int redis_claim_push(Redis *r, const ClaimRequest *req, ClaimResult *ret) {
         snprintf(ttl, sizeof ttl, "%lld", req->ttl_sec);
         snprintf(emax, sizeof emax, "%u", CLAIM_ENTRIES_MAX);
         snprintf(rttl, sizeof rttl, "%lld", CLAIM_RECORD_TTL_SEC);
-        for (size_t i = 0; i < n_earlier; i++)
-                snprintf(earlier[i], sizeof earlier[i], "%" PRIu64, req->earlier[i]);
+        snprintf(earlier, sizeof earlier, "%" PRIu64, req->previous);
 
         const char *fixed[] = { "EVAL", claim_script, "6", claim, record, CLAIM_ENTRIES_KEY, "queues", list, manual,
                                 occ, req->host, req->jid, at, ttl, req->queue, NULL /* payload */, req->entry,
@@ -99,9 +102,9 @@ int redis_claim_push(Redis *r, const ClaimRequest *req, ClaimResult *ret) {
         }
         argv[PAYLOAD] = req->payload;
         len[PAYLOAD] = req->payload_len;
-        for (size_t i = 0; i < n_earlier; i++) {
-                argv[n] = earlier[i];
-                len[n++] = strlen(earlier[i]);
+        if (req->previous > 0) {
+                argv[n] = earlier;
+                len[n++] = strlen(earlier);
         }
 
         k = redis_command_argv(r, &reply, (int) n, argv, len);
@@ -111,8 +114,12 @@ int redis_claim_push(Redis *r, const ClaimRequest *req, ClaimResult *ret) {
                 return -EPROTO;
         *ret = (ClaimResult) { .claimed = reply->element[0]->integer >= 1,
                                .manual = reply->element[0]->integer == 2 };
-        if (ret->claimed)
+        if (ret->claimed) {
+                if (reply->elements == 2 && (reply->element[1]->type != REDIS_REPLY_STRING ||
+                                             parse_u64(reply->element[1]->str, &ret->missed_after) < 0))
+                        return -EPROTO;
                 return 0;
+        }
         if (reply->elements != 4 || copy_string(reply->element[1], ret->holder_host, sizeof ret->holder_host) < 0 ||
             copy_string(reply->element[2], ret->holder_jid, sizeof ret->holder_jid) < 0 ||
             reply->element[3]->type != REDIS_REPLY_STRING ||

@@ -46,7 +46,7 @@
 #define CLAIM_TTL_MIN_SEC 60LL
 #define CLAIM_TTL_MAX_SEC CLAIM_RECORD_TTL_SEC
 #define CLAIM_TTL_DEFAULT_SEC (24LL * 3600)        /* when the next occurrence is unknown */
-#define CLAIM_MISSED_WINDOW 16U                    /* earlier occurrences checked per claim */
+#define CLAIM_MISSED_WINDOW 16U                    /* missed occurrences counted per claim, at most */
 #define CLAIM_HOST_MAX 255U
 
 typedef struct ClaimRequest {
@@ -60,13 +60,14 @@ typedef struct ClaimRequest {
         const char *calendars;     /* recorded for jobsctl schedule; may be NULL */
         const char *payload;
         size_t payload_len;
-        const usec_t *earlier;     /* expected occurrences before this one, newest first */
-        size_t n_earlier;          /* at most CLAIM_MISSED_WINDOW */
+        usec_t previous;           /* the expected occurrence before this one; 0: unknown */
 } ClaimRequest;
 
 typedef struct ClaimResult {
         bool claimed;              /* true: this call pushed the job */
         bool manual;               /* ... as a manual run (jobsctl run-now), without a claim */
+        usec_t missed_after;       /* claimed, and previous is later than this last claimed
+                                    * occurrence: the ones in between were missed; else 0 */
         char holder_host[CLAIM_HOST_MAX + 1]; /* else: who holds the occurrence (or a later one) */
         char holder_jid[JOB_JID_MAX + 1];
         usec_t holder_occurrence;
@@ -75,6 +76,9 @@ typedef struct ClaimResult {
 /* Claim (entry, occurrence) and push, or report the holder. An occurrence at or before the one
  * recorded last is never pushed again, whatever the claim keys' age. */
 int redis_claim_push(Redis *r, const ClaimRequest *req, ClaimResult *ret);
+
+/* Add n to the entry's missed count (after a claim that reported missed_after). */
+int redis_claim_add_missed(Redis *r, const char *entry, unsigned n);
 
 /* Key names into buf; false when they do not fit. */
 bool claim_record_key(char *buf, size_t n, const char *entry);

@@ -20,7 +20,7 @@ complete_line() {
         printf '%s\n' "${COMPREPLY[@]}" | sort | tr '\n' ' ' | sed 's/ $//'
 }
 
-assert_eq "$(complete_line "")" "check dead enqueue generate processes queue queues quiet retries run-now scheduled status stop"
+assert_eq "$(complete_line "")" "check dead enqueue generate processes queue queues quiet retries run-now schedule scheduled status stop"
 assert_eq "$(complete_line "re")" "retries"
 assert_eq "$(complete_line --json=short "q")" "queue queues quiet"
 assert_eq "$(complete_line "--no")" "--no-legend"
