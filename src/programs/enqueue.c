@@ -90,14 +90,14 @@ static void entry_calendars_done(EntryCalendars *e) {
 }
 
 /* The occurrence the run stands for: the latest elapse of the calendars at or before the moment
- * the timer fired (or --occurrence); how long its claim lives (twice the gap to the next one); the
- * occurrence before it (to tell whether some were missed); the calendars as one text for the
- * entry's record. Three evaluations per calendar: the run stays about as cheap as a plain push. */
+ * the timer fired (or --occurrence); the occurrence before it (to tell whether some were missed)
+ * and from the gap how long the claim lives; the calendars as one text for the entry's record.
+ * Two evaluations per calendar. */
 static int enqueue_occurrence(const EnqueueRequest *req, EntryCalendars *cal, ClaimRequest *c, char **ret_text) {
         _cleanup_free_ char *text = NULL;
         char when[TIMESTAMP_MAX];
         size_t size = 0;
-        usec_t at = req->trigger ? req->trigger : now_usec(CLOCK_REALTIME), next;
+        usec_t at = req->trigger ? req->trigger : now_usec(CLOCK_REALTIME);
         int r;
 
         for (size_t i = 0; i < req->n_calendars; i++) {
@@ -123,12 +123,14 @@ static int enqueue_occurrence(const EnqueueRequest *req, EntryCalendars *cal, Cl
                         return EX_DATAERR;
                 }
         }
-        if (occurrence_next(cal->specs, cal->n, c->occurrence, &next) >= 0)
-                c->ttl_sec = MIN(MAX((long long) (2 * ((next - c->occurrence) / USEC_PER_SEC)), CLAIM_TTL_MIN_SEC),
-                                 CLAIM_TTL_MAX_SEC);
-        /* the missed count is a statistic: it never stops the run */
-        if (c->occurrence == 0 || occurrence_prev(cal->specs, cal->n, c->occurrence - 1, &c->previous) < 0)
+        /* The occurrence before (to count missed ones; a statistic, it never stops the run) also
+         * sizes the claim: twice the gap. Its exact life does not matter for correctness, since the
+         * entry's record refuses any occurrence not later than the last one claimed. */
+        if (occurrence_prev(cal->specs, cal->n, c->occurrence - 1, &c->previous) < 0)
                 c->previous = 0;
+        else
+                c->ttl_sec = MIN(MAX((long long) (2 * ((c->occurrence - c->previous) / USEC_PER_SEC)), CLAIM_TTL_MIN_SEC),
+                                 CLAIM_TTL_MAX_SEC);
 
         text = malloc(size);
         if (!text)
