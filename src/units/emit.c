@@ -226,8 +226,10 @@ int emit_service(const ScheduleEntry *e, const EmitOptions *o, char **ret) {
         r = begin(e, o, &buf, &size, &f);
         if (r < 0)
                 return r;
-        /* ordering only: a local Redis is up before a catch-up run at boot; a remote one is retried */
-        fputs("After=network.target redis-server.service\n\n[Service]\nType=oneshot\nExecStart=", f);
+        /* ordering only: a local Redis is up before a catch-up run at boot; a remote one is retried.
+         * No start rate limit: the timer sets the pace, and systemd's default (5 starts in 10 s)
+         * refuses runs of an entry every 2 s, or a retry next to a run ("start-limit-hit"). */
+        fputs("After=network.target redis-server.service\nStartLimitIntervalSec=0\n\n[Service]\nType=oneshot\nExecStart=", f);
         const char *words[] = { enqueue, "--queue", schedule_entry_queue(e), "--retry", retry,
                                 "--args", schedule_entry_args(e) };
         for (size_t i = 0; i < ELEMENTSOF(words); i++) {

@@ -1,21 +1,29 @@
 # shellcheck shell=bash
 # SPDX-License-Identifier: MIT
-# A throw-away booted systemd for system tests: a cached minbase bookworm root, booted with
-# systemd-nspawn on a per-run copy-on-write overlay, commands run inside with nsenter.
+# Throw-away booted systemd for system tests: a cached minbase bookworm root, booted with
+# systemd-nspawn on a per-container copy-on-write overlay, commands run inside with nsenter.
 #
+# One container (the container named "ct"):
 #   . tests/system/lib.sh
 #   ct_boot                      # sets CT_ROOT (the container's / seen from the host), CT_PID
 #   ct systemctl is-active x     # runs a command inside, as root, clean environment
 #   ct_install_deb path.deb      # installs a .deb inside the booted container (maintainer scripts run)
 #   wait_until 30 ct systemctl is-active jobs-worker
 #
-# Teardown (poweroff, kill the nspawn by PID, unmount, remove the run dir) runs from an EXIT trap,
-# also on failure or interrupt. Needs root, mmdebstrap and systemd-container (ct_host_tools installs them).
+# Several containers, each known by a name, on layers of your own above the cached root:
+#   ct_setup                     # root, host tools, CT_LOWER (the cached root), teardown trap
+#   ct_prepare NAME LAYER... "$CT_LOWER"; ct_spawn NAME [nspawn options]; ct_wait_booted NAME
+#   ctn NAME systemctl ...       # as ct, inside NAME
+#   ct_poweroff NAME / ct_kill NAME   # a clean shutdown / a power cut
+#
+# Teardown (poweroff, kill the nspawns by PID, unmount, remove the run dirs, end CT_KILL_PIDS) runs
+# from an EXIT trap, also on failure or interrupt. Needs root, mmdebstrap and systemd-container
+# (ct_host_tools installs them).
 # Environment:
 #   JOBS_SYSTEST_CACHE    where bootstrapped roots are kept (default /var/cache/jobs-systest)
 #   JOBS_SYSTEST_REFRESH  1 = bootstrap again even if a cached root exists
 #   JOBS_SYSTEST_MIRROR   Debian mirror for mmdebstrap (default: the host's apt sources)
-#   JOBS_SYSTEST_KEEP     1 = leave the container running at exit (prints how to reach it)
+#   JOBS_SYSTEST_KEEP     1 = leave the containers running at exit (prints how to reach them)
 #   JOBS_SYSTEST_NO_OVERLAY  1 = copy the cached root instead of mounting an overlay on it
 
 : "${JOBS_SYSTEST_CACHE:=/var/cache/jobs-systest}"
@@ -32,7 +40,9 @@ CT_PID=
 CT_NSPAWN_PID=
 CT_RUN_DIR=
 CT_OVERLAY=0
+CT_LOWER=
 CT_CLEANUP=()   # more paths for ct_teardown to remove
+CT_KILL_PIDS=() # host processes for ct_teardown to end once the containers are down
 
 ct_log() { printf '# %s\n' "$*" >&2; }
 ct_die() { printf 'Bail out! %s\n' "$*"; exit 1; }
@@ -112,110 +122,239 @@ ct_reap_stale() {
                 cat "$d/pid1" "$d/nspawn" 2>/dev/null | while read -r p; do
                         kill -KILL "$p" 2>/dev/null
                 done
+                [ -f "$d/redis.pid" ] && kill -KILL "$(cat "$d/redis.pid")" 2>/dev/null
                 umount "$d/root" 2>/dev/null || umount -l "$d/root" 2>/dev/null
+                ct_cgroup_remove "$d/cgroups"
                 rm -rf --one-file-system "$d"
         done
 }
 
-# A per-run writable view of the cached root: an overlay if the kernel allows it, a copy otherwise
-# (or when JOBS_SYSTEST_NO_OVERLAY=1).
-ct_prepare_root() {
-        local lower=$1
-        ct_reap_stale
-        CT_RUN_DIR=$(mktemp -d /var/tmp/jobs-systest.XXXXXX) || ct_die "mktemp failed"
-        echo $$ > "$CT_RUN_DIR/owner"
-        mkdir -p "$CT_RUN_DIR"/{upper,work,root}
-        if [ "${JOBS_SYSTEST_NO_OVERLAY:-0}" != 1 ] && mount -t overlay overlay -o "lowerdir=$lower,upperdir=$CT_RUN_DIR/upper,workdir=$CT_RUN_DIR/work" \
-                "$CT_RUN_DIR/root" 2>/dev/null; then
-                CT_OVERLAY=1
+# Several containers at once, each known by a NAME: its run directory, root, systemd-nspawn and PID 1.
+# The single-container API (ct_boot, ct, CT_ROOT, CT_PID, ...) is the container named "ct".
+declare -A CTS_DIR=() CTS_ROOT=() CTS_NSPAWN=() CTS_PID=() CTS_OVERLAY=() CTS_BOOT_MS=()
+CTS_NAMES=()
+
+# A run directory owned by this shell, removed by ct_teardown (ct_reap_stale if the run is killed).
+ct_run_dir() {
+        local d
+        d=$(mktemp -d /var/tmp/jobs-systest.XXXXXX) || ct_die "mktemp failed"
+        echo $$ > "$d/owner"
+        echo "$d"
+}
+
+# ct_prepare NAME LOWER...: a per-container writable view of the read-only layers LOWER (topmost
+# first): an overlay if the kernel allows it, a copy otherwise (or when JOBS_SYSTEST_NO_OVERLAY=1).
+ct_prepare() {
+        local name=$1; shift
+        local d lowers l i
+        d=$(ct_run_dir)
+        CTS_DIR[$name]=$d
+        CTS_NAMES+=("$name")
+        mkdir -p "$d"/{upper,work,root}
+        lowers=$(IFS=:; echo "$*")
+        CTS_OVERLAY[$name]=0
+        if [ "${JOBS_SYSTEST_NO_OVERLAY:-0}" != 1 ] && mount -t overlay overlay \
+                -o "lowerdir=$lowers,upperdir=$d/upper,workdir=$d/work" "$d/root" 2>/dev/null; then
+                CTS_OVERLAY[$name]=1
         else
-                ct_log "overlayfs unavailable, copying the root"
-                cp -a --reflink=auto "$lower/." "$CT_RUN_DIR/root/" || ct_die "copying $lower failed"
+                ct_log "overlayfs unavailable, copying the root of $name"
+                # bottom layer first, so upper layers win (a copy cannot honour overlay whiteouts)
+                for (( i = $#; i >= 1; i-- )); do
+                        l=${!i}
+                        cp -a --reflink=auto "$l/." "$d/root/" || ct_die "copying $l failed"
+                done
         fi
-        CT_ROOT="$CT_RUN_DIR/root"
+        CTS_ROOT[$name]="$d/root"
+}
+
+# The cgroup hierarchies systemd manages on this machine: cgroup v2 at /sys/fs/cgroup, or on a hybrid
+# setup the v2 one at /sys/fs/cgroup/unified and the name=systemd v1 one at /sys/fs/cgroup/systemd.
+ct_cgroup_roots() {
+        local h
+        if [ "$(stat -fc %T /sys/fs/cgroup 2>/dev/null)" = cgroup2fs ]; then
+                echo /sys/fs/cgroup
+                return
+        fi
+        for h in /sys/fs/cgroup/unified /sys/fs/cgroup/systemd; do
+                case $(stat -fc %T "$h" 2>/dev/null) in cgroup2fs|cgroupfs) echo "$h" ;; esac
+        done
+}
+
+# Moves the calling (sub)shell into a cgroup of its own, CGROUP under every hierarchy, and records the
+# directories in FILE. With --keep-unit and no systemd on the machine, systemd-nspawn leaves the
+# container in its caller's cgroup: two containers started from one shell would manage the same
+# system.slice, and one's systemd removes the cgroups of the other's services.
+ct_cgroup_enter() {
+        local cg=$1 file=$2 h
+        for h in $(ct_cgroup_roots); do
+                if ! { mkdir -p "$h/$cg" && echo "$h/$cg" >> "$file" && echo "$BASHPID" > "$h/$cg/cgroup.procs"; }; then
+                        ct_log "cannot move into $h/$cg; containers may share a cgroup"
+                fi
+        done
+}
+
+# Removes the cgroups listed in FILE (and what the container's systemd created below them).
+ct_cgroup_remove() {
+        local file=$1 cg
+        [ -f "$file" ] || return 0
+        while read -r cg; do
+                [ -d "$cg" ] && find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null
+                # the parent, once no container of this run is left in it
+                rmdir "$(dirname "$cg")" 2>/dev/null
+        done < "$file"
+        return 0
+}
+
+# ct_spawn NAME [systemd-nspawn options...]: boots the prepared root in the background, in a cgroup
+# of its own.
+ct_spawn() {
+        local name=$1; shift
+        local d=${CTS_DIR[$name]}
+        CTS_BOOT_MS[$name]=$(now_ms)
+        (
+                ct_cgroup_enter "jobs-systest/$(basename "$d")" "$d/cgroups"
+                exec systemd-nspawn -D "$d/root" --register=no --keep-unit -b "$@"
+        ) </dev/null >"$d/console.log" 2>&1 &
+        CTS_NSPAWN[$name]=$!
+        echo "${CTS_NSPAWN[$name]}" > "$d/nspawn"
+}
+
+# ct_wait_booted NAME: returns once systemd in NAME reports running (or degraded).
+ct_wait_booted() {
+        local name=$1
+        local d=${CTS_DIR[$name]} nspawn=${CTS_NSPAWN[$name]} pid='' child
+        local deadline=$(( $(date +%s) + 30 ))
+        while [ -z "$pid" ]; do
+                kill -0 "$nspawn" 2>/dev/null || { cat "$d/console.log" >&2; ct_die "systemd-nspawn of $name exited"; }
+                [ "$(date +%s)" -lt "$deadline" ] || ct_die "no PID 1 under systemd-nspawn $nspawn ($name) after 30 s"
+                for child in $(pgrep -P "$nspawn"); do
+                        [ "$(cat /proc/"$child"/comm 2>/dev/null)" = systemd ] && pid=$child
+                done
+                [ -n "$pid" ] || sleep 0.05
+        done
+        CTS_PID[$name]=$pid
+        echo "$pid" > "$d/pid1"
+        # systemctl fails at once while PID 1 has not yet created its private socket
+        wait_until 60 nsenter -t "$pid" -a test -S /run/systemd/private ||
+                ct_die "systemd in $name did not come up within 60 s"
+        local state
+        state=$(timeout 120 nsenter -t "$pid" -a systemctl is-system-running --wait 2>/dev/null)
+        case "$state" in
+        running|degraded) ;;
+        *)
+                ctn "$name" systemctl --failed --no-pager >&2
+                ct_die "container $name did not boot (state: ${state:-none})" ;;
+        esac
+        CTS_BOOT_MS[$name]=$(( $(now_ms) - CTS_BOOT_MS[$name] ))
+        ct_log "$name booted in ${CTS_BOOT_MS[$name]} ms ($state), PID 1 is $pid, root ${CTS_ROOT[$name]}"
+}
+
+# Runs a command inside container NAME in a clean environment.
+ctn() {
+        local name=$1; shift
+        nsenter -t "${CTS_PID[$name]}" -a env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+                LANG=C.UTF-8 TERM=dumb SYSTEMD_PAGER= SYSTEMD_COLORS=0 HOME=/root "$@"
+}
+
+ct_running() { [ -n "${CTS_NSPAWN[$1]:-}" ] && kill -0 "${CTS_NSPAWN[$1]}" 2>/dev/null; }
+
+# ct_poweroff NAME [SECONDS]: a clean shutdown; waits for systemd-nspawn to exit, then kills it
+# (and with it every process of the container) if the deadline passes. Returns 1 in that case.
+ct_poweroff() {
+        local name=$1 secs=${2:-30} r=0
+        local nspawn=${CTS_NSPAWN[$name]:-}
+        ct_running "$name" || return 0
+        [ -n "${CTS_PID[$name]:-}" ] && nsenter -t "${CTS_PID[$name]}" -a systemctl poweroff --no-block >/dev/null 2>&1
+        if ! wait_until "$secs" not_running "$name"; then
+                ct_log "$name did not power off within $secs s, killing systemd-nspawn $nspawn"
+                r=1
+                kill -TERM "$nspawn" 2>/dev/null
+                wait_until 10 not_running "$name" || ct_kill "$name"
+        fi
+        wait "$nspawn" 2>/dev/null
+        return $r
+}
+not_running() { ! ct_running "$1"; }
+
+# ct_kill NAME: the container dies at once, as a host whose power is cut.
+ct_kill() {
+        local name=$1
+        # SIGKILL to a PID namespace's init ends every process in the container.
+        [ -n "${CTS_PID[$name]:-}" ] && kill -KILL "${CTS_PID[$name]}" 2>/dev/null
+        [ -n "${CTS_NSPAWN[$name]:-}" ] && kill -KILL "${CTS_NSPAWN[$name]}" 2>/dev/null
+        wait "${CTS_NSPAWN[$name]}" 2>/dev/null
+        return 0
+}
+
+# ct_remove NAME: stops NAME if it still runs, unmounts and removes its run directory.
+ct_remove() {
+        local name=$1
+        local d=${CTS_DIR[$name]:-}
+        ct_poweroff "$name" 30
+        if [ -n "$d" ] && [ -d "$d" ]; then
+                if [ "${CTS_OVERLAY[$name]}" = 1 ]; then
+                        umount "$d/root" 2>/dev/null || umount -l "$d/root" 2>/dev/null
+                fi
+                ct_cgroup_remove "$d/cgroups"
+                rm -rf --one-file-system "$d"
+        fi
+        unset "CTS_DIR[$name]" "CTS_PID[$name]" "CTS_NSPAWN[$name]" "CTS_ROOT[$name]"
 }
 
 ct_teardown() {
-        local rc=$?
-        if [ "${JOBS_SYSTEST_KEEP:-0}" = 1 ] && [ -n "$CT_PID" ]; then
-                ct_log "kept running: nsenter -t $CT_PID -a bash   (stop: kill $CT_NSPAWN_PID)"
+        local rc=$? name
+        if [ "${JOBS_SYSTEST_KEEP:-0}" = 1 ]; then
+                for name in "${CTS_NAMES[@]}"; do
+                        ct_running "$name" &&
+                                ct_log "kept running: nsenter -t ${CTS_PID[$name]} -a bash   (stop: kill ${CTS_NSPAWN[$name]})"
+                done
                 return $rc
         fi
-        if [ -n "$CT_NSPAWN_PID" ] && kill -0 "$CT_NSPAWN_PID" 2>/dev/null; then
-                [ -n "$CT_PID" ] && nsenter -t "$CT_PID" -a systemctl poweroff --no-block >/dev/null 2>&1
-
-                for _ in $(seq 1 150); do
-                        kill -0 "$CT_NSPAWN_PID" 2>/dev/null || break
-                        sleep 0.2
-                done
-                if kill -0 "$CT_NSPAWN_PID" 2>/dev/null; then
-                        ct_log "container did not power off within 30 s, killing systemd-nspawn $CT_NSPAWN_PID"
-                        kill -TERM "$CT_NSPAWN_PID" 2>/dev/null
-                        for _ in $(seq 1 50); do
-                                kill -0 "$CT_NSPAWN_PID" 2>/dev/null || break
-                                sleep 0.2
-                        done
-                        kill -KILL "$CT_NSPAWN_PID" 2>/dev/null
-                        # SIGKILL to a PID namespace's init ends every process in the container.
-                        [ -n "$CT_PID" ] && kill -KILL "$CT_PID" 2>/dev/null
-                fi
-                wait "$CT_NSPAWN_PID" 2>/dev/null
-        fi
-        if [ -n "$CT_RUN_DIR" ] && [ -d "$CT_RUN_DIR" ]; then
-                if [ "$CT_OVERLAY" = 1 ]; then
-                        umount "$CT_RUN_DIR/root" 2>/dev/null || umount -l "$CT_RUN_DIR/root" 2>/dev/null
-                fi
-                rm -rf --one-file-system "$CT_RUN_DIR"
-        fi
-        [ ${#CT_CLEANUP[@]} -eq 0 ] || rm -rf "${CT_CLEANUP[@]}"
+        # Ask every container to power off first, so they shut down side by side.
+        for name in "${CTS_NAMES[@]}"; do
+                ct_running "$name" && [ -n "${CTS_PID[$name]:-}" ] &&
+                        nsenter -t "${CTS_PID[$name]}" -a systemctl poweroff --no-block >/dev/null 2>&1
+        done
+        for name in "${CTS_NAMES[@]}"; do
+                [ -n "${CTS_DIR[$name]:-}" ] && ct_remove "$name"
+        done
+        local p
+        for p in "${CT_KILL_PIDS[@]}"; do
+                kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+        done
+        [ ${#CT_CLEANUP[@]} -eq 0 ] || rm -rf --one-file-system "${CT_CLEANUP[@]}"
         CT_PID='' CT_NSPAWN_PID='' CT_RUN_DIR='' CT_ROOT=''
         return $rc
 }
 
-# Boots the cached root; returns once systemd reports running (or degraded). Sets CT_BOOT_MS.
-ct_boot() {
+# What every container test needs first: root, the host tools, the cached root (sets CT_LOWER) and
+# the teardown trap. Not in a subshell: the trap must be this shell's.
+ct_setup() {
         [ "$(id -u)" = 0 ] || ct_die "system tests need root"
         ct_host_tools
-        local lower; lower=$(ct_cached_root) || ct_die "no container root: ${lower#Bail out! }"
+        CT_LOWER=$(ct_cached_root) || ct_die "no container root"
         trap ct_teardown EXIT
         trap 'exit 130' INT TERM
-        ct_prepare_root "$lower"
-        local t0; t0=$(now_ms)
+        ct_reap_stale
+}
+
+# Boots the cached root; returns once systemd reports running (or degraded). Sets CT_BOOT_MS.
+ct_boot() {
+        ct_setup
+        ct_prepare ct "$CT_LOWER"
+        # shellcheck disable=SC2034 # read by the scripts that source this file
+        CT_RUN_DIR=${CTS_DIR[ct]} CT_ROOT=${CTS_ROOT[ct]} CT_OVERLAY=${CTS_OVERLAY[ct]}
         # --private-network: the container's Redis on 127.0.0.1:6379 is its own, never the host's.
-        systemd-nspawn -D "$CT_ROOT" --register=no --keep-unit --private-network -b \
-                --machine="jobs-systest-$$" </dev/null >"$CT_RUN_DIR/console.log" 2>&1 &
-        CT_NSPAWN_PID=$!
-        echo "$CT_NSPAWN_PID" > "$CT_RUN_DIR/nspawn"
-        local deadline=$(( $(date +%s) + 30 )) child
-        while [ -z "$CT_PID" ]; do
-                kill -0 "$CT_NSPAWN_PID" 2>/dev/null || { cat "$CT_RUN_DIR/console.log" >&2; ct_die "systemd-nspawn exited"; }
-                [ "$(date +%s)" -lt "$deadline" ] || ct_die "no PID 1 under systemd-nspawn $CT_NSPAWN_PID after 30 s"
-                for child in $(pgrep -P "$CT_NSPAWN_PID"); do
-                        [ "$(cat /proc/"$child"/comm 2>/dev/null)" = systemd ] && CT_PID=$child
-                done
-                [ -n "$CT_PID" ] || sleep 0.05
-        done
-        echo "$CT_PID" > "$CT_RUN_DIR/pid1"
-        # systemctl fails at once while PID 1 has not yet created its private socket
-        wait_until 60 nsenter -t "$CT_PID" -a test -S /run/systemd/private ||
-                ct_die "systemd in the container did not come up within 60 s"
-        local state
-        state=$(timeout 120 nsenter -t "$CT_PID" -a systemctl is-system-running --wait 2>/dev/null)
-        case "$state" in
-        running|degraded) ;;
-        *)
-                ct systemctl --failed --no-pager >&2
-                ct_die "container did not boot (state: ${state:-none})" ;;
-        esac
-        CT_BOOT_MS=$(( $(now_ms) - t0 ))
-        ct_log "booted in $CT_BOOT_MS ms ($state), PID 1 is $CT_PID, root $CT_ROOT"
+        ct_spawn ct --private-network --machine="jobs-systest-$$"
+        # shellcheck disable=SC2034 # read by the scripts that source this file
+        CT_NSPAWN_PID=${CTS_NSPAWN[ct]}
+        ct_wait_booted ct
+        # shellcheck disable=SC2034 # read by the scripts that source this file
+        CT_PID=${CTS_PID[ct]} CT_BOOT_MS=${CTS_BOOT_MS[ct]}
 }
 
 # Runs a command inside the container in a clean environment.
-ct() {
-        nsenter -t "$CT_PID" -a env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-                LANG=C.UTF-8 TERM=dumb SYSTEMD_PAGER= SYSTEMD_COLORS=0 HOME=/root "$@"
-}
+ct() { ctn ct "$@"; }
 
 # Copies a file from the host into the container's /var/tmp (its /tmp is a private tmpfs).
 ct_put() {
