@@ -433,6 +433,7 @@ int jobs_worker_run(JobsWorker *w) {
 
         r = sd_event_loop(w->event);
         worker_set_state(w, WORKER_STOPPED); /* also when stopped before Redis was reached */
+        w->stop_timer = sd_event_source_disable_unref(w->stop_timer); /* a stop that ended before its deadline */
         if (r < 0)
                 return run_fail(w, r, "Event loop failed: %m");
         return r;
