@@ -66,7 +66,8 @@ expect_exit 0 "$C" retries show "$(jid 1)" --json
 assert_eq "$(jq -r .job.error_class <<<"$OUT")" NoMethodError
 expect_exit 66 "$C" retries show "$(jid 4)"
 assert_contains "$ERR" "No job $(jid 4) in the retry set"
-expect_exit 64 "$C" retries show 'bad*jid'
+expect_exit 66 "$C" retries show 'bad*jid'   # any text is a jid; a glob character matches itself only
+expect_exit 64 "$C" retries show "$(printf 'x%.0s' $(seq 65))"   # longer than a jid can be
 expect_exit 64 "$C" retries show
 expect_exit 64 "$C" retries frobnicate
 # data from Redis cannot drive the terminal: escape sequences and newlines are replaced

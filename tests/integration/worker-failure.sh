@@ -93,7 +93,9 @@ ok "retry: false is dropped"
 # --- invalid payloads --------------------------------------------------------------------------------
 redis_cli LPUSH queue:default 'not json {' >/dev/null
 wait_for "invalid JSON in dead" 30 key_is 2 ZCARD dead
-assert_match "$(redis_cli ZSCORE dead 'not json {')" '^[0-9.]+$' "raw invalid payload in dead"
+raw=$(redis_cli --raw ZRANGE dead 0 -1 | grep -F '"payload":"not json {"')
+assert_eq "$(json "$raw" 'd["class"]')" JobsInvalidPayload "raw invalid payload kept in a dead entry"
+assert_match "$(json "$raw" 'd["error_message"]')" 'not valid JSON' "the entry says why"
 redis_cli LPUSH queue:default '{"class":"Boom","args":[]}' >/dev/null
 wait_for "job without jid in dead" 30 key_is 3 ZCARD dead
 nj=$(redis_cli --raw ZRANGE dead 0 -1 | grep -F '"class":"Boom","args":[],"error_class"')
