@@ -108,10 +108,9 @@ static const char recover_script[] =
         "      if moved > 0 then redis.call('SADD', '" REDIS_KEY_QUEUES "', q) end\n"
         "    end\n"
         "    redis.call('HDEL', '" REDIS_KEY_INFLIGHT "', key)\n"
-        "    if id == forced then\n"
-        "      redis.call('DEL', '" REDIS_KEY_ALIVE_PREFIX "' .. id, id, id .. '" REDIS_KEY_WORK_SUFFIX "', id .. '" REDIS_KEY_WORKERS_SUFFIX "')\n"
-        "      redis.call('SREM', '" REDIS_KEY_PROCESSES "', id)\n"
-        "    end\n"
+        /* gone either way: out of Sidekiq's process set too (a live one re-registers at its next beat) */
+        "    redis.call('DEL', '" REDIS_KEY_ALIVE_PREFIX "' .. id, id, id .. '" REDIS_KEY_WORK_SUFFIX "', id .. '" REDIS_KEY_WORKERS_SUFFIX "')\n"
+        "    redis.call('SREM', '" REDIS_KEY_PROCESSES "', id)\n"
         "  end\n"
         "end\n"
         "return moved\n";

@@ -43,6 +43,8 @@ W2=$WORKER_PID
 # A worker on another host dies: a live worker recovers its list once its alive key expires.
 start_worker w3 -c 4
 id3=$(redis_cli --raw SMEMBERS processes | grep ":$WORKER_PID:")
+# w2 is paused while the jobs arrive, so w3 takes some however the two would share them.
+kill -STOP "$W2"
 for i in $(seq 41 70); do "$E" Work -a "[$i]" >>"$T/in"; done
 sort -o "$T/in" "$T/in"
 w3_holds() { [ "$(redis_cli LLEN "jobs:inflight:$id3:default")" -gt 0 ]; }
@@ -53,10 +55,12 @@ wait "$WORKER_PID" 2>/dev/null || true
 for g in $groups; do kill -9 -- "-$g" 2>/dev/null || true; done
 # Pretend it ran elsewhere (another boot id), with its last beat 3 s from expiring.
 redis_cli SET "jobs:alive:$id3" "another-host pid:[1] 1" PX 3000 >/dev/null
+kill -CONT "$W2"
 wait_for "all 70 jobs done" 90 lines_at_least "$T/done" 70
 sort -u "$T/done" >"$T/done.sorted"
 diff "$T/in" "$T/done.sorted" || fail "jobs lost or foreign jobs done"
 wait_log w2 "Recovered [0-9]* in-flight jobs of workers that stopped beating"
 assert_eq "$(redis_cli HEXISTS jobs:inflight "jobs:inflight:$id3:default")" 0 "remote dead worker's list forgotten"
+assert_eq "$(redis_cli SISMEMBER processes "$id3")" 0 "the remote dead worker left the processes set"
 stop_worker "$W2"
 ok "a live worker recovered the in-flight list of a dead worker of another host; all 70 jobs done"
