@@ -586,7 +586,7 @@ int calendar_spec_parse(const char *expr, CalendarSpec **ret, char **ret_error) 
         if (r < 0)
                 goto finish;
         ps.p = rest;
-        if (!*rest) {
+        if (!rest || !*rest) {
                 r = fail(&ps, "empty expression");
                 goto finish;
         }

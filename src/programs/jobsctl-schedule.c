@@ -124,12 +124,14 @@ static int load(const char *path, bool generating, Schedule **ret) {
 
 int verb_check(int argc, char **argv) {
         _cleanup_(schedule_freep) Schedule *s = NULL;
-        char **args;
+        char **args = NULL;
         int r;
 
         r = parse_verb(argc, argv, 1, false, &args);
         if (r != EX_OK)
                 return r < 0 ? EX_OK : r;
+        if (!args) /* parse_verb() sets it on EX_OK */
+                return EX_SOFTWARE;
         r = load(args[0], false, &s);
         if (r != 0)
                 return r;
@@ -140,12 +142,14 @@ int verb_check(int argc, char **argv) {
 int verb_generate(int argc, char **argv) {
         _cleanup_(schedule_freep) Schedule *s = NULL;
         _cleanup_free_ char *abs = NULL, *name = NULL;
-        char **args;
+        char **args = NULL;
         int r;
 
         r = parse_verb(argc, argv, 2, true, &args);
         if (r != EX_OK)
                 return r < 0 ? EX_OK : r;
+        if (!args) /* parse_verb() sets it on EX_OK */
+                return EX_SOFTWARE;
         const char *schedule = args[0], *outdir = args[1];
         r = load(schedule, true, &s);
         if (r != 0)
