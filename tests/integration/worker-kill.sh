@@ -6,7 +6,11 @@
 
 N=40
 redis_start
+# While $JOBS_TEST_MARK/hold exists a job waits (at most 60 s): a worker then holds jobs for as long
+# as the test needs, however fast the machine.
 handler Work <<'EOF2'
+i=0
+while [ -e "$JOBS_TEST_MARK/hold" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
 sleep "0.$((RANDOM % 3 + 1))"
 echo "$JOB_ID" >>"$JOBS_TEST_MARK/done"
 EOF2
@@ -43,8 +47,10 @@ W2=$WORKER_PID
 # A worker on another host dies: a live worker recovers its list once its alive key expires.
 start_worker w3 -c 4
 id3=$(redis_cli --raw SMEMBERS processes | grep ":$WORKER_PID:")
-# w2 is paused while the jobs arrive, so w3 takes some however the two would share them.
+# w2 is paused while the jobs arrive, so w3 takes some however the two would share them; they
+# wait until w3 is killed.
 kill -STOP "$W2"
+touch "$T/hold"
 for i in $(seq 41 70); do "$E" Work -a "[$i]" >>"$T/in"; done
 sort -o "$T/in" "$T/in"
 w3_holds() { [ "$(redis_cli LLEN "jobs:inflight:$id3:default")" -gt 0 ]; }
@@ -55,6 +61,7 @@ wait "$WORKER_PID" 2>/dev/null || true
 for g in $groups; do kill -9 -- "-$g" 2>/dev/null || true; done
 # Pretend it ran elsewhere (another boot id), with its last beat 3 s from expiring.
 redis_cli SET "jobs:alive:$id3" "another-host pid:[1] 1" PX 3000 >/dev/null
+rm "$T/hold"
 kill -CONT "$W2"
 wait_for "all 70 jobs done" 90 lines_at_least "$T/done" 70
 sort -u "$T/done" >"$T/done.sorted"
