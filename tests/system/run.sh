@@ -139,7 +139,9 @@ t_installed() {
         # One place for the Redis address: the worker and every enqueue service read /etc/default/jobs.
         ct test -f /etc/default/jobs || { fail "/etc/default/jobs not installed"; r=1; }
         local u envs
-        for u in jobs-worker.service $(ct sh -c 'cd /lib/systemd/system && ls jobs-*.service' | grep -v '^jobs-worker.service$'); do
+        # (a template is asked about through an instance of it)
+        for u in jobs-worker.service $(ct sh -c 'cd /lib/systemd/system && ls jobs-*.service' | grep -v '^jobs-worker.service$' |
+                                       sed 's/@\.service$/@0.service/'); do
                 envs=$(ct systemctl show -P EnvironmentFiles "$u")
                 [[ "$envs" == */etc/default/jobs\ * ]] || { fail "$u does not read /etc/default/jobs (EnvironmentFiles=$envs)"; r=1; }
         done
