@@ -229,6 +229,8 @@ static int next_in_zone(const CalendarSpec *c, usec_t after, usec_t *ret) {
         return 0;
 }
 
+#define LOCALTIME_PATH "/etc/localtime"
+
 /* $TZ switched to the expression's zone for one computation, then put back. */
 typedef struct ZoneSwitch {
         bool active, had_tz;
@@ -236,14 +238,17 @@ typedef struct ZoneSwitch {
 } ZoneSwitch;
 
 static int zone_enter(const CalendarSpec *c, ZoneSwitch *z) {
-        const char *old = getenv("TZ");
+        const char *old = getenv("TZ"), *zone;
         _cleanup_free_ char *tz = NULL;
         int r;
 
         *z = (ZoneSwitch) {};
-        if (!c->timezone)
+        /* No zone and no $TZ: glibc's mktime() then stats /etc/localtime on every call (thousands per
+         * prev()); naming it in $TZ for the computation makes that one read. */
+        zone = c->timezone ?: (old ? NULL : LOCALTIME_PATH);
+        if (!zone)
                 return 0;
-        tz = strdupf(":%s", c->timezone); /* ":" names a file of the zone database (tzset(3)) */
+        tz = strdupf(":%s", zone); /* ":" names a file of the zone database (tzset(3)) */
         if (!tz)
                 return -ENOMEM;
         if (old) {
