@@ -49,4 +49,5 @@ expect_exit 0 env INVOCATION_ID=0123456789abcdef0123456789abcdef "$E" --entry ne
 expect_exit 0 env INVOCATION_ID=0123456789abcdef0123456789abcdef DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/no-bus" \
         "$E" --entry other --calendar '*:*:0/2' Tick
 [ -n "$(occurrence_of other)" ] || fail "no occurrence recorded without a bus"
+assert_contains "$ERR" "Cannot ask systemd when jobs-other.timer fired" "a warning says the firing time is unknown"
 ok "a timer that never fired, or no bus: the occurrence is computed from now"
