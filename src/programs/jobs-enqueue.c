@@ -195,13 +195,13 @@ static void trigger_from_timer(EnqueueRequest *req) {
         if (!unit)
                 return;
         r = timer_last_trigger(unit, &t);
-        if (r == -ENOENT) { /* started by hand before the timer ever fired */
-                log_debug("%s never fired; the occurrence is computed from now.", unit);
-                return;
-        }
         if (r < 0) {
                 log_warning("Cannot ask systemd when %s fired (%s); the occurrence is computed from now, so a "
                             "late start may stand for a later occurrence.", unit, strerror(-r));
+                return;
+        }
+        if (t == 0) { /* started by hand before the timer ever fired */
+                log_debug("%s never fired; the occurrence is computed from now.", unit);
                 return;
         }
         if (t > now_usec(CLOCK_REALTIME) + TRIGGER_FUTURE_MAX) /* the clock was set back since */

@@ -71,8 +71,6 @@ int timer_last_trigger(const char *unit, usec_t *ret) {
         l.flush_close_unref(bus);
         if (r < 0)
                 return r;
-        if (t == 0 || t == UINT64_MAX)
-                return -ENOENT;
-        *ret = t;
+        *ret = t == UINT64_MAX ? 0 : t;
         return 0;
 }
