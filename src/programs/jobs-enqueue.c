@@ -11,7 +11,6 @@
 #include "model/schedule.h"
 
 #include "programs/enqueue.h"
-#include "programs/timer-trigger.h"
 #include "util/log.h"
 
 static void help(void) {
@@ -178,37 +177,6 @@ static bool stdout_is_journal(void) {
         return (unsigned long long) st.st_dev == dev && (unsigned long long) st.st_ino == ino;
 }
 
-#define TRIGGER_FUTURE_MAX (60 * USEC_PER_SEC)
-
-/* Started by the entry's timer (systemd sets $INVOCATION_ID): the occurrence is computed from when
- * the timer fired, not from now. A start delayed on a loaded host, or a Restart=on-failure retry
- * while Redis was down, then still stands for the occurrence that fired it. Without an answer from
- * systemd (no bus, the timer never fired), now it is. */
-static void trigger_from_timer(EnqueueRequest *req) {
-        _cleanup_free_ char *unit = NULL;
-        usec_t t;
-        int r;
-
-        if (!req->entry || req->trigger > 0 || req->occurrence > 0 || !getenv("INVOCATION_ID"))
-                return;
-        unit = strdupf(SCHEDULE_UNIT_PREFIX "%s.timer", req->entry);
-        if (!unit)
-                return;
-        r = timer_last_trigger(unit, &t);
-        if (r < 0) {
-                log_warning("Cannot ask systemd when %s fired (%s); the occurrence is computed from now, so a "
-                            "late start may stand for a later occurrence.", unit, strerror(-r));
-                return;
-        }
-        if (t == 0) { /* started by hand before the timer ever fired */
-                log_debug("%s never fired; the occurrence is computed from now.", unit);
-                return;
-        }
-        if (t > now_usec(CLOCK_REALTIME) + TRIGGER_FUTURE_MAX) /* the clock was set back since */
-                return;
-        req->trigger = t;
-}
-
 int main(int argc, char **argv) {
         EnqueueRequest req = ENQUEUE_REQUEST_INIT;
         char jid[JOB_JID_LEN + 1];
@@ -221,7 +189,6 @@ int main(int argc, char **argv) {
         if (r <= 0)
                 return r < 0 ? EX_USAGE : 0;
 
-        trigger_from_timer(&req);
         r = enqueue_run(&req, jid);
         if (r != 0)
                 return r;
