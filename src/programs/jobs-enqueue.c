@@ -4,12 +4,11 @@
 
 #include <getopt.h>
 #include <math.h>
-#include <sys/stat.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "model/schedule.h"
-
 #include "programs/enqueue.h"
 #include "util/log.h"
 
@@ -165,18 +164,6 @@ static int parse_argv(int argc, char **argv, EnqueueRequest *req, bool *quiet) {
         return 1;
 }
 
-/* Standard output is the journal stream systemd gave the service (JOURNAL_STREAM=dev:ino): the log
- * line already names the jid, a bare jid line after it would be noise. */
-static bool stdout_is_journal(void) {
-        const char *e = getenv("JOURNAL_STREAM");
-        unsigned long long dev, ino;
-        struct stat st;
-
-        if (!e || sscanf(e, "%llu:%llu", &dev, &ino) != 2 || fstat(STDOUT_FILENO, &st) < 0)
-                return false;
-        return (unsigned long long) st.st_dev == dev && (unsigned long long) st.st_ino == ino;
-}
-
 int main(int argc, char **argv) {
         EnqueueRequest req = ENQUEUE_REQUEST_INIT;
         char jid[JOB_JID_LEN + 1];
@@ -192,7 +179,8 @@ int main(int argc, char **argv) {
         r = enqueue_run(&req, jid);
         if (r != 0)
                 return r;
-        if (!quiet && jid[0] && !stdout_is_journal())
+        /* under systemd the log line already names the jid: a bare jid line after it would be noise */
+        if (!quiet && jid[0] && !fd_is_journal_stream(STDOUT_FILENO))
                 printf("%s\n", jid);
         return 0;
 }

@@ -41,15 +41,14 @@ int log_level_from_string(const char *s) {
         return -EINVAL;
 }
 
-/* JOURNAL_STREAM is "dev:ino" of the stream journald gave us; only trust it if stderr is that. */
-static bool stderr_is_journal(void) {
+bool fd_is_journal_stream(int fd) {
         const char *e = getenv("JOURNAL_STREAM");
         unsigned long long dev, ino;
         struct stat st;
 
         if (!e || sscanf(e, "%llu:%llu", &dev, &ino) != 2)
                 return false;
-        if (fstat(STDERR_FILENO, &st) < 0)
+        if (fstat(fd, &st) < 0)
                 return false;
         return (unsigned long long) st.st_dev == dev && (unsigned long long) st.st_ino == ino;
 }
@@ -59,7 +58,7 @@ void log_open(const char *program, const char *service) {
 
         log_program = program;
         log_service = service;
-        log_target = stderr_is_journal() ? LOG_TARGET_STREAM : LOG_TARGET_STDERR;
+        log_target = fd_is_journal_stream(STDERR_FILENO) ? LOG_TARGET_STREAM : LOG_TARGET_STDERR;
 
         log_max_level = LOG_INFO;
         e = getenv("JOBS_LOG_LEVEL");

@@ -23,6 +23,10 @@ typedef enum LogTarget {
 /* Receives the fields of journal entries instead of journald (tests). */
 typedef void (*LogSink)(const struct iovec *iov, size_t n);
 
+/* JOURNAL_STREAM is "dev:ino" of the stream journald gave the service: true when fd is that stream
+ * (only trusted when it is, as a child may inherit the variable with other descriptors). */
+bool fd_is_journal_stream(int fd);
+
 /* Name the program and its JOBS_SERVICE=, pick stderr or journal stream from the environment
  * (JOURNAL_STREAM), read JOBS_LOG_LEVEL=debug|info|notice|warning|err and JOBS_LOG_FIELDS=1
  * (append fields to stderr lines, for tests and terminals). */
