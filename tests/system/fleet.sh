@@ -33,19 +33,9 @@ step() {
         t0=$(now_ms)
         "$@" > "$RUN/step.out" 2>&1
         rc=$?
-        n=$((n + 1))
-        if [ $rc -eq 0 ]; then
-                echo "ok $n - $desc"
-        else
-                echo "not ok $n - $desc"
-                failed=$((failed + 1))
-        fi
-        sed 's/^/#   /' "$RUN/step.out"
-        echo "#   ($(( $(now_ms) - t0 )) ms)"
+        tap_line $rc "$desc" "$t0" < "$RUN/step.out"
         return $rc
 }
-fail() { echo "FAIL: $*"; return 1; }
-note() { echo "$*"; }
 not() { ! "$@"; }
 now_s() { date +%s.%N | cut -c1-14; }
 

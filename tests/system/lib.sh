@@ -59,6 +59,22 @@ wait_until() {
 
 now_ms() { date +%s%3N; }
 
+# TAP bookkeeping shared by the system tests (they set n=0 failed=0): tap_line RC DESC T0 < OUTPUT
+# prints "ok N - DESC" or "not ok N - DESC", the output as comments and the time since T0.
+tap_line() {
+        n=$((n + 1))
+        if [ "$1" -eq 0 ]; then
+                echo "ok $n - $2"
+        else
+                echo "not ok $n - $2"
+                failed=$((failed + 1))
+        fi
+        sed 's/^/#   /'
+        echo "#   ($(( $(now_ms) - $3 )) ms)"
+}
+fail() { echo "FAIL: $*"; return 1; }
+note() { echo "$*"; }
+
 ct_host_tools() {
         local missing=()
         command -v mmdebstrap >/dev/null || missing+=(mmdebstrap)

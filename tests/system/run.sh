@@ -24,19 +24,10 @@ check() {
         t0=$(now_ms)
         out=$("$@" 2>&1)
         rc=$?
-        n=$((n + 1))
-        if [ $rc -eq 0 ]; then
-                echo "ok $n - $desc"
-        else
-                echo "not ok $n - $desc"
-                failed=$((failed + 1))
-        fi
-        [ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/#   /'
-        echo "#   ($(( $(now_ms) - t0 )) ms)"
+        if [ -n "$out" ]; then tap_line $rc "$desc" "$t0" <<<"$out"; else tap_line $rc "$desc" "$t0" </dev/null; fi
         return 0
 }
 
-fail() { echo "FAIL: $*"; return 1; }
 # Fails at once (instead of at a deadline) when a unit the check needs is not there.
 need_unit() {
         local u
@@ -44,7 +35,6 @@ need_unit() {
                 [ "$(ct systemctl show -P LoadState "$u")" = loaded ] || { fail "$u is not loaded"; return 1; }
         done
 }
-note() { echo "$*"; }
 
 # Journal lines of a unit matching FIELD=value matches, one message per line.
 jlines() {
