@@ -23,11 +23,14 @@
  * round trip, and the ends of jobs are recorded with the next fetch (ack.c); with longer jobs
  * nothing is held beyond what runs, so other workers get the rest. A payload larger than
  * MaxPayload= is never read: the script moves it to dead inside Redis, with the reason, and the
- * worker only hears its size (so one fetch costs at most N × MaxPayload bytes). When nothing is
- * waiting, a second connection waits for a job without taking it (fetch_block()): on the only queue
- * for 10 s, or on the queues in turn for 2 s each, so an idle worker costs well under one round trip
- * per second. Only the fetch script moves jobs, so only its reply can be lost with a connection
- * (see fetch_reconcile()). */
+ * worker only hears its size (so one fetch costs at most N × MaxPayload bytes). When every queue is
+ * empty, the worker waits for a job without taking it (fetch_block()) on every queue at once, over
+ * one connection per queue (BLMOVE watches one list; BLMPOP and BRPOP watch several but take the
+ * job, whose reply could be lost with the connection): a job in any queue ends its wait at once and
+ * the fetch script takes jobs in the configured order, as always. A wait that times out is renewed
+ * without a fetch; by default each lasts 30 s (2 s per queue beyond 15 queues), so an idle worker
+ * costs well under one round trip per second. Only the fetch script moves jobs, so only its reply
+ * can be lost with a connection (see fetch_reconcile()). */
 
 #include <signal.h>
 
@@ -140,8 +143,13 @@ void fetcher_init(Fetcher *f) {
 }
 
 void fetcher_done(Fetcher *f) {
-        /* Nothing is owned: the connections are the worker's, and replies in flight were answered
-         * (NULL) when they were freed. */
+        /* Each connection answers its pending wait (NULL) as it closes, which clears f->idle: all of
+         * them are closed before the array they point into is freed. */
+        for (size_t i = 0; i < f->n_waits; i++)
+                f->waits[i].redis = redis_async_free(f->waits[i].redis);
+        for (size_t i = 0; i < f->n_waits; i++)
+                free(f->waits[i].queue);
+        free(f->waits);
         *f = (Fetcher) {};
 }
 
@@ -332,42 +340,113 @@ static void on_fetch_reply(redisAsyncContext *ac, void *reply, void *privdata) {
                 worker_kick(w);
 }
 
-/* The wait is over: a job came (or the wait timed out); the fetch script takes it. */
-static void on_block_reply(redisAsyncContext *ac, void *reply, void *privdata) {
-        JobsWorker *w = privdata;
-        redisReply *r = reply;
+unsigned fetch_wait_timeout_sec(const JobsWorker *w) {
+        if (w->config.idle_wait > 0)
+                return (unsigned) MAX(w->config.idle_wait / USEC_PER_SEC, 1u);
+        return MAX((unsigned) WORKER_WAIT_MIN_SEC, (unsigned) (WORKER_WAIT_PER_QUEUE_SEC * w->config.n_queues));
+}
 
-        w->fetcher.block_in_flight = false;
-        if (!r)
-                return;
-        if (r->type == REDIS_REPLY_ERROR) {
-                log_warning("Waiting for jobs failed: %s", r->str);
+static void fetch_wait_send(FetchWait *wt);
+
+/* A wait is over: a job came, the wait timed out, or its connection was lost. */
+static void on_wait_reply(redisAsyncContext *ac, void *reply, void *privdata) {
+        FetchWait *wt = privdata;
+        JobsWorker *w = wt->worker;
+        redisReply *r = reply;
+        Fetcher *f = &w->fetcher;
+
+        wt->in_flight = false;
+        if (r && r->type == REDIS_REPLY_ERROR)
+                log_warning("Waiting for jobs in queue %s failed: %s", wt->queue, r->str);
+        /* It lasted its whole timeout: it timed out, and the queue was empty then. Waiting again
+         * costs the same round trip as a fetch, and a job pushed meanwhile ends the new wait at
+         * once (the wait does not take it), so renewing never misses one. */
+        if (r && r->type != REDIS_REPLY_ERROR && f->idle &&
+            now_usec(CLOCK_MONOTONIC) - wt->sent >= fetch_wait_timeout_sec(w) * USEC_PER_SEC) {
+                fetch_wait_send(wt);
                 return;
         }
-        w->fetcher.queue_turn++;
+        /* A job may be there, or this queue went unwatched for a while: the fetch script looks. */
+        f->idle = false;
         worker_kick(w);
 }
 
 /* Wait for a job without taking it: BLMOVE of the queue onto itself (right end to right end, so
  * nothing moves) with its reply switched off, so neither a job nor its bytes travel on this
  * connection and none can be lost with it; the fetch script then takes jobs as usual. */
-static void fetch_block(JobsWorker *w) {
+static void fetch_wait_send(FetchWait *wt) {
+        JobsWorker *w = wt->worker;
         _cleanup_free_ char *src = NULL;
         char timeout[16];
-        const QueueSpec *q;
         int r;
 
-        if (w->state != WORKER_RUNNING || w->fetcher.block_in_flight || !redis_async_is_up(w->block))
+        if (w->state != WORKER_RUNNING || !w->fetcher.idle || wt->in_flight || !redis_async_is_up(wt->redis))
                 return;
-        q = &w->config.queues[w->fetcher.queue_turn % w->config.n_queues];
-        src = strdupf(REDIS_KEY_QUEUE_PREFIX "%s", q->name);
+        src = strdupf(REDIS_KEY_QUEUE_PREFIX "%s", wt->queue);
         if (!src)
                 return (void) log_oom();
-        snprintf(timeout, sizeof timeout, "%d", w->config.n_queues == 1 ? WORKER_BLOCK_SINGLE_SEC : WORKER_BLOCK_MULTI_SEC);
+        snprintf(timeout, sizeof timeout, "%u", fetch_wait_timeout_sec(w));
         const char *argv[] = { "BLMOVE", src, src, "RIGHT", "RIGHT", timeout };
-        r = redis_async_command_unanswered(w->block, on_block_reply, w, (int) ELEMENTSOF(argv), argv);
-        if (r >= 0)
-                w->fetcher.block_in_flight = true;
+        r = redis_async_command_unanswered(wt->redis, on_wait_reply, wt, (int) ELEMENTSOF(argv), argv);
+        if (r < 0)
+                return;
+        wt->in_flight = true;
+        wt->sent = now_usec(CLOCK_MONOTONIC);
+        redis_async_flush(wt->redis);
+}
+
+static void on_wait_state(RedisAsync *ra, bool up, const char *error, void *userdata) {
+        FetchWait *wt = userdata;
+
+        if (!up)
+                return (void) log_debug("Idle wait connection for queue %s dropped (%s).", wt->queue, strna(error));
+        fetch_wait_send(wt); /* if the worker is idle: this queue is watched again */
+}
+
+/* One connection per queue, each waiting on its own queue: BLMOVE watches one list, and a job in
+ * any queue must end the idle wait at once. Made at the first idle wait, and again after the queues
+ * changed (fetch_cancel() closes them). */
+static int fetch_waits_open(JobsWorker *w) {
+        Fetcher *f = &w->fetcher;
+        int r;
+
+        if (f->waits)
+                return 0;
+        f->waits = calloc(w->config.n_queues, sizeof *f->waits);
+        if (!f->waits)
+                return -ENOMEM;
+        f->n_waits = w->config.n_queues;
+        for (size_t i = 0; i < f->n_waits; i++) {
+                _cleanup_free_ char *name = NULL;
+                FetchWait *wt = &f->waits[i];
+
+                wt->worker = w;
+                wt->queue = strdup(w->config.queues[i].name);
+                name = strdupf("Redis (wait on queue %s)", w->config.queues[i].name);
+                if (!wt->queue || !name)
+                        return -ENOMEM;
+                r = redis_async_new(w->event, &w->url, name, on_wait_state, wt, &wt->redis);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* Every queue was empty: wait on each for a job (or arm those not yet waiting). */
+static void fetch_block(JobsWorker *w) {
+        int r;
+
+        if (w->state != WORKER_RUNNING)
+                return;
+        r = fetch_waits_open(w);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot open the connections that wait for jobs: %m");
+                fetcher_done(&w->fetcher); /* the next kick fetches, and tries again */
+                return;
+        }
+        w->fetcher.idle = true;
+        for (size_t i = 0; i < w->fetcher.n_waits; i++)
+                fetch_wait_send(&w->fetcher.waits[i]);
 }
 
 bool fetch_maybe(JobsWorker *w) {
@@ -377,7 +456,7 @@ bool fetch_maybe(JobsWorker *w) {
         size_t n;
         int r;
 
-        if (w->state != WORKER_RUNNING || w->fetcher.in_flight || w->fetcher.block_in_flight || !redis_async_is_up(w->redis))
+        if (w->state != WORKER_RUNNING || w->fetcher.in_flight || w->fetcher.idle || !redis_async_is_up(w->redis))
                 return false;
         /* Hold jobs ready only while jobs are short: a long one would keep them from other workers. */
         prefetch = worker_jobs_short(w) ? WORKER_PREFETCH_MAX : 0;
@@ -408,7 +487,11 @@ bool fetch_maybe(JobsWorker *w) {
 }
 
 void fetch_cancel(JobsWorker *w) {
-        /* Dropping the connection is the only way to end the wait; it moves nothing. */
-        if (w->fetcher.block_in_flight)
-                redis_async_reset(w->block);
+        /* Dropping the connections is the only way to end the waits; they move nothing. */
+        fetcher_done(&w->fetcher);
+}
+
+void fetch_reset(JobsWorker *w) {
+        for (size_t i = 0; i < w->fetcher.n_waits; i++)
+                redis_async_reset(w->fetcher.waits[i].redis);
 }

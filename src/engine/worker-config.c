@@ -220,6 +220,8 @@ static const DurationSetting duration_settings[] = {
           WORKER_HEARTBEAT_MAX, "HeartbeatSec= must be a duration from 100ms to 5s" },
         { "PollIntervalSec", offsetof(WorkerConfig, poll_average), WORKER_POLL_AVERAGE_DEFAULT,
           WORKER_POLL_AVERAGE_MIN, WORKER_POLL_AVERAGE_MAX, "PollIntervalSec= must be a duration from 100ms to 1h" },
+        { "IdleWaitSec", offsetof(WorkerConfig, idle_wait), 0, WORKER_IDLE_WAIT_MIN, WORKER_IDLE_WAIT_MAX,
+          "IdleWaitSec= must be a duration from 1s to 1h" },
 };
 
 static int duration_assign(WorkerConfig *c, const DurationSetting *d, const char *value, const char **reason) {
@@ -344,7 +346,7 @@ static int config_assign(WorkerConfig *c, const char *key, const char *value, co
                 return 0;
         }
         *reason = "unknown setting (known: Redis, Queue, Concurrency, TimeoutSec, Timeout, ShutdownTimeoutSec, "
-                  "Handler, HandlerDirectory, Tag, MaxPayload, HeartbeatSec, PollIntervalSec)";
+                  "Handler, HandlerDirectory, Tag, MaxPayload, HeartbeatSec, PollIntervalSec, IdleWaitSec)";
         return -EINVAL;
 }
 

@@ -27,6 +27,10 @@
 #define WORKER_POLL_AVERAGE_DEFAULT (5 * USEC_PER_SEC) /* Sidekiq's average_scheduled_poll_interval */
 #define WORKER_POLL_AVERAGE_MIN (100 * USEC_PER_MSEC)
 #define WORKER_POLL_AVERAGE_MAX (3600 * USEC_PER_SEC)
+/* IdleWaitSec=: the timeout of the idle wait on each queue (0: chosen from the number of queues).
+ * A job is taken at once whatever it is; each renewal costs one round trip. */
+#define WORKER_IDLE_WAIT_MIN USEC_PER_SEC
+#define WORKER_IDLE_WAIT_MAX (3600 * USEC_PER_SEC)
 
 typedef struct QueueSpec {
         char *name;
@@ -55,6 +59,7 @@ typedef struct WorkerConfig {
         size_t max_payload;
         usec_t heartbeat;           /* HeartbeatSec= */
         usec_t poll_average;        /* PollIntervalSec=: the cluster's average poll interval */
+        usec_t idle_wait;           /* IdleWaitSec=; 0 = chosen from the number of queues */
 } WorkerConfig;
 
 void worker_config_init(WorkerConfig *c);

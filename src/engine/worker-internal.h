@@ -36,8 +36,9 @@
                                               * with the acks riding along, come every other job) ... */
 #define WORKER_PREFETCH_BELOW_USEC (10 * USEC_PER_MSEC) /* ... while jobs run this long or less on average:
                                               * longer ones stay in Redis for whichever worker is free */
-#define WORKER_BLOCK_SINGLE_SEC 10           /* BLMOVE timeout with one queue */
-#define WORKER_BLOCK_MULTI_SEC 2             /* with several queues: how late a lower queue may be seen when idle */
+#define WORKER_WAIT_MIN_SEC 30              /* idle wait (BLMOVE) timeout by default, ... */
+#define WORKER_WAIT_PER_QUEUE_SEC 2          /* ... or this per queue if longer: the waits of all queues
+                                              * together renew at most every 2 s */
 #define WORKER_POLL_BATCH_MAX 100            /* due jobs moved per poll */
 #define WORKER_STOP_GRACE_USEC (5 * USEC_PER_SEC) /* after the shutdown timeout, to push jobs back */
 #define WORKER_LINE_MAX 4096                 /* handler output lines are cut here */
@@ -101,7 +102,6 @@ struct JobsWorker {
         char where[256];
         sd_event *event;
         RedisAsync *redis;        /* every command but the blocking fetch */
-        RedisAsync *block;        /* BLMOVE only */
         const char **exec_env;    /* environment of handlers, see exec.c */
         size_t n_exec_env;
         CHandler *c_handlers;

@@ -40,7 +40,7 @@ JobsWorker *jobs_worker_free(JobsWorker *w) {
         while (w->jobs)
                 work_job_remove(w->jobs); /* kills and reaps its handler */
         w->redis = redis_async_free(w->redis);
-        w->block = redis_async_free(w->block);
+        fetcher_done(&w->fetcher); /* its connections' last callbacks kick: before the kick source goes */
         sd_event_source_disable_unref(w->kick);
         stats_done(&w->stats);
         poller_done(&w->poller);
@@ -201,10 +201,10 @@ void worker_set_connected(JobsWorker *w) {
         worker_kick(w);
 }
 
-/* Redis stopped answering without closing: drop both connections, which reconnect. */
+/* Redis stopped answering without closing: drop every connection, which reconnect. */
 void worker_reconnect(JobsWorker *w) {
         redis_async_reset(w->redis);
-        redis_async_reset(w->block);
+        fetch_reset(w);
 }
 
 static int on_stop_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -305,10 +305,9 @@ void worker_redis_outage(JobsWorker *w, const char *why) {
 
 static void on_redis_state(RedisAsync *ra, bool up, const char *error, void *userdata) {
         JobsWorker *w = userdata;
+        int r;
 
         if (!up) {
-                if (ra != w->redis)
-                        return (void) log_debug("Fetch connection to Redis dropped (%s).", strna(error));
                 worker_redis_outage(w, error);
                 heartbeat_connection_lost(&w->heartbeat);
                 poller_connection_lost(&w->poller);
@@ -316,20 +315,18 @@ static void on_redis_state(RedisAsync *ra, bool up, const char *error, void *use
                 worker_maybe_finish_stop(w);
                 return;
         }
-        if (ra == w->redis) {
-                int r = fetch_reconcile(w);
-                if (r < 0)
-                        log_warning_errno(r, "Cannot check this worker's in-flight lists: %m");
-                if (w->outage_warned) {
-                        char d[DURATION_MAX];
-                        log_notice("Redis at %s is reachable again (unreachable for %s).", w->where,
-                                   format_duration(d, sizeof d, now_usec(CLOCK_MONOTONIC) - w->outage_since));
-                        w->outage_warned = false;
-                }
-                heartbeat_send(w); /* registers, recovers; the first reply lets us fetch */
-                ack_send_pending(w);
-                worker_update_status(w, true);
+        r = fetch_reconcile(w);
+        if (r < 0)
+                log_warning_errno(r, "Cannot check this worker's in-flight lists: %m");
+        if (w->outage_warned) {
+                char d[DURATION_MAX];
+                log_notice("Redis at %s is reachable again (unreachable for %s).", w->where,
+                           format_duration(d, sizeof d, now_usec(CLOCK_MONOTONIC) - w->outage_since));
+                w->outage_warned = false;
         }
+        heartbeat_send(w); /* registers, recovers; the first reply lets us fetch */
+        ack_send_pending(w);
+        worker_update_status(w, true);
         worker_kick(w);
 }
 
@@ -419,9 +416,8 @@ int jobs_worker_run(JobsWorker *w) {
         if (r < 0)
                 return run_fail(w, r, "Cannot start the heartbeat: %m");
 
+        /* The idle waits get connections of their own, one per queue, at the first idle wait (fetch.c). */
         r = redis_async_new(w->event, &w->url, "Redis", on_redis_state, w, &w->redis);
-        if (r >= 0)
-                r = redis_async_new(w->event, &w->url, "Redis (fetch)", on_redis_state, w, &w->block);
         if (r < 0)
                 return run_fail(w, r, "Cannot connect to Redis at %s: %m", w->where);
         log_info("Starting as %s, Redis at %s%s.", w->identity, w->where, w->watchdog ? ", watchdog on" : "");

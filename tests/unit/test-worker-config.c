@@ -138,6 +138,8 @@ static void test_intervals(void **state) {
                 { "[Worker]\nHeartbeatSec=0\n", ":2: HeartbeatSec=0:" },
                 { "[Worker]\nPollIntervalSec=soon\n", ":2: PollIntervalSec=soon: PollIntervalSec= must be a duration from 100ms to 1h" },
                 { "[Worker]\nPollIntervalSec=2h\n", ":2: PollIntervalSec=2h:" },
+                { "[Worker]\nIdleWaitSec=500ms\n", ":2: IdleWaitSec=500ms: IdleWaitSec= must be a duration from 1s to 1h" },
+                { "[Worker]\nIdleWaitSec=2h\n", ":2: IdleWaitSec=2h:" },
         };
         _cleanup_free_ char *error = NULL;
         WorkerConfig c;
@@ -145,6 +147,11 @@ static void test_intervals(void **state) {
         worker_config_init(&c);
         assert_int_equal(c.heartbeat, 5 * USEC_PER_SEC);
         assert_int_equal(c.poll_average, 5 * USEC_PER_SEC);
+        assert_int_equal(c.idle_wait, 0);
+        assert_int_equal(load(&c, "[Worker]\nIdleWaitSec=1h\n", &error), 0);
+        assert_int_equal(c.idle_wait, USEC_PER_HOUR);
+        assert_int_equal(load(&c, "[Worker]\nIdleWaitSec=\n", &error), 0);
+        assert_int_equal(c.idle_wait, 0);
         assert_int_equal(load(&c, "[Worker]\nHeartbeatSec=200ms\nPollIntervalSec=0.3s\n", &error), 0);
         assert_int_equal(c.heartbeat, 200 * USEC_PER_MSEC);
         assert_int_equal(c.poll_average, 300 * USEC_PER_MSEC);
