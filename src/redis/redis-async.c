@@ -6,6 +6,7 @@
 #include <sys/epoll.h>
 
 #include "redis/redis-async.h"
+#include "redis/sentinel.h"
 
 struct RedisAsync {
         sd_event *event;
@@ -148,7 +149,8 @@ static void ra_schedule_reconnect(RedisAsync *ra) {
         if (sd_event_add_time_relative(ra->event, &ra->reconnect_timer, CLOCK_MONOTONIC, ra->backoff, 0,
                                        on_reconnect_timer, ra) < 0)
                 return;
-        ra->backoff = MIN(ra->backoff * 2, REDIS_ASYNC_BACKOFF_MAX);
+        /* Through sentinels, a failover names a new master within seconds: look again soon. */
+        ra->backoff = MIN(ra->backoff * 2, ra->url.sentinels ? REDIS_ASYNC_BACKOFF_SENTINEL_MAX : REDIS_ASYNC_BACKOFF_MAX);
 }
 
 /* The context is gone (hiredis frees it after the callback that told us). */
@@ -193,6 +195,17 @@ static void on_handshake_reply(redisAsyncContext *ac, void *r, void *privdata) {
                 return;
         ra->handshake_failed = true;
         snprintf(ra->status, sizeof ra->status, "%s: %s", ra->name, e);
+}
+
+/* Through sentinels: the instance they named must still be the master. */
+static void on_role_reply(redisAsyncContext *ac, void *r, void *privdata) {
+        RedisAsync *ra = privdata;
+        char why[128];
+
+        if (!r || ra->ac != ac || ra->handshake_failed || redis_sentinel_check_role(r, why, sizeof why) >= 0)
+                return;
+        ra->handshake_failed = true;
+        snprintf(ra->status, sizeof ra->status, "%s: %s:%d: %s", ra->name, ac->c.tcp.host, ac->c.tcp.port, why);
 }
 
 static int on_reset_defer(sd_event_source *s, void *userdata) {
@@ -247,7 +260,22 @@ static int ra_connect(RedisAsync *ra) {
                 return 0;
         ra->attempts++;
         ra->handshake_failed = false;
-        ac = ra->url.path ? redisAsyncConnectUnix(ra->url.path) : redisAsyncConnect(ra->url.host, (int) ra->url.port);
+        if (ra->url.sentinels) {
+                /* Where the master is now: asked again at every connection, which follows a failover.
+                 * The sentinels answer at once (their own process, a local or nearby network);
+                 * REDIS_ASYNC_SENTINEL_TIMEOUT bounds the wait for each one that does not. */
+                _cleanup_(redis_url_done) RedisURL master = {};
+                char why[256];
+
+                r = redis_sentinel_resolve(&ra->url, REDIS_ASYNC_SENTINEL_TIMEOUT, &master, why, sizeof why);
+                if (r < 0) {
+                        snprintf(ra->status, sizeof ra->status, "%s: cannot find the master: %s", ra->name, why);
+                        ra_schedule_reconnect(ra);
+                        return 0;
+                }
+                ac = redisAsyncConnect(master.host, (int) master.port);
+        } else
+                ac = ra->url.path ? redisAsyncConnectUnix(ra->url.path) : redisAsyncConnect(ra->url.host, (int) ra->url.port);
         if (!ac)
                 return -ENOMEM;
         if (ac->err) {
@@ -290,18 +318,9 @@ static int ra_connect(RedisAsync *ra) {
         }
         if (ra->url.db != 0)
                 (void) redisAsyncCommand(ac, on_handshake_reply, ra, "SELECT %u", ra->url.db);
+        if (ra->url.sentinels)
+                (void) redisAsyncCommand(ac, on_role_reply, ra, "ROLE");
         (void) redisAsyncCommand(ac, on_ready_reply, ra, "PING");
-        return 0;
-}
-
-static int url_copy(const RedisURL *u, RedisURL *ret) {
-        *ret = (RedisURL) { .port = u->port, .db = u->db };
-        if ((u->host && !(ret->host = strdup(u->host))) || (u->path && !(ret->path = strdup(u->path))) ||
-            (u->username && !(ret->username = strdup(u->username))) ||
-            (u->password && !(ret->password = strdup(u->password)))) {
-                redis_url_done(ret);
-                return -ENOMEM;
-        }
         return 0;
 }
 
@@ -320,7 +339,7 @@ int redis_async_new(sd_event *e, const RedisURL *u, const char *name, RedisAsync
         ra->name = strdup(name ? name : "redis");
         if (!ra->name)
                 return -ENOMEM;
-        r = url_copy(u, &ra->url);
+        r = redis_url_copy(u, &ra->url);
         if (r < 0)
                 return r;
         r = sd_event_add_defer(e, &ra->flush_defer, on_flush_defer, ra);

@@ -8,6 +8,7 @@
 
 #include "redis/redis.h"
 #include "redis/keys.h"
+#include "redis/sentinel.h"
 
 static int set_error(Redis *r, int err, const char *fmt, ...) _printf_(3, 4);
 static int set_error(Redis *r, int err, const char *fmt, ...) {
@@ -80,11 +81,40 @@ static int check_reply(Redis *r, redisReply *reply, redisReply **ret) {
         return 0;
 }
 
+/* Through the sentinels: the master's address, the usual connection there, then its ROLE. */
+static int redis_open_sentinel(Redis *r, const RedisURL *u, usec_t timeout) {
+        _cleanup_(redis_url_done) RedisURL master = {};
+        _cleanup_reply_ redisReply *role = NULL;
+        char why[256];
+        int k;
+
+        redis_done(r);
+        k = redis_sentinel_resolve(u, timeout, &master, why, sizeof why);
+        if (k < 0) {
+                redis_url_describe(u, r->where, sizeof r->where);
+                snprintf(r->error, sizeof r->error, "cannot find the Redis master: %.400s", why);
+                return k;
+        }
+        k = redis_open(r, &master, timeout);
+        if (k < 0)
+                return k;
+        k = redis_command(r, &role, "ROLE");
+        if (k >= 0)
+                k = redis_sentinel_check_role(role, why, sizeof why);
+        if (k < 0) {
+                snprintf(r->error, sizeof r->error, "Redis at %.200s, named master by the sentinels: %.200s", r->where, why);
+                redis_done(r);
+        }
+        return k;
+}
+
 int redis_open(Redis *r, const RedisURL *u, usec_t timeout) {
         struct timeval tv = { .tv_sec = (time_t) (timeout / USEC_PER_SEC),
                               .tv_usec = (suseconds_t) (timeout % USEC_PER_SEC) };
         int n = 0, k;
 
+        if (u->sentinels)
+                return redis_open_sentinel(r, u, timeout);
         redis_done(r);
         redis_url_describe(u, r->where, sizeof r->where);
         r->error[0] = 0;

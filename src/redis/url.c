@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <stdio.h>
 
+#include "redis/sentinel.h"
 #include "redis/url.h"
 #include "util/util.h"
 
@@ -196,11 +197,13 @@ int redis_url_parse(const char *s, RedisURL *ret, const char **ret_reason) {
                 r = parse_tcp(s + 8, &u, ret_reason);
         else if (!strncmp(s, "unix://", 7))
                 r = parse_unix(s + 7, &u, ret_reason);
+        else if (!strncmp(s, REDIS_SENTINEL_SCHEME, strlen(REDIS_SENTINEL_SCHEME)))
+                r = redis_sentinel_url_parse(s + strlen(REDIS_SENTINEL_SCHEME), &u, ret_reason);
         else if (!strncmp(s, "rediss://", 9)) {
                 *ret_reason = "TLS (rediss://) is not supported; use a local stunnel or a unix socket";
                 r = -EINVAL;
         } else {
-                *ret_reason = "URL must start with redis:// or unix://";
+                *ret_reason = "URL must start with redis://, unix:// or redis+sentinel://";
                 r = -EINVAL;
         }
         if (r < 0) {
@@ -238,15 +241,32 @@ int redis_url_read_password(const char *path, char **ret) {
         return 0;
 }
 
+/* The sentinels' password from the credential "redis-sentinel-password", if the URL has none. */
+static int load_sentinel_credential(RedisURL *u, const char *dir) {
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        if (!u->sentinels || u->sentinels->password)
+                return 0;
+        path = strdupf("%s/redis-sentinel-password", dir);
+        if (!path)
+                return -ENOMEM;
+        r = redis_url_read_password(path, &u->sentinels->password);
+        return r == -ENOENT ? 0 : r;
+}
+
 int redis_url_load_credential(RedisURL *u) {
         _cleanup_free_ char *path = NULL;
         const char *dir;
         int r;
 
-        if (u->password)
-                return 0;
         dir = getenv("CREDENTIALS_DIRECTORY");
         if (!dir || !*dir)
+                return 0;
+        r = load_sentinel_credential(u, dir);
+        if (r < 0)
+                return r;
+        if (u->password)
                 return 0;
         path = strdupf("%s/redis-password", dir);
         if (!path)
@@ -258,7 +278,10 @@ int redis_url_load_credential(RedisURL *u) {
 }
 
 const char *redis_url_describe(const RedisURL *u, char *buf, size_t n) {
-        if (u->path)
+        if (u->sentinels)
+                snprintf(buf, n, "master \"%s\" of the sentinels at %s:%u%s", u->sentinels->master,
+                         u->sentinels->hosts[0], u->sentinels->ports[0], u->sentinels->n > 1 ? ",..." : "");
+        else if (u->path)
                 snprintf(buf, n, "%s", u->path);
         else if (strchr(u->host, ':'))
                 snprintf(buf, n, "[%s]:%u", u->host, u->port);
@@ -272,27 +295,31 @@ static char *mask_range(const char *url, size_t from, size_t to) {
         return strdupf("%.*s****%s", (int) from, url, url + to);
 }
 
-char *redis_url_mask(const char *url) {
-        const char *rest, *p;
+/* url with the value of query parameter name ("password=") masked, or NULL if it has none. */
+static char *mask_param(const char *url, const char *name) {
+        size_t l = strlen(name);
+        const char *p = strchr(url, '?');
 
-        if (!strncmp(url, "unix://", 7)) {
-                /* a password= parameter of the query */
-                p = strchr(url, '?');
-                for (p = p ? p + 1 : NULL; p && *p;) {
-                        const char *amp = strchrnul(p, '&');
-                        if (!strncmp(p, "password=", 9) && amp > p + 9)
-                                return mask_range(url, (size_t) (p + 9 - url), (size_t) (amp - url));
-                        p = *amp ? amp + 1 : amp;
-                }
-                return strdup(url);
+        for (p = p ? p + 1 : NULL; p && *p;) {
+                const char *amp = strchrnul(p, '&');
+                if (!strncmp(p, name, l) && amp > p + l)
+                        return mask_range(url, (size_t) (p + l - url), (size_t) (amp - url));
+                p = *amp ? amp + 1 : amp;
         }
+        return NULL;
+}
+
+/* The password of the userinfo masked: a new string. */
+static char *mask_userinfo(const char *url) {
+        const char *rest, *colon;
+
         rest = strstr(url, "://");
         if (!rest)
                 return strdup(url);
         rest += 3;
         /* as parse_tcp(): userinfo is before the last '@' of the authority, the password after its ':' */
         size_t alen = strcspn(rest, "/");
-        const char *at = memrchr(rest, '@', alen), *colon;
+        const char *at = memrchr(rest, '@', alen);
         if (!at)
                 return strdup(url);
         colon = memchr(rest, ':', (size_t) (at - rest));
@@ -301,7 +328,35 @@ char *redis_url_mask(const char *url) {
         return mask_range(url, (size_t) (colon + 1 - url), (size_t) (at - url));
 }
 
+char *redis_url_mask(const char *url) {
+        _cleanup_free_ char *m = NULL;
+        char *q;
+
+        if (!strncmp(url, "unix://", 7)) {
+                q = mask_param(url, "password=");
+                return q ? q : strdup(url);
+        }
+        m = mask_userinfo(url);
+        if (!m || strncmp(m, REDIS_SENTINEL_SCHEME, strlen(REDIS_SENTINEL_SCHEME)))
+                return TAKE_PTR(m);
+        q = mask_param(m, "sentinel_password=");
+        return q ? q : TAKE_PTR(m);
+}
+
+int redis_url_copy(const RedisURL *u, RedisURL *ret) {
+        *ret = (RedisURL) { .port = u->port, .db = u->db };
+        if ((u->host && !(ret->host = strdup(u->host))) || (u->path && !(ret->path = strdup(u->path))) ||
+            (u->username && !(ret->username = strdup(u->username))) ||
+            (u->password && !(ret->password = strdup(u->password))) ||
+            (u->sentinels && redis_sentinels_copy(u->sentinels, &ret->sentinels) < 0)) {
+                redis_url_done(ret);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
 void redis_url_done(RedisURL *u) {
+        u->sentinels = redis_sentinels_free(u->sentinels);
         free(u->host);
         free(u->path);
         free(u->username);

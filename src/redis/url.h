@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Where Redis is: redis://[[user]:password@]host[:port][/db] or unix:///path[?db=N][&password=P]. */
+/* Where Redis is: redis://[[user]:password@]host[:port][/db], unix:///path[?db=N][&password=P], or
+ * a set of sentinels and a master name (redis+sentinel://..., see redis/sentinel.h). */
 #pragma once
 
 #include <stdbool.h>
@@ -8,6 +9,8 @@
 #define REDIS_URL_MAX 4096
 #define REDIS_PASSWORD_FILE_MAX 4096
 
+typedef struct RedisSentinels RedisSentinels; /* redis/sentinel.h */
+
 typedef struct RedisURL {
         char *host;     /* NULL for unix sockets */
         unsigned port;
@@ -15,6 +18,7 @@ typedef struct RedisURL {
         char *username; /* Redis 6 ACL user, or NULL */
         char *password; /* never log this */
         unsigned db;
+        RedisSentinels *sentinels; /* redis+sentinel://: host and port come from these, or NULL */
 } RedisURL;
 
 /* Parse a URL. -EINVAL with *ret_reason saying which part is wrong. */
@@ -24,7 +28,8 @@ int redis_url_parse(const char *s, RedisURL *ret, const char **ret_reason);
 const char *redis_url_pick(const char *explicit_url);
 
 /* If the URL has no password, read the systemd credential "redis-password" from
- * $CREDENTIALS_DIRECTORY (trailing newline dropped). 0 if none, 1 if read, negative on error. */
+ * $CREDENTIALS_DIRECTORY (trailing newline dropped); the sentinels' password likewise from
+ * "redis-sentinel-password". 0 if none, 1 if read, negative on error. */
 int redis_url_load_credential(RedisURL *u);
 
 /* A password file (a credential) with its trailing newline dropped; -EINVAL if empty or binary. */
@@ -36,4 +41,6 @@ const char *redis_url_describe(const RedisURL *u, char *buf, size_t n);
 /* The URL with any password replaced by "****", for messages. A new string, or NULL. */
 char *redis_url_mask(const char *url);
 
+/* A deep copy. */
+int redis_url_copy(const RedisURL *u, RedisURL *ret);
 void redis_url_done(RedisURL *u);

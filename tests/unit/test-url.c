@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "redis/sentinel.h"
 #include "redis/url.h"
 #include "util/util.h"
 
@@ -128,6 +129,67 @@ static void test_mask(void **state) {
         check_mask("unix:///run/r.sock?db=1&password=x%40y&z", "unix:///run/r.sock?db=1&password=****&z");
         check_mask("unix:///run/r.sock?password=x", "unix:///run/r.sock?password=****");
         check_mask("unix:///run/r.sock", "unix:///run/r.sock");
+        check_mask("redis+sentinel://:pw@h1,h2:26380/m/1?sentinel_password=spw",
+                   "redis+sentinel://:****@h1,h2:26380/m/1?sentinel_password=****");
+        check_mask("redis+sentinel://h1/m?sentinel_username=u&sentinel_password=s",
+                   "redis+sentinel://h1/m?sentinel_username=u&sentinel_password=****");
+}
+
+static void test_sentinel(void **state) {
+        static const char *const bad[] = {
+                "redis+sentinel://h1,h2",            /* no master name */
+                "redis+sentinel://h1/",              /* empty master name */
+                "redis+sentinel://h1,,h2/m",         /* empty address */
+                "redis+sentinel://h1:0/m",           /* port */
+                "redis+sentinel://h1/m x",           /* master name characters */
+                "redis+sentinel://h1/m/x",           /* database */
+                "redis+sentinel://h1/m?password=x",  /* unknown parameter */
+                "redis+sentinel://h1/m?sentinel_password=",
+                "redis+sentinel://1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17/m",
+        };
+        RedisURL u = {}, c = {};
+        const char *reason;
+        char buf[128];
+
+        (void) state;
+        assert_int_equal(redis_url_parse("redis+sentinel://app:p%40ss@10.0.0.1,10.0.0.2:26380,[::1]:5000/my-master.1/3"
+                                         "?sentinel_password=s%26p&sentinel_username=sen", &u, &reason), 0);
+        assert_non_null(u.sentinels);
+        assert_null(u.host);
+        assert_string_equal(u.username, "app");
+        assert_string_equal(u.password, "p@ss");
+        assert_int_equal(u.db, 3);
+        assert_string_equal(u.sentinels->master, "my-master.1");
+        assert_int_equal(u.sentinels->n, 3);
+        assert_string_equal(u.sentinels->hosts[0], "10.0.0.1");
+        assert_int_equal(u.sentinels->ports[0], 26379);
+        assert_string_equal(u.sentinels->hosts[1], "10.0.0.2");
+        assert_int_equal(u.sentinels->ports[1], 26380);
+        assert_string_equal(u.sentinels->hosts[2], "::1");
+        assert_int_equal(u.sentinels->ports[2], 5000);
+        assert_string_equal(u.sentinels->password, "s&p");
+        assert_string_equal(u.sentinels->username, "sen");
+        assert_string_equal(redis_url_describe(&u, buf, sizeof buf),
+                            "master \"my-master.1\" of the sentinels at 10.0.0.1:26379,...");
+        assert_int_equal(redis_url_copy(&u, &c), 0);
+        assert_string_equal(c.sentinels->hosts[2], "::1");
+        assert_string_equal(c.sentinels->password, "s&p");
+        redis_url_done(&c);
+        redis_url_done(&u);
+
+        assert_int_equal(redis_url_parse("redis+sentinel://sentinel/mymaster", &u, &reason), 0);
+        assert_null(u.password);
+        assert_null(u.sentinels->password);
+        assert_int_equal(u.db, 0);
+        assert_int_equal(u.sentinels->n, 1);
+        redis_url_done(&u);
+
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                reason = NULL;
+                if (redis_url_parse(bad[i], &u, &reason) != -EINVAL)
+                        fail_msg("accepted: %s", bad[i]);
+                assert_non_null(reason);
+        }
 }
 
 static void test_credential(void **state) {
@@ -169,6 +231,7 @@ int main(void) {
                 cmocka_unit_test(test_tcp),   cmocka_unit_test(test_unix),
                 cmocka_unit_test(test_errors), cmocka_unit_test(test_pick),
                 cmocka_unit_test(test_credential), cmocka_unit_test(test_mask),
+                cmocka_unit_test(test_sentinel),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

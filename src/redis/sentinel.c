@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: MIT */
+/* Redis Sentinel: the URL form, and finding the master through the sentinels (see sentinel.h). */
+
+#include <ctype.h>
+#include <fcntl.h>
+#include <stdio.h>
+
+#include "redis/sentinel.h"
+
+RedisSentinels *redis_sentinels_free(RedisSentinels *s) {
+        if (!s)
+                return NULL;
+        free(s->master);
+        for (size_t i = 0; i < s->n; i++)
+                free(s->hosts[i]);
+        free(s->username);
+        if (s->password) {
+                explicit_bzero(s->password, strlen(s->password));
+                free(s->password);
+        }
+        free(s);
+        return NULL;
+}
+DEFINE_TRIVIAL_CLEANUP_FUNC(RedisSentinels *, redis_sentinels_free);
+
+int redis_sentinels_copy(const RedisSentinels *s, RedisSentinels **ret) {
+        _cleanup_(redis_sentinels_freep) RedisSentinels *c = NULL;
+
+        c = calloc(1, sizeof *c);
+        if (!c || !(c->master = strdup(s->master)) || (s->username && !(c->username = strdup(s->username))) ||
+            (s->password && !(c->password = strdup(s->password))))
+                return -ENOMEM;
+        for (; c->n < s->n; c->n++) {
+                c->hosts[c->n] = strdup(s->hosts[c->n]);
+                if (!c->hosts[c->n])
+                        return -ENOMEM;
+                c->ports[c->n] = s->ports[c->n];
+        }
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+/* Parse "redis://" PREFIX TEXT SUFFIX with the plain URL parser: the same host, port, %-escape and
+ * database rules as a redis:// URL. */
+static int parse_as_tcp(const char *prefix, const char *text, size_t n, const char *suffix, RedisURL *ret,
+                        const char **ret_reason) {
+        _cleanup_free_ char *s = strdupf("redis://%s%.*s%s", prefix, (int) n, text, suffix);
+
+        if (!s)
+                return -ENOMEM;
+        return redis_url_parse(s, ret, ret_reason);
+}
+
+/* One "host[:port]" of the list. */
+static int parse_sentinel(RedisSentinels *s, const char *item, size_t n, const char **ret_reason) {
+        _cleanup_(redis_url_done) RedisURL one = {};
+        const char *end = item + n, *v6 = memchr(item, ']', n);
+        bool has_port = memchr(v6 ? v6 : item, ':', (size_t) (end - (v6 ? v6 : item))) != NULL;
+        int r;
+
+        if (n == 0) {
+                *ret_reason = "empty sentinel address in the list (write host:port,host:port)";
+                return -EINVAL;
+        }
+        if (s->n >= REDIS_SENTINELS_MAX) {
+                *ret_reason = "too many sentinels (at most 16)";
+                return -EINVAL;
+        }
+        r = parse_as_tcp("", item, n, "", &one, ret_reason);
+        if (r < 0)
+                return r;
+        s->hosts[s->n] = TAKE_PTR(one.host);
+        s->ports[s->n++] = has_port ? one.port : REDIS_SENTINEL_PORT_DEFAULT;
+        return 0;
+}
+
+static int parse_query(RedisSentinels *s, const char *q, const char **ret_reason) {
+        for (const char *p = q; p && *p;) {
+                const char *amp = strchrnul(p, '&'), *eq = memchr(p, '=', (size_t) (amp - p));
+                _cleanup_(redis_url_done) RedisURL one = {};
+                bool user;
+                int r;
+
+                if (!eq || !((user = (size_t) (eq - p) == 17 && !strncmp(p, "sentinel_username", 17)) ||
+                             ((size_t) (eq - p) == 17 && !strncmp(p, "sentinel_password", 17)))) {
+                        *ret_reason = "unknown sentinel URL parameter (allowed: sentinel_password=P, sentinel_username=U)";
+                        return -EINVAL;
+                }
+                /* the value, %-decoded as a password of a redis:// URL */
+                r = parse_as_tcp(":", eq + 1, (size_t) (amp - eq - 1), "@localhost", &one, ret_reason);
+                if (r < 0 || !one.password) {
+                        *ret_reason = user ? "bad or empty sentinel_username=" : "bad or empty sentinel_password=";
+                        return -EINVAL;
+                }
+                if (user) {
+                        free(s->username);
+                        s->username = TAKE_PTR(one.password);
+                } else {
+                        free(s->password);
+                        s->password = TAKE_PTR(one.password);
+                }
+                p = *amp ? amp + 1 : amp;
+        }
+        return 0;
+}
+
+int redis_sentinel_url_parse(const char *rest, RedisURL *u, const char **ret_reason) {
+        _cleanup_(redis_sentinels_freep) RedisSentinels *s = NULL;
+        _cleanup_free_ char *copy = strdup(rest);
+        _cleanup_(redis_url_done) RedisURL auth = {}, dbu = {};
+        char *query, *slash, *at, *hosts, *master, *db;
+        int r;
+
+        s = calloc(1, sizeof *s);
+        if (!copy || !s)
+                return -ENOMEM;
+        query = strchr(copy, '?');
+        if (query)
+                *query++ = 0;
+        slash = strchr(copy, '/');
+        if (!slash || slash[1] == 0) {
+                *ret_reason = "a sentinel URL names the master after the sentinels: "
+                              "redis+sentinel://host:26379,host:26379/mymaster[/db]";
+                return -EINVAL;
+        }
+        *slash = 0;
+        master = slash + 1;
+        db = strchr(master, '/');
+        if (db)
+                *db++ = 0;
+        for (const char *p = master; *p; p++)
+                if (!isalnum((unsigned char) *p) && !strchr(".-_", *p)) {
+                        *ret_reason = "the master name may only have letters, digits, '.', '-' and '_'";
+                        return -EINVAL;
+                }
+        if (strlen(master) > REDIS_SENTINEL_MASTER_MAX) {
+                *ret_reason = "the master name is longer than 255 characters";
+                return -EINVAL;
+        }
+        s->master = strdup(master);
+        if (!s->master)
+                return -ENOMEM;
+        if (db && *db) {
+                r = parse_as_tcp("localhost/", db, strlen(db), "", &dbu, ret_reason);
+                if (r < 0)
+                        return r;
+                u->db = dbu.db;
+        }
+
+        /* Credentials (for the master) before the last '@', as in redis:// URLs. */
+        at = strrchr(copy, '@');
+        hosts = at ? at + 1 : copy;
+        if (at) {
+                r = parse_as_tcp("", copy, (size_t) (at - copy + 1), "localhost", &auth, ret_reason);
+                if (r < 0)
+                        return r;
+                u->username = TAKE_PTR(auth.username);
+                u->password = TAKE_PTR(auth.password);
+        }
+        for (char *p = hosts;;) {
+                char *comma = strchrnul(p, ',');
+                r = parse_sentinel(s, p, (size_t) (comma - p), ret_reason);
+                if (r < 0)
+                        return r;
+                if (!*comma)
+                        break;
+                p = comma + 1;
+        }
+        r = parse_query(s, query, ret_reason);
+        if (r < 0)
+                return r;
+        u->sentinels = TAKE_PTR(s);
+        return 0;
+}
+
+int redis_sentinel_check_role(const redisReply *reply, char *error, size_t n) {
+        const redisReply *role;
+
+        if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 ||
+            (role = reply->element[0])->type != REDIS_REPLY_STRING) {
+                snprintf(error, n, "it gave no role (ROLE: %s)",
+                         reply && reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
+                return -EAGAIN;
+        }
+        if (streq(role->str, "master"))
+                return 0;
+        snprintf(error, n, "it is a %.32s, not the master: a failover is under way", role->str);
+        return -EAGAIN;
+}
+
+/* Ask one sentinel. */
+static int ask_sentinel(const RedisSentinels *s, size_t i, usec_t timeout, char **ret_host, unsigned *ret_port,
+                        char *error, size_t n) {
+        struct timeval tv = { .tv_sec = (time_t) (timeout / USEC_PER_SEC),
+                              .tv_usec = (suseconds_t) (timeout % USEC_PER_SEC) };
+        redisContext *c;
+        redisReply *reply = NULL;
+        unsigned port;
+        int r = -EHOSTUNREACH;
+
+        c = redisConnectWithTimeout(s->hosts[i], (int) s->ports[i], tv);
+        if (!c)
+                return -ENOMEM;
+        if (c->err) {
+                snprintf(error, n, "sentinel %s:%u: %s", s->hosts[i], s->ports[i], c->errstr);
+                goto finish;
+        }
+        (void) fcntl(c->fd, F_SETFD, FD_CLOEXEC);
+        (void) redisSetTimeout(c, tv);
+        if (s->password) {
+                reply = s->username ? redisCommand(c, "AUTH %s %s", s->username, s->password)
+                                    : redisCommand(c, "AUTH %s", s->password);
+                if (!reply || reply->type == REDIS_REPLY_ERROR) {
+                        snprintf(error, n, "sentinel %s:%u refused the password: %s", s->hosts[i], s->ports[i],
+                                 reply ? reply->str : c->errstr);
+                        goto finish;
+                }
+                freeReplyObject(reply);
+        }
+        reply = redisCommand(c, "SENTINEL get-master-addr-by-name %s", s->master);
+        if (!reply) {
+                snprintf(error, n, "sentinel %s:%u: %s", s->hosts[i], s->ports[i], c->errstr);
+                goto finish;
+        }
+        if (reply->type == REDIS_REPLY_ERROR) {
+                snprintf(error, n, "sentinel %s:%u: %s", s->hosts[i], s->ports[i], reply->str);
+                goto finish;
+        }
+        if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 || reply->element[0]->type != REDIS_REPLY_STRING ||
+            reply->element[1]->type != REDIS_REPLY_STRING || parse_unsigned(reply->element[1]->str, &port) < 0 ||
+            port == 0 || port > 65535) {
+                snprintf(error, n, "sentinel %s:%u does not know a master named \"%s\" (check the name after the "
+                         "sentinels in the URL)", s->hosts[i], s->ports[i], s->master);
+                r = -ENOENT;
+                goto finish;
+        }
+        *ret_host = strdup(reply->element[0]->str);
+        *ret_port = port;
+        r = *ret_host ? 0 : -ENOMEM;
+finish:
+        if (reply)
+                freeReplyObject(reply);
+        redisFree(c);
+        return r;
+}
+
+int redis_sentinel_resolve(const RedisURL *u, usec_t timeout, RedisURL *ret, char *error, size_t n) {
+        const RedisSentinels *s = u->sentinels;
+        _cleanup_free_ char *host = NULL;
+        unsigned port = 0;
+        int r = -EHOSTUNREACH;
+
+        snprintf(error, n, "no sentinel to ask");
+        for (size_t i = 0; i < s->n; i++) {
+                r = ask_sentinel(s, i, timeout, &host, &port, error, n);
+                if (r >= 0 || r == -ENOMEM)
+                        break;
+        }
+        if (r < 0)
+                return r;
+        /* The same URL, every setting kept, now naming the master itself. */
+        r = redis_url_copy(u, ret);
+        if (r < 0)
+                return r;
+        free(ret->host);
+        ret->host = TAKE_PTR(host);
+        ret->port = port;
+        ret->sentinels = redis_sentinels_free(ret->sentinels);
+        return 0;
+}

@@ -1,0 +1,131 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Redis Sentinel (Debian's redis-sentinel): a master, a replica and three sentinels on loopback
+# ports, every one with a password. jobs-enqueue, jobsctl and the worker find the master through a
+# redis+sentinel:// URL. The master is killed (SIGKILL) while the worker drains and jobs keep being
+# enqueued: the sentinels promote the replica, and the worker is connected to it within 2 s of the
+# promotion and runs every job enqueued after it. Jobs acknowledged by the old master but not yet
+# replicated are lost (asynchronous replication), jobs whose end was not replicated run twice: both
+# counts are printed.
+. "$(dirname "$0")/worker-lib.sh"
+command -v redis-sentinel >/dev/null || fail "redis-sentinel is not installed (tests/deps.txt)"
+
+PW=master-secret SPW=sentinel-secret
+MPORT=$(free_port) RPORT=$(free_port)
+start_redis() { # NAME PORT ARGS...
+        local name=$1 port=$2; shift 2
+        mkdir -p "$T/$name"
+        redis-server --port "$port" --bind 127.0.0.1 --dir "$T/$name" --save '' --appendonly no --daemonize no \
+                --logfile "$T/$name/redis.log" --requirepass "$PW" --masterauth "$PW" "$@" &
+        REDIS_PIDS+=($!)
+        wait_for "redis $name on $port" 20 redis-cli -p "$port" -a "$PW" --no-auth-warning PING
+}
+start_redis master "$MPORT"
+MASTER_PID=${REDIS_PIDS[-1]}
+start_redis replica "$RPORT" --replicaof 127.0.0.1 "$MPORT"
+mcli() { redis-cli -p "$1" -a "$PW" --no-auth-warning "${@:2}"; }
+replica_synced() { mcli "$RPORT" INFO replication | grep -q 'master_link_status:up'; }
+wait_for "the replica to sync" 30 replica_synced
+
+SPORTS=()
+for i in 1 2 3; do
+        p=$(free_port)
+        SPORTS+=("$p")
+        mkdir -p "$T/s$i"
+        cat >"$T/s$i/sentinel.conf" <<EOF2
+port $p
+bind 127.0.0.1
+daemonize no
+dir $T/s$i
+logfile $T/s$i/sentinel.log
+requirepass $SPW
+sentinel sentinel-pass $SPW
+sentinel monitor mymaster 127.0.0.1 $MPORT 2
+sentinel auth-pass mymaster $PW
+sentinel down-after-milliseconds mymaster 1000
+sentinel failover-timeout mymaster 10000
+EOF2
+        redis-sentinel "$T/s$i/sentinel.conf" &
+        REDIS_PIDS+=($!)
+done
+scli() { redis-cli -p "$1" -a "$SPW" --no-auth-warning "${@:2}"; }
+sentinel_ready() { # each knows the replica and the two other sentinels
+        local p
+        for p in "${SPORTS[@]}"; do
+                [ "$(scli "$p" SENTINEL replicas mymaster | grep -c "^127.0.0.1:$RPORT$")" -ge 1 ] || return 1
+                [ "$(scli "$p" SENTINEL sentinels mymaster | grep -c '^name$')" = 2 ] || return 1
+        done
+}
+wait_for "the sentinels to know the replica and each other" 60 sentinel_ready
+URL="redis+sentinel://:$PW@127.0.0.1:${SPORTS[0]},127.0.0.1:${SPORTS[1]},127.0.0.1:${SPORTS[2]}/mymaster/0?sentinel_password=$SPW"
+ok "master, replica and 3 sentinels up"
+
+# --- every tool finds the master -----------------------------------------------------------------
+handler Note <<'EOF2'
+read -r payload
+[[ $payload =~ \"args\":\[([0-9]+)\] ]] && echo "${BASH_REMATCH[1]}" >>"$JOBS_TEST_MARK/done"
+EOF2
+expect_exit 0 "$E" -r "$URL" Note -a '[0]'
+assert_eq "$(mcli "$MPORT" LLEN queue:default)" 1 "jobs-enqueue's job, on the master"
+expect_exit 0 "$BIN/jobsctl" --redis "$URL" queues
+assert_contains "$OUT" default "jobsctl queues through the sentinels"
+expect_exit 69 "$E" -r "${URL/mymaster/nosuch}" Note
+assert_contains "$ERR" 'does not know a master named "nosuch"' "unknown master name"
+bad=${URL/sentinel_password=$SPW/sentinel_password=wrong}
+expect_exit 69 "$E" -r "$bad" Note
+assert_contains "$ERR" "refused the password" "wrong sentinel password"
+ok "jobs-enqueue and jobsctl find the master; an unknown master name or a wrong password is said"
+
+start_worker w -r "$URL" -c 5
+wait_for "the first job to run" 30 lines_at_least "$T/done" 1
+
+# --- enqueues keep coming; the master dies --------------------------------------------------------
+: >"$T/acked"
+(
+        i=1
+        until [ -e "$T/stop-enqueue" ]; do
+                "$E" -r "$URL" --timeout 1s Note -a "[$i]" -Q 2>/dev/null && echo "$i" >>"$T/acked"
+                i=$((i + 1))
+        done
+) &
+ENQ=$!
+on_exit 'touch "$T/stop-enqueue"; kill "$ENQ" 2>/dev/null || true'
+wait_for "5 jobs to run before the failover" 60 lines_at_least "$T/done" 5
+kill -9 "$MASTER_PID"
+killed=$(date +%s.%N)
+promoted() { [ "$(scli "${SPORTS[0]}" SENTINEL get-master-addr-by-name mymaster | tail -n1)" = "$RPORT" ]; }
+wait_for "the sentinels to promote the replica" 60 promoted
+failover=$(date +%s.%N)
+# Within 2 s of the promotion the worker is on the new master.
+lines=$(grep -c "is reachable again" "$T/w.log" || true)
+resumed() { [ "$(grep -c "is reachable again" "$T/w.log")" -gt "$lines" ]; }
+deadline=$(( $(date +%s%N) + 2000000000 ))
+until resumed; do
+        [ "$(date +%s%N)" -lt "$deadline" ] || fail "the worker was not back on the new master 2 s after the promotion: $(tail -n5 "$T/w.log")"
+        sleep 0.05
+done
+back=$(date +%s.%N)
+after=$(tail -n1 "$T/acked")
+acked_after() { [ "$(tail -n1 "$T/acked")" -gt "$((after + 10))" ]; }
+wait_for "10 more enqueues on the new master" 60 acked_after
+touch "$T/stop-enqueue"
+wait "$ENQ" || true
+drained() { [ "$(mcli "$RPORT" LLEN queue:default)" = 0 ] && [ -z "$(mcli "$RPORT" --scan --pattern 'jobs:inflight:*' | while read -r k; do mcli "$RPORT" LRANGE "$k" 0 -1; done)" ]; }
+wait_for "the new master's queue to drain" 60 drained
+stop_worker "$WORKER_PID"
+
+python3 - "$T/acked" "$T/done" "$after" "$killed" "$failover" "$back" <<'PY'
+import collections, sys
+acked = [int(l) for l in open(sys.argv[1]) if l.strip()]
+runs = collections.Counter(int(l) for l in open(sys.argv[2]) if l.strip())
+after = int(sys.argv[3])
+killed, failover, back = map(float, sys.argv[4:7])
+lost = [i for i in acked if runs[i] == 0]
+dups = [i for i, n in runs.items() if n > 1]
+lost_after = [i for i in lost if i > after]
+print("ok - failover %.1f s after SIGKILL, worker back %.2f s after the promotion; %d enqueues acknowledged, "
+      "%d lost (acknowledged by the old master, not replicated), %d run twice" %
+      (failover - killed, back - failover, len(acked), len(lost), len(dups)))
+if lost_after:
+    sys.exit("FAIL: jobs enqueued on the new master did not run: %s" % lost_after[:10])
+PY
