@@ -209,7 +209,7 @@ static int local_midnight(usec_t now, int days, usec_t *ret) {
         return 0;
 }
 
-/* The zone after the time: "" (local), "Z", "UTC", "+HH:MM", "+HHMM", "+HH"; sets *utc and the
+/* The zone after the time: "" (local), "Z", "UTC", "GMT", "+HH:MM", "+HHMM", "+HH"; sets *utc and the
  * offset east of UTC in seconds. */
 static bool take_zone(const char *p, bool *utc, int64_t *offset) {
         unsigned h, m = 0;
@@ -220,7 +220,7 @@ static bool take_zone(const char *p, bool *utc, int64_t *offset) {
                 p++;
         else if (*p == 0)
                 return true;
-        if (streq(p, "Z") || streq(p, "UTC"))
+        if (streq(p, "Z") || streq(p, "UTC") || streq(p, "GMT"))
                 return *utc = true, true;
         if (*p != '+' && *p != '-')
                 return false;

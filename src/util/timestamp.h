@@ -29,7 +29,7 @@ usec_t usec_from_sidekiq_time(double value, bool is_integer);
  *   "1767225600", "1767225600.5", "@1767225600"        seconds since the epoch
  *   "2026-12-24", "2026-12-24 18:00", "2026-12-24 18:00:30.25", "2026-12-24T18:00"
  *   any of these with a weekday first ("Thu 2026-12-24 18:00"), checked against the date
- *   and a zone after the time: "Z", " UTC", "+01:00", "-0530" (else local time)
+ *   and a zone after the time: "Z", " UTC", " GMT", "+01:00", "-0530" (else local time)
  *   "now", "today", "tomorrow", "yesterday" (local midnight)
  * Returns -EINVAL for anything else, -ERANGE before 1970 or after TIMESTAMP_USEC_MAX. */
 int parse_timestamp(const char *s, usec_t now, usec_t *ret);

@@ -76,6 +76,8 @@ static void test_parse(void **state) {
         assert_int_equal(ts("2026-12-24T18:00:00Z", 0), 1798135200 * USEC_PER_SEC);
         assert_int_equal(ts("2026-12-24 18:00 UTC", 0), 1798135200 * USEC_PER_SEC);
         assert_int_equal(ts("Thu 2026-12-24 18:00:00.5 UTC", 0), 1798135200 * USEC_PER_SEC + 500000);
+        /* what format_timestamp() prints in UTC reads back */
+        assert_int_equal(ts("Thu 2026-12-24 18:00:00 GMT", 0), 1798135200 * USEC_PER_SEC);
         assert_int_equal(ts("2026-12-24T19:30:00+01:30", 0), 1798135200 * USEC_PER_SEC);
         assert_int_equal(ts("2026-12-24 13:00-0500", 0), 1798135200 * USEC_PER_SEC);
         assert_int_equal(ts("2026-12-24Z", 0), 1798070400 * USEC_PER_SEC);
