@@ -60,6 +60,8 @@ handlers_init() {
         H="$T/handlers"
         mkdir -p "$H" "$T/ran"
         export JOBS_SK_RAN="$T/ran" JOBS_SK_T="$T"
+        # handlers get only what the worker passes on (worker.conf(5), PassEnvironment=)
+        printf 'PassEnvironment=JOBS_SK_RAN JOBS_SK_T\n' >>"$WORKER_TEST_CONF"
         handler Record <<'EOS'
 cat >"$JOBS_SK_RAN/$JOB_ID.tmp" && mv "$JOBS_SK_RAN/$JOB_ID.tmp" "$JOBS_SK_RAN/$JOB_ID"
 EOS
