@@ -10,6 +10,8 @@
 #include "util/log.h"
 
 #define BATCH 100
+#define SETS_WIDE_COLUMNS 120 /* narrower terminals get the relative time only */
+#define JID_PREFIX_SHOWN 10 /* screen columns a cut jid keeps */
 
 typedef struct SetVerb {
         const char *verb;   /* retries, dead, scheduled */
@@ -178,7 +180,18 @@ static int set_list(Redis *r, const SetVerb *v) {
         if (!json && !t)
                 return (void) log_oom(), EX_OSERR;
         if (t) {
-                table_set_shrink_column(t, v->kind == JOB_SET_RETRY ? 6 : 5);
+                size_t last = v->kind == JOB_SET_RETRY ? 6 : 5, width = ctl_columns();
+
+                /* On a narrow terminal the date gives way to the relative time beside it; the jid
+                 * (a unique prefix is enough for show/retry/delete) and the class are cut before the
+                 * error or the args. */
+                table_set_hidden(t, 0, width > 0 && width < SETS_WIDE_COLUMNS);
+                table_set_shrink_column(t, 2);
+                table_set_min_width(t, 2, JID_PREFIX_SHOWN);
+                table_set_shrink_column(t, 3);
+                table_set_min_width(t, 3, 12);
+                table_set_shrink_column(t, last);
+                table_set_min_width(t, last, 30);
                 if (v->kind == JOB_SET_RETRY)
                         table_set_align_right(t, 5, true);
         }

@@ -9,7 +9,7 @@
 #include <sysexits.h>
 
 #include "redis/redis.h"
-#include "util/table.h"
+#include "programs/table.h"
 #include "util/timestamp.h"
 
 typedef int (*VerbFunction)(int argc, char **argv);
