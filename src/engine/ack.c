@@ -62,6 +62,11 @@ static void on_ack_reply(redisAsyncContext *ac, void *reply, void *privdata) {
                 return;
         }
         w->acker.n_finished--;
+        /* Alert once the dead entry is there to be read (jobsctl dead show JID), and only if this
+         * ack put it there (0: it was recorded before, by a reply lost with the connection). */
+        if (j->ack.action == ACK_DEAD && ((redisReply *) reply)->type == REDIS_REPLY_INTEGER &&
+            ((redisReply *) reply)->integer > 0)
+                dead_alert_start(&w->dead_alert, w->event, w->config.on_dead, j->jid);
         work_job_remove(j);
         worker_maybe_finish_stop(w);
 }

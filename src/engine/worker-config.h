@@ -55,6 +55,7 @@ typedef struct WorkerConfig {
         size_t max_payload;
         usec_t heartbeat;           /* HeartbeatSec= */
         usec_t poll_average;        /* PollIntervalSec=: the cluster's average poll interval */
+        char *on_dead;              /* OnDead=: a template unit started with the jid; NULL = none */
 } WorkerConfig;
 
 void worker_config_init(WorkerConfig *c);

@@ -19,6 +19,7 @@
 #include "redis/url.h"
 #include "util/util.h"
 #include "engine/ack.h"
+#include "engine/dead-alert.h"
 #include "engine/exec.h"
 #include "engine/fetch.h"
 #include "engine/heartbeat.h"
@@ -126,6 +127,7 @@ struct JobsWorker {
         sd_event_source *kick;    /* deferred: flush stats, fetch, resend acks */
         sd_event_source *stop_timer;
         bool final_in_flight;
+        DeadAlert dead_alert;     /* OnDead= */
 
         /* run.c's: the jobs held, from fetch to confirmed ack */
         JobsJob *jobs;
