@@ -411,6 +411,17 @@ static int act_all(Redis *r, const SetVerb *v, Action a) {
 
         if (!jids)
                 return (void) log_oom(), EX_OSERR;
+        if (a != ACTION_RETRY) {
+                _cleanup_free_ char *q = strdupf("%s every job%s%s in the %s%s?", a == ACTION_DELETE ? "Delete" : "Move",
+                                                 arg_class ? " of class " : "", strempty(arg_class), v->noun,
+                                                 a == ACTION_KILL ? " to the dead set" : "");
+                if (!q)
+                        return (void) log_oom(), EX_OSERR;
+                if (!ctl_confirm(q)) {
+                        log_error("Nothing changed.");
+                        return CTL_EXIT_DECLINED;
+                }
+        }
         if (a == ACTION_DELETE && !arg_class) {
                 /* Sidekiq's JobSet#clear. */
                 k = job_set_clear(r, v->kind, &s.done);

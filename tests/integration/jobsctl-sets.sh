@@ -207,3 +207,22 @@ expect_exit 0 "$C" retries retry abc1
 assert_contains "$OUT" "Moved job abc111aaaaaaaaaaaaaaaaaa (Prefix) to queue default."
 expect_exit 66 "$C" retries show abc
 ok "show/retry/delete take a unique jid prefix; an ambiguous one names the candidates, exit 65"
+
+# --- destructive --all on a terminal asks first ---------------------------------------------------
+redis_cli ZADD dead $((now - 5)).5 "$(failed_json abc333aaaaaaaaaaaaaaaaaa Confirm default 25)" >/dev/null
+# script(1) gives jobsctl a terminal on stdin; the answer is typed into it
+out=$(printf 'n\n' | script -qec "'$C' dead delete --all; echo rc=\$?" /dev/null)
+assert_contains "$out" "Delete every job in the dead set? [y/N]"
+assert_contains "$out" "Nothing changed."
+assert_contains "$out" "rc=1"
+assert_eq "$(zcard dead)" 1 "no is no"
+out=$(printf 'y\n' | script -qec "'$C' dead delete --all --class Confirm; echo rc=\$?" /dev/null)
+assert_contains "$out" "Delete every job of class Confirm in the dead set? [y/N]"
+assert_contains "$out" "rc=0"
+assert_eq "$(zcard dead)" 0 "yes deletes"
+redis_cli ZADD dead $((now - 5)).5 "$(failed_json abc333aaaaaaaaaaaaaaaaaa Confirm default 25)" >/dev/null
+out=$(script -qec "'$C' dead delete --all --yes; echo rc=\$?" /dev/null </dev/null)
+[[ "$out" != *"[y/N]"* ]] || fail "--yes still asked: $out"
+assert_contains "$out" "rc=0"
+assert_eq "$(zcard dead)" 0 "--yes deletes without asking"
+ok "delete/kill --all ask on a terminal; --yes skips; no terminal, no question (the tests above)"
