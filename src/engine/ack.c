@@ -8,6 +8,7 @@
 
 #include "engine/worker-internal.h"
 #include "redis/claim.h"
+#include "redis/class-stats.h"
 #include "redis/keys.h"
 
 static const char ack_script[] =
@@ -177,6 +178,8 @@ void ack_finish(JobsJob *j, bool ok, const char *error_class, const char *error_
         job_settle(j, took);
         snprintf(dur, sizeof dur, "JOB_DURATION_USEC=%" PRIu64, took);
         stats_count(&w->stats, ok);
+        if (j->job)
+                (void) class_stats_record(w->redis, j->class, ok, took);
         ack_record_entry(j, ok, took, now);
         if (ok) {
                 j->ack.action = ACK_DONE;
