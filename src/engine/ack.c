@@ -8,6 +8,7 @@
 
 #include "engine/worker-internal.h"
 #include "redis/claim.h"
+#include "redis/class-stats.h"
 #include "redis/keys.h"
 
 static const char ack_script[] =
@@ -62,6 +63,11 @@ static void on_ack_reply(redisAsyncContext *ac, void *reply, void *privdata) {
                 return;
         }
         w->acker.n_finished--;
+        /* Alert once the dead entry is there to be read (jobsctl dead show JID), and only if this
+         * ack put it there (0: it was recorded before, by a reply lost with the connection). */
+        if (j->ack.action == ACK_DEAD && ((redisReply *) reply)->type == REDIS_REPLY_INTEGER &&
+            ((redisReply *) reply)->integer > 0)
+                dead_alert_start(&w->dead_alert, w->event, w->config.on_dead, j->jid);
         work_job_remove(j);
         worker_maybe_finish_stop(w);
 }
@@ -188,6 +194,8 @@ void ack_finish(JobsJob *j, bool ok, const char *error_class, const char *error_
                         }
         }
         stats_count(&w->stats, ok);
+        if (j->job)
+                (void) class_stats_record(w->redis, j->class, ok, took);
         ack_record_entry(j, ok, took, now);
         if (ok) {
                 j->ack.action = ACK_DONE;

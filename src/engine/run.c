@@ -24,17 +24,19 @@ static const struct {
 };
 
 void work_job_log(JobsJob *j, int level, const char *status, const char *const *extra, const char *fmt, ...) {
-        char id[16 + JOB_JID_MAX], cls[16 + JOB_CLASS_MAX], q[16 + JOB_QUEUE_MAX], st[32], rc[32];
+        char id[16 + JOB_JID_MAX], id_compat[16 + JOB_JID_MAX], cls[16 + JOB_CLASS_MAX], q[16 + JOB_QUEUE_MAX], st[32], rc[32];
         const char *fields[16];
         size_t n = 0;
         va_list ap;
 
         if (level > log_get_max_level())
                 return;
-        snprintf(id, sizeof id, "JOB_ID=%s", j->jid);
+        snprintf(id, sizeof id, LOG_FIELD_JID "%s", j->jid);
+        snprintf(id_compat, sizeof id_compat, LOG_FIELD_JID_COMPAT "%s", j->jid);
         snprintf(cls, sizeof cls, "JOB_CLASS=%s", j->class);
         snprintf(q, sizeof q, "JOB_QUEUE=%s", j->queue);
         fields[n++] = id;
+        fields[n++] = id_compat;
         fields[n++] = cls;
         fields[n++] = q;
         if (status) {

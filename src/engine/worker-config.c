@@ -6,6 +6,7 @@
 #include "engine/worker-config.h"
 #include "model/job.h"
 #include "util/conf-parser.h"
+#include "util/unit-name.h"
 
 void worker_config_init(WorkerConfig *c) {
         *c = (WorkerConfig) {
@@ -47,6 +48,7 @@ void worker_config_clear_handler_dirs(WorkerConfig *c) {
 void worker_config_done(WorkerConfig *c) {
         free(c->redis_url);
         free(c->tag);
+        free(c->on_dead);
         worker_config_clear_queues(c);
         settings_clear(&c->handlers, &c->n_handlers);
         settings_clear(&c->timeouts, &c->n_timeouts);
@@ -388,6 +390,13 @@ static int config_assign(WorkerConfig *c, const char *key, const char *value, co
         }
         if (streq(key, "Tag"))
                 return conf_set_string(&c->tag, value);
+        if (streq(key, "OnDead")) {
+                if (*value && !unit_name_is_template(value)) {
+                        *reason = "OnDead= must name a template unit, e.g. jobs-dead-mail@.service";
+                        return -EINVAL;
+                }
+                return conf_set_string(&c->on_dead, value);
+        }
         if (streq(key, "MaxPayload")) {
                 uint64_t v;
                 if (!*value) {
@@ -402,7 +411,7 @@ static int config_assign(WorkerConfig *c, const char *key, const char *value, co
                 return 0;
         }
         *reason = "unknown setting (known: Redis, Queue, Concurrency, TimeoutSec, Timeout, ShutdownTimeoutSec, "
-                  "Handler, HandlerDirectory, Tag, MaxPayload, HeartbeatSec, PollIntervalSec, IdleWaitSec, JobCgroups, "
+                  "Handler, HandlerDirectory, Tag, MaxPayload, HeartbeatSec, PollIntervalSec, IdleWaitSec, JobCgroups, OnDead, "
                   EXEC_SETTINGS_KEYS ")";
         return -EINVAL;
 }

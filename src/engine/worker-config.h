@@ -61,6 +61,7 @@ typedef struct WorkerConfig {
         usec_t heartbeat;           /* HeartbeatSec= */
         usec_t poll_average;        /* PollIntervalSec=: the cluster's average poll interval */
         usec_t idle_wait;           /* IdleWaitSec=; 0 = chosen from the number of queues */
+        char *on_dead;              /* OnDead=: a template unit started with the jid; NULL = none */
         bool job_cgroups;           /* JobCgroups=: a cgroup per job where the service has a delegated one */
         ExecSettings exec;          /* [Worker]'s Environment=, MemoryMax=, ...: every class's defaults */
         ClassExec *classes;         /* [Class NAME] sections */

@@ -20,6 +20,7 @@
 #include "util/util.h"
 #include "engine/ack.h"
 #include "engine/cgroup.h"
+#include "engine/dead-alert.h"
 #include "engine/exec.h"
 #include "engine/fetch.h"
 #include "engine/heartbeat.h"
@@ -128,6 +129,7 @@ struct JobsWorker {
         sd_event_source *kick;    /* deferred: flush stats, fetch, resend acks */
         sd_event_source *stop_timer;
         bool final_in_flight;
+        DeadAlert dead_alert;     /* OnDead= */
 
         /* run.c's: the jobs held, from fetch to confirmed ack */
         JobsJob *jobs;

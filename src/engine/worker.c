@@ -50,6 +50,7 @@ int jobs_worker_new(JobsWorker **ret) {
         heartbeat_init(&w->heartbeat);
         poller_init(&w->poller);
         stats_init(&w->stats);
+        dead_alert_init(&w->dead_alert);
         worker_set_state(w, WORKER_STARTING);
         *ret = w;
         return 0;
@@ -72,6 +73,7 @@ JobsWorker *jobs_worker_free(JobsWorker *w) {
         acker_done(&w->acker);
         fetcher_done(&w->fetcher);
         sd_event_source_disable_unref(w->stop_timer);
+        dead_alert_done(&w->dead_alert);
         sd_event_unref(w->event);
         for (size_t i = 0; i < w->n_c_handlers; i++)
                 free(w->c_handlers[i].class);

@@ -158,6 +158,21 @@ static int enqueue_occurrence(const EnqueueRequest *req, EntryCalendars *cal, Cl
         return 0;
 }
 
+/* The journal fields of the line that says a job was enqueued. */
+typedef struct EnqueueFields {
+        char jid[16 + JOB_JID_MAX], compat[16 + JOB_JID_MAX], class[16 + JOB_CLASS_MAX], queue[16 + JOB_QUEUE_MAX];
+        const char *list[5];
+} EnqueueFields;
+
+static const char *const *enqueue_fields(EnqueueFields *f, const char *jid, const char *class, const char *queue) {
+        snprintf(f->jid, sizeof f->jid, LOG_FIELD_JID "%s", jid);
+        snprintf(f->compat, sizeof f->compat, LOG_FIELD_JID_COMPAT "%s", jid);
+        snprintf(f->class, sizeof f->class, "JOB_CLASS=%s", class);
+        snprintf(f->queue, sizeof f->queue, "JOB_QUEUE=%s", queue);
+        f->list[0] = f->jid, f->list[1] = f->compat, f->list[2] = f->class, f->list[3] = f->queue, f->list[4] = NULL;
+        return f->list;
+}
+
 static int claim_and_push(Redis *redis, const EnqueueRequest *req, json_t *job, const char *payload, size_t len,
                           double now, char jid[static JOB_JID_LEN + 1]) {
         _cleanup_(entry_calendars_done) EntryCalendars cal = {};
@@ -191,10 +206,12 @@ static int claim_and_push(Redis *redis, const EnqueueRequest *req, json_t *job, 
         }
         format_timestamp(when, sizeof when, c.occurrence, true);
         if (!res.claimed) {
-                char held[TIMESTAMP_MAX], f_jid[8 + sizeof res.holder_jid], f_host[17 + sizeof res.holder_host];
-                const char *fields[] = { f_jid, f_host, NULL };
+                char held[TIMESTAMP_MAX], f_jid[16 + sizeof res.holder_jid], f_jid_compat[16 + sizeof res.holder_jid],
+                        f_host[17 + sizeof res.holder_host];
+                const char *fields[] = { f_jid, f_jid_compat, f_host, NULL };
 
-                snprintf(f_jid, sizeof f_jid, "JOB_ID=%s", res.holder_jid);
+                snprintf(f_jid, sizeof f_jid, LOG_FIELD_JID "%s", res.holder_jid);
+                snprintf(f_jid_compat, sizeof f_jid_compat, LOG_FIELD_JID_COMPAT "%s", res.holder_jid);
                 snprintf(f_host, sizeof f_host, "JOBS_CLAIMED_BY=%s", res.holder_host);
 
                 /* Not an error: another host (or an earlier run here) did the work. */
@@ -224,12 +241,14 @@ static int claim_and_push(Redis *redis, const EnqueueRequest *req, json_t *job, 
                         log_warning("Failed to count the missed occurrences of entry %s: %s", req->entry, redis->error);
                 format_timestamp(when, sizeof when, c.occurrence, true);
         }
+        EnqueueFields f;
+        const char *const *fields = enqueue_fields(&f, jid, req->class, job_get_queue(job));
         if (res.manual)
-                log_info("Enqueued %s job %s on queue %s for entry %s as a manual run (jobsctl run-now), "
-                         "not deduplicated.", req->class, jid, job_get_queue(job), req->entry);
+                log_fields(LOG_INFO, 0, fields, "Enqueued %s job %s on queue %s for entry %s as a manual run (jobsctl run-now), "
+                           "not deduplicated.", req->class, jid, job_get_queue(job), req->entry);
         else if (log_get_target() != LOG_TARGET_STDERR)
-                log_info("Enqueued %s job %s on queue %s for occurrence %s of entry %s.", req->class, jid,
-                         job_get_queue(job), when, req->entry);
+                log_fields(LOG_INFO, 0, fields, "Enqueued %s job %s on queue %s for occurrence %s of entry %s.", req->class,
+                           jid, job_get_queue(job), when, req->entry);
         return 0;
 }
 
@@ -334,8 +353,10 @@ int enqueue_run(const EnqueueRequest *req, char jid[static JOB_JID_LEN + 1]) {
         }
 
         memcpy(jid, job_get_jid(job), JOB_JID_LEN + 1);
+        EnqueueFields f;
+        const char *const *fields = enqueue_fields(&f, jid, req->class, job_get_queue(job));
         if (log_get_target() != LOG_TARGET_STDERR)
-                log_info("Enqueued %s job %s on queue %s%s.", req->class, jid, job_get_queue(job),
-                         at > 0 ? " (scheduled)" : "");
+                log_fields(LOG_INFO, 0, fields, "Enqueued %s job %s on queue %s%s.", req->class, jid, job_get_queue(job),
+                           at > 0 ? " (scheduled)" : "");
         return 0;
 }

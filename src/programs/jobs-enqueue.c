@@ -177,6 +177,8 @@ int main(int argc, char **argv) {
         if (r <= 0)
                 return r < 0 ? EX_USAGE : 0;
 
+        /* Under systemd, native journal entries: the line that names the job carries its fields. */
+        log_open_journal();
         r = enqueue_run(&req, jid);
         if (r != 0)
                 return r;

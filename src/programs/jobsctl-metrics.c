@@ -10,6 +10,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "programs/jobsctl.h"
+#include "redis/class-stats.h"
 #include "util/log.h"
 
 #define HTTP_REQUEST_MAX 8192
@@ -40,9 +41,133 @@ static void metric_head(FILE *f, const char *name, const char *type, const char 
 }
 
 
+typedef struct ClassCounters {
+        const char *name; /* in the SRANDMEMBER reply */
+        long long processed, failed, usec, bucket[CLASS_STATS_BUCKETS + 1];
+} ClassCounters;
+
+/* One class's hash (HGETALL reply) as its counters. */
+static void class_parse(const redisReply *h, ClassCounters *c) {
+        for (size_t i = 0; h && h->type == REDIS_REPLY_ARRAY && i + 1 < h->elements; i += 2) {
+                const char *k = h->element[i]->str, *v = h->element[i + 1]->str;
+                char field[16];
+
+                if (h->element[i]->type != REDIS_REPLY_STRING || h->element[i + 1]->type != REDIS_REPLY_STRING)
+                        continue;
+                if (streq(k, "processed"))
+                        c->processed = strtoll(v, NULL, 10);
+                else if (streq(k, "failed"))
+                        c->failed = strtoll(v, NULL, 10);
+                else if (streq(k, "duration_usec"))
+                        c->usec = strtoll(v, NULL, 10);
+                else
+                        for (size_t b = 0; b <= CLASS_STATS_BUCKETS; b++) {
+                                class_stats_bucket_field(b, field);
+                                if (streq(k, field))
+                                        c->bucket[b] = strtoll(v, NULL, 10);
+                        }
+        }
+}
+
+static void write_class_histogram(FILE *f, const ClassCounters *c) {
+        long long cumulative = 0;
+
+        for (size_t b = 0; b <= CLASS_STATS_BUCKETS; b++) {
+                cumulative += c->bucket[b];
+                fputs("jobs_class_duration_seconds_bucket{class=\"", f);
+                put_label(f, c->name);
+                if (b < CLASS_STATS_BUCKETS)
+                        fprintf(f, "\",le=\"%g\"} %lld\n", class_stats_bounds[b], cumulative);
+                else
+                        fprintf(f, "\",le=\"+Inf\"} %lld\n", cumulative);
+        }
+        put_series(f, "jobs_class_duration_seconds_sum", "class", c->name);
+        fprintf(f, "%.6f\n", (double) c->usec / 1e6);
+        put_series(f, "jobs_class_duration_seconds_count", "class", c->name);
+        fprintf(f, "%lld\n", cumulative);
+}
+
+/* Per class: counts and the run-time histogram the workers keep (redis/class-stats.h). */
+static int write_classes(FILE *f, Redis *r) {
+        _cleanup_reply_ redisReply *names = NULL;
+        _cleanup_free_ ClassCounters *c = NULL;
+        size_t n = 0;
+        int k;
+
+        k = redis_command(r, &names, "SRANDMEMBER " REDIS_KEY_CLASSES " %d", CLASS_STATS_CLASSES_MAX);
+        if (k < 0)
+                return k;
+        if (names->type != REDIS_REPLY_ARRAY)
+                return -EPROTO;
+        c = calloc(names->elements + 1, sizeof *c);
+        if (!c)
+                return -ENOMEM;
+        for (size_t i = 0; i < names->elements; i++) {
+                _cleanup_reply_ redisReply *h = NULL;
+
+                if (names->element[i]->type != REDIS_REPLY_STRING)
+                        continue;
+                k = redis_command(r, &h, "HGETALL " REDIS_KEY_CLASS_PREFIX "%s", names->element[i]->str);
+                if (k < 0)
+                        return k;
+                c[n].name = names->element[i]->str;
+                class_parse(h, &c[n++]);
+        }
+        static const struct {
+                const char *name, *help;
+                size_t offset;
+        } counters[] = {
+                { "jobs_class_processed_total", "Jobs of the class that jobs-worker ran (failed ones included).",
+                  offsetof(ClassCounters, processed) },
+                { "jobs_class_failed_total", "Jobs of the class that failed in jobs-worker.", offsetof(ClassCounters, failed) },
+        };
+        for (size_t m = 0; m < ELEMENTSOF(counters); m++) {
+                metric_head(f, counters[m].name, "counter", counters[m].help);
+                for (size_t i = 0; i < n; i++) {
+                        put_series(f, counters[m].name, "class", c[i].name);
+                        fprintf(f, "%lld\n", *(const long long *) ((const char *) &c[i] + counters[m].offset));
+                }
+        }
+        metric_head(f, "jobs_class_duration_seconds", "histogram", "How long jobs of the class ran in jobs-worker.");
+        for (size_t i = 0; i < n; i++)
+                write_class_histogram(f, &c[i]);
+        return 0;
+}
+
+/* Schedule entries (jobsctl schedule): last occurrence, its outcome, missed occurrences. */
+static void write_schedule(FILE *f, json_t *entries) {
+        json_t *e;
+        size_t i;
+
+        metric_head(f, "jobs_schedule_last_occurrence_timestamp_seconds", "gauge",
+                    "The entry's last occurrence claimed by a host (Unix time).");
+        json_array_foreach(entries, i, e) {
+                json_t *t = json_object_get(e, "last_occurrence");
+                if (!json_is_number(t))
+                        continue;
+                put_series(f, "jobs_schedule_last_occurrence_timestamp_seconds", "entry",
+                           json_string_value(json_object_get(e, "entry")));
+                fprintf(f, "%.3f\n", json_number_value(t));
+        }
+        metric_head(f, "jobs_schedule_last_outcome", "gauge",
+                    "1 for the outcome of the entry's last occurrence (enqueued, running, done, failed, unknown).");
+        json_array_foreach(entries, i, e) {
+                fputs("jobs_schedule_last_outcome{entry=\"", f);
+                put_label(f, json_string_value(json_object_get(e, "entry")));
+                fputs("\",outcome=\"", f);
+                put_label(f, json_string_value(json_object_get(e, "outcome")));
+                fputs("\"} 1\n", f);
+        }
+        metric_head(f, "jobs_schedule_missed", "gauge", "Occurrences of the entry that passed with no host enqueueing them.");
+        json_array_foreach(entries, i, e) {
+                put_series(f, "jobs_schedule_missed", "entry", json_string_value(json_object_get(e, "entry")));
+                fprintf(f, "%lld\n", (long long) json_integer_value(json_object_get(e, "missed")));
+        }
+}
+
 /* Writes the metrics; up is 0 when Redis could not be read (then only jobs_up is written). */
 static void write_metrics(FILE *f, bool up, const Stats *s, const QueueSummary *q, size_t nq, const ProcessInfo *p,
-                          size_t np, usec_t now) {
+                          size_t np, json_t *entries, usec_t now) {
         long long busy = 0;
 
         metric_head(f, "jobs_up", "gauge", "1 if Redis could be read, else 0.");
@@ -93,12 +218,14 @@ static void write_metrics(FILE *f, bool up, const Stats *s, const QueueSummary *
         }
         metric_head(f, "jobs_busy", "gauge", "Jobs running in every process.");
         fprintf(f, "jobs_busy %lld\n", busy);
+        write_schedule(f, entries);
 }
 
 /* The whole exposition in memory, so that it is sent or written in one piece. */
 static int collect(char **ret, size_t *ret_size) {
         _cleanup_(redis_done) Redis r = {};
         _cleanup_fclose_ FILE *f = NULL;
+        json_auto_t *entries = NULL;
         QueueSummary *q = NULL;
         ProcessInfo *p = NULL;
         size_t nq = 0, np = 0;
@@ -116,6 +243,8 @@ static int collect(char **ret, size_t *ret_size) {
                         k = ctl_queue_summaries(&r, &q, &nq);
                 if (k >= 0)
                         k = ctl_processes(&r, &p, &np);
+                if (k >= 0)
+                        k = ctl_schedule_entries(&r, &entries);
                 if (k < 0)
                         (void) ctl_redis_error(&r, k, "read the state");
         }
@@ -126,7 +255,12 @@ static int collect(char **ret, size_t *ret_size) {
                 return (void) log_oom(), EX_OSERR;
         }
         /* An exporter answers while its target is down: jobs_up 0 is the alert. */
-        write_metrics(f, k == EX_OK, &s, q, nq, p, np, now_usec(CLOCK_REALTIME));
+        write_metrics(f, k == EX_OK, &s, q, nq, p, np, entries, now_usec(CLOCK_REALTIME));
+        if (k == EX_OK) {
+                int c = write_classes(f, &r);
+                if (c < 0)
+                        log_warning("Cannot read the per-class counters: %s", r.error[0] ? r.error : strerror(-c));
+        }
         queue_summaries_free(q, nq);
         processes_free(p, np);
         if (fclose(TAKE_PTR(f)) != 0) {

@@ -150,6 +150,8 @@ int ctl_print_processes(const ProcessInfo *p, size_t n, usec_t now) {
         table_set_align_right(t, 3, true);
         table_set_align_right(t, 5, true);
         table_set_shrink_column(t, 4);
+        table_set_shrink_column(t, 0);
+        table_set_min_width(t, 0, 20);
         for (size_t i = 0; i < n; i++) {
                 _cleanup_free_ char *queues = queues_of(p[i].info);
                 bool stale = p[i].beat > 0 && now > p[i].beat && now - p[i].beat > 60 * USEC_PER_SEC;
@@ -295,6 +297,11 @@ int ctl_print_busy(json_t *busy, usec_t now) {
 
         if (!t)
                 return (void) log_oom(), EX_OSERR;
+        /* A unique jid prefix is enough for show/retry/delete. */
+        table_set_shrink_column(t, 0);
+        table_set_min_width(t, 0, 10);
+        table_set_shrink_column(t, 3);
+        table_set_min_width(t, 3, 16);
         json_array_foreach(busy, i, w) {
                 json_t *job = json_object_get(w, "job");
                 json_t *run_at = json_object_get(w, "run_at");

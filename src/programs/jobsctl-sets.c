@@ -10,6 +10,8 @@
 #include "util/log.h"
 
 #define BATCH 100
+#define SETS_WIDE_COLUMNS 120 /* narrower terminals get the relative time only */
+#define JID_PREFIX_SHOWN 10 /* screen columns a cut jid keeps */
 
 typedef struct SetVerb {
         const char *verb;   /* retries, dead, scheduled */
@@ -178,7 +180,18 @@ static int set_list(Redis *r, const SetVerb *v) {
         if (!json && !t)
                 return (void) log_oom(), EX_OSERR;
         if (t) {
-                table_set_shrink_column(t, v->kind == JOB_SET_RETRY ? 6 : 5);
+                size_t last = v->kind == JOB_SET_RETRY ? 6 : 5, width = ctl_columns();
+
+                /* On a narrow terminal the date gives way to the relative time beside it; the jid
+                 * (a unique prefix is enough for show/retry/delete) and the class are cut before the
+                 * error or the args. */
+                table_set_hidden(t, 0, width > 0 && width < SETS_WIDE_COLUMNS);
+                table_set_shrink_column(t, 2);
+                table_set_min_width(t, 2, JID_PREFIX_SHOWN);
+                table_set_shrink_column(t, 3);
+                table_set_min_width(t, 3, 12);
+                table_set_shrink_column(t, last);
+                table_set_min_width(t, last, 30);
                 if (v->kind == JOB_SET_RETRY)
                         table_set_align_right(t, 5, true);
         }
@@ -205,7 +218,10 @@ static int set_list(Redis *r, const SetVerb *v) {
         return k;
 }
 
-static int find_or_explain(Redis *r, const SetVerb *v, const char *jid, JobSetEntry *ret) {
+/* The entry of a jid or of a unique prefix of one; ret_jid gets the whole jid. */
+static int find_or_explain(Redis *r, const SetVerb *v, const char *jid, JobSetEntry *ret, char ret_jid[static JOB_JID_MAX + 1]) {
+        _cleanup_free_ char *candidates = NULL;
+        json_auto_t *job = NULL;
         int k;
 
         if (!job_jid_is_valid(jid)) {
@@ -213,13 +229,20 @@ static int find_or_explain(Redis *r, const SetVerb *v, const char *jid, JobSetEn
                           v->verb);
                 return EX_USAGE;
         }
-        k = job_set_find(r, v->kind, jid, ret);
+        k = job_set_find_prefix(r, v->kind, jid, ret, &candidates);
         if (k == -ENOENT) {
                 log_error("No job %s in the %s. jobsctl %s list shows what is there.", jid, v->noun, v->verb);
                 return EX_NOINPUT;
         }
+        if (k == -ENOTUNIQ) {
+                log_error("'%s' is the start of several job ids in the %s: %s. Give more of it.", jid, v->noun,
+                          strna(candidates));
+                return EX_DATAERR;
+        }
         if (k < 0)
                 return ctl_redis_error(r, k, "search the jobs");
+        job = json_loadb(ret->member, ret->len, 0, NULL);
+        snprintf(ret_jid, JOB_JID_MAX + 1, "%s", jstr(job, "jid") ?: jid);
         return EX_OK;
 }
 
@@ -245,11 +268,13 @@ static int set_show(Redis *r, const SetVerb *v, const char *jid) {
         char buf[TIMESTAMP_MAX * 2];
         usec_t now = now_usec(CLOCK_REALTIME);
         json_t *count, *retry;
+        char full[JOB_JID_MAX + 1];
         int k;
 
-        k = find_or_explain(r, v, jid, &e);
+        k = find_or_explain(r, v, jid, &e, full);
         if (k != EX_OK)
                 return k;
+        jid = full;
         job = json_loadb(e.member, e.len, 0, NULL);
         if (arg_json != JSON_OFF)
                 return ctl_print_json(entry_json(v, e.score, job, e.member, e.len));
@@ -386,6 +411,17 @@ static int act_all(Redis *r, const SetVerb *v, Action a) {
 
         if (!jids)
                 return (void) log_oom(), EX_OSERR;
+        if (a != ACTION_RETRY) {
+                _cleanup_free_ char *q = strdupf("%s every job%s%s in the %s%s?", a == ACTION_DELETE ? "Delete" : "Move",
+                                                 arg_class ? " of class " : "", strempty(arg_class), v->noun,
+                                                 a == ACTION_KILL ? " to the dead set" : "");
+                if (!q)
+                        return (void) log_oom(), EX_OSERR;
+                if (!ctl_confirm(q)) {
+                        log_error("Nothing changed.");
+                        return CTL_EXIT_DECLINED;
+                }
+        }
         if (a == ACTION_DELETE && !arg_class) {
                 /* Sidekiq's JobSet#clear. */
                 k = job_set_clear(r, v->kind, &s.done);
@@ -417,11 +453,13 @@ static int act_one(Redis *r, const SetVerb *v, Action a, const char *jid) {
         _cleanup_(job_set_entry_done) JobSetEntry e = {};
         json_auto_t *job = NULL;
         const char *reason = NULL;
+        char full[JOB_JID_MAX + 1];
         int k;
 
-        k = find_or_explain(r, v, jid, &e);
+        k = find_or_explain(r, v, jid, &e, full);
         if (k != EX_OK)
                 return k;
+        jid = full;
         k = act_on(r, v, a, e.member, e.len, &reason);
         if (k == -EBADMSG) {
                 log_error("Job %s in the %s cannot be put on a queue: %s. Fix it with redis-cli or delete it.", jid,
@@ -465,12 +503,12 @@ static int dead_kill(Redis *r, const char *jid) {
         }
         for (size_t i = 0; i < ELEMENTSOF(sources); i++) {
                 _cleanup_(job_set_entry_done) JobSetEntry e = {};
-                k = job_set_find(r, sources[i]->kind, jid, &e);
+                k = job_set_find_prefix(r, sources[i]->kind, jid, &e, NULL);
                 if (k == -ENOENT)
                         continue;
-                if (k < 0)
+                if (k < 0 && k != -ENOTUNIQ)
                         return ctl_redis_error(r, k, "search the jobs");
-                return act_one(r, sources[i], ACTION_KILL, jid);
+                return act_one(r, sources[i], ACTION_KILL, jid); /* says which, if ambiguous */
         }
         log_error("No job %s in the retry set or the schedule (only those can be moved to the dead set; "
                   "jobsctl retries list and jobsctl scheduled list show them).",

@@ -129,6 +129,9 @@ static void print_timers(json_t *timers, int timers_error, usec_t now) {
                 log_oom();
                 return;
         }
+        table_set_shrink_column(t, 5);
+        table_set_shrink_column(t, 4);
+        table_set_min_width(t, 4, 16);
         json_array_foreach(timers, i, e) {
                 usec_t next = (usec_t) (json_number_value(json_object_get(e, "next")) * (double) USEC_PER_SEC);
                 usec_t last = (usec_t) (json_number_value(json_object_get(e, "last")) * (double) USEC_PER_SEC);
@@ -163,6 +166,8 @@ static void print_worker_units(json_t *units, int error) {
                 log_oom();
                 return;
         }
+        table_set_shrink_column(t, 3);
+        table_set_min_width(t, 3, 20);
         json_array_foreach(units, i, e) {
                 const char *active = json_string_value(json_object_get(e, "active"));
 

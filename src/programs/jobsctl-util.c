@@ -17,6 +17,7 @@ bool arg_legend = true;
 const char *arg_class = NULL;
 unsigned arg_limit = CTL_LIMIT_DEFAULT;
 bool arg_all = false;
+bool arg_yes = false;
 bool arg_names = false;
 bool arg_no_block = false;
 bool arg_check = false;
@@ -32,6 +33,7 @@ enum {
         ARG_CLASS,
         ARG_LIMIT,
         ARG_ALL,
+        ARG_YES,
         ARG_NAMES,
         ARG_NO_BLOCK,
         ARG_CHECK,
@@ -51,6 +53,7 @@ static const struct option options[] = {
         { "class", required_argument, NULL, ARG_CLASS },
         { "limit", required_argument, NULL, ARG_LIMIT },
         { "all", no_argument, NULL, ARG_ALL },
+        { "yes", no_argument, NULL, ARG_YES },
         { "names", no_argument, NULL, ARG_NAMES },
         { "no-block", no_argument, NULL, ARG_NO_BLOCK },
         { "check", no_argument, NULL, ARG_CHECK },
@@ -90,6 +93,7 @@ void ctl_help(const Verb *verbs, size_t n) {
                "     --class CLASS               Only jobs of this class\n"
                "     --limit N                   Show at most N jobs (default %u)\n"
                "     --all                       Act on every job (or process) instead of one\n"
+               "     --yes                       delete/kill --all: do not ask on a terminal\n"
                "     --names                     queues: print the names only\n"
                "     --no-block                  run-now: do not wait for the service to finish\n"
                "     --check                     status: one line and exit 0 OK, 1 WARNING, 2 CRITICAL,\n"
@@ -224,6 +228,11 @@ static int parse_option(int c, unsigned allowed, const char *given) {
                 if (!(allowed & CTL_OPT_ALL))
                         break;
                 arg_all = true;
+                return EX_OK;
+        case ARG_YES:
+                if (!(allowed & CTL_OPT_ALL))
+                        break;
+                arg_yes = true;
                 return EX_OK;
         case ARG_NAMES:
                 if (!(allowed & CTL_OPT_NAMES))
@@ -483,6 +492,20 @@ size_t ctl_columns(void) {
         if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) < 0 || ws.ws_col == 0)
                 return 80;
         return ws.ws_col;
+}
+
+bool ctl_confirm(const char *question) {
+        char answer[16] = "", *a;
+
+        /* A script (no terminal on stdin) gets what it asked for, as before --yes existed. */
+        if (arg_yes || !isatty(STDIN_FILENO))
+                return true;
+        fprintf(stderr, "%s [y/N] ", question);
+        fflush(stderr);
+        if (!fgets(answer, sizeof answer, stdin))
+                return false;
+        a = strstrip(answer);
+        return strcasecmp(a, "y") == 0 || strcasecmp(a, "yes") == 0;
 }
 
 int ctl_print_table(Table *t) {

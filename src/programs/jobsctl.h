@@ -9,7 +9,7 @@
 #include <sysexits.h>
 
 #include "redis/redis.h"
-#include "util/table.h"
+#include "programs/table.h"
 #include "util/timestamp.h"
 
 typedef int (*VerbFunction)(int argc, char **argv);
@@ -53,6 +53,7 @@ extern bool arg_legend;
 extern const char *arg_class;
 extern unsigned arg_limit;
 extern bool arg_all;
+extern bool arg_yes;
 extern bool arg_names;
 extern bool arg_no_block;
 extern bool arg_check;
@@ -66,6 +67,7 @@ extern bool arg_http;
 #define CTL_MAX_LATENCY_DEFAULT (5 * USEC_PER_MINUTE)
 #define CTL_DEAD_WITHIN_DEFAULT USEC_PER_HOUR
 #define CTL_CHECK_DURATION_MAX (365 * USEC_PER_DAY)
+#define CTL_EXIT_DECLINED 1 /* the confirmation of a delete/kill --all was answered no */
 
 /* Which options a verb accepts besides --redis, --json, --no-legend. */
 typedef enum CtlOption {
@@ -115,6 +117,9 @@ int ctl_exit_status(int error);
 bool ctl_colors(void);
 size_t ctl_columns(void);
 int ctl_print_table(Table *t);
+/* Ask question on a terminal; true if the answer is y/yes, or without asking with --yes or when
+ * standard input is not a terminal. */
+bool ctl_confirm(const char *question);
 /* Print a JSON value in the --json mode and drop the reference. EX_OK or EX_IOERR. */
 int ctl_print_json(json_t *v);
 

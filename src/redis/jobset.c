@@ -40,20 +40,58 @@ static char *jid_pattern(const char *jid) {
         return p;
 }
 
-static bool member_has_jid(const char *member, size_t len, const char *jid) {
+typedef enum JidMatch {
+        JID_MATCH_NONE,
+        JID_MATCH_PREFIX,
+        JID_MATCH_EXACT,
+} JidMatch;
+
+/* How the member's "jid" field matches jid; its jid copied to ret_jid (JOB_JID_MAX + 1 bytes). */
+static JidMatch member_jid_match(const char *member, size_t len, const char *jid, char *ret_jid) {
         json_auto_t *j = json_loadb(member, len, 0, NULL);
+        const char *s;
         json_t *v;
 
         if (!json_is_object(j))
-                return false;
+                return JID_MATCH_NONE;
         v = json_object_get(j, "jid");
-        return json_is_string(v) && streq(json_string_value(v), jid);
+        if (!json_is_string(v))
+                return JID_MATCH_NONE;
+        s = json_string_value(v);
+        if (streq(s, jid))
+                return JID_MATCH_EXACT;
+        if (strncmp(s, jid, strlen(jid)) != 0 || strlen(s) > JOB_JID_MAX)
+                return JID_MATCH_NONE;
+        strcpy(ret_jid, s);
+        return JID_MATCH_PREFIX;
 }
 
-int job_set_find(Redis *r, JobSetKind k, const char *jid, JobSetEntry *ret) {
-        _cleanup_free_ char *pattern = NULL;
+/* Add jid to the comma-separated list unless it is there; the number of distinct jids in *list. */
+static int candidates_add(char **list, unsigned *n, const char *jid) {
+        char *l;
+
+        if (*list) {
+                for (const char *p = *list; (p = strstr(p, jid)); p += strlen(jid))
+                        if ((p == *list || p[-1] == ' ') && (p[strlen(jid)] == ',' || p[strlen(jid)] == 0))
+                                return 0;
+        }
+        (*n)++;
+        if (*n > JOB_SET_CANDIDATES_MAX)
+                return 0;
+        l = *list ? strdupf("%s, %s", *list, jid) : strdup(jid);
+        if (!l)
+                return -ENOMEM;
+        free(*list);
+        *list = l;
+        return 0;
+}
+
+static int find(Redis *r, JobSetKind k, const char *jid, bool prefix, JobSetEntry *ret, char **ret_candidates) {
+        _cleanup_(job_set_entry_done) JobSetEntry first = {};
+        _cleanup_free_ char *pattern = NULL, *candidates = NULL;
         char cursor[32] = "0";
         const char *key = job_set_key(k);
+        unsigned n = 0;
 
         if (!key || !job_jid_is_valid(jid))
                 return -EINVAL;
@@ -77,22 +115,62 @@ int job_set_find(Redis *r, JobSetKind k, const char *jid, JobSetEntry *ret) {
                 items = reply->element[1];
                 for (size_t i = 0; i + 1 < items->elements; i += 2) {
                         redisReply *m = items->element[i], *s = items->element[i + 1];
+                        char full[JOB_JID_MAX + 1];
+                        JidMatch match;
                         char *copy;
 
                         if (m->type != REDIS_REPLY_STRING || s->type != REDIS_REPLY_STRING)
                                 return -EPROTO;
-                        if (!member_has_jid(m->str, m->len, jid))
+                        match = member_jid_match(m->str, m->len, jid, full);
+                        if (match == JID_MATCH_NONE || (match == JID_MATCH_PREFIX && !prefix))
                                 continue;
+                        if (match == JID_MATCH_PREFIX) {
+                                q = candidates_add(&candidates, &n, full);
+                                if (q < 0)
+                                        return q;
+                                if (first.member)
+                                        continue;
+                        }
                         copy = malloc(m->len + 1);
                         if (!copy)
                                 return -ENOMEM;
                         memcpy(copy, m->str, m->len);
                         copy[m->len] = 0;
-                        *ret = (JobSetEntry) { .member = copy, .len = m->len, .score = strtod(s->str, NULL) };
-                        return 0;
+                        job_set_entry_done(&first);
+                        first = (JobSetEntry) { .member = copy, .len = m->len, .score = strtod(s->str, NULL) };
+                        if (match == JID_MATCH_EXACT) {
+                                *ret = first;
+                                first = (JobSetEntry) {};
+                                return 0;
+                        }
                 }
         } while (!streq(cursor, "0"));
-        return -ENOENT;
+        if (n == 0)
+                return -ENOENT;
+        if (n > 1) {
+                if (ret_candidates) {
+                        if (n > JOB_SET_CANDIDATES_MAX) {
+                                char *l = strdupf("%s, … (%u in all)", candidates, n);
+                                if (!l)
+                                        return -ENOMEM;
+                                free(candidates);
+                                candidates = l;
+                        }
+                        *ret_candidates = TAKE_PTR(candidates);
+                }
+                return -ENOTUNIQ;
+        }
+        *ret = first;
+        first = (JobSetEntry) {};
+        return 0;
+}
+
+int job_set_find(Redis *r, JobSetKind k, const char *jid, JobSetEntry *ret) {
+        return find(r, k, jid, false, ret, NULL);
+}
+
+int job_set_find_prefix(Redis *r, JobSetKind k, const char *jid, JobSetEntry *ret, char **ret_candidates) {
+        return find(r, k, jid, true, ret, ret_candidates);
 }
 
 int job_set_prepare_requeue(const char *member, size_t len, bool decrement_retry_count, double now,

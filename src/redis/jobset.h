@@ -34,6 +34,13 @@ void job_set_entry_done(JobSetEntry *e);
  * 0 and *ret filled, -ENOENT if there is none, or a Redis error. */
 int job_set_find(Redis *r, JobSetKind k, const char *jid, JobSetEntry *ret);
 
+#define JOB_SET_CANDIDATES_MAX 10 /* jids named when a prefix is ambiguous */
+
+/* The same, also by a unique prefix of the jid (as git takes a short hash): the entry whose jid is
+ * jid, else the one whose jid starts with it. -ENOTUNIQ if several jids start with it, with
+ * *ret_candidates (if not NULL) naming up to JOB_SET_CANDIDATES_MAX of them, comma-separated (free it). */
+int job_set_find_prefix(Redis *r, JobSetKind k, const char *jid, JobSetEntry *ret, char **ret_candidates);
+
 /* The payload to push when an entry goes back to its queue: a copy with enqueued_at = now and, if
  * decrement_retry_count (retry and dead sets: manual retries do not count), retry_count - 1.
  * -EBADMSG with *ret_reason if the member is not a valid job. */

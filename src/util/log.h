@@ -44,6 +44,11 @@ int log_level_from_string(const char *s);
 
 /* Logs (when level is enabled) and returns -abs(error), or 0 if error is 0. %m prints strerror(error).
  * URL passwords in the message are masked (util/secret.h). */
+/* The journal field that names a job. systemd writes a numeric JOB_ID= of its own on PID 1's lines,
+ * so ours is JOB_JID=; JOB_ID= is written beside it until the next release, for existing queries. */
+#define LOG_FIELD_JID "JOB_JID="
+#define LOG_FIELD_JID_COMPAT "JOB_ID="
+
 int log_fields(int level, int error, const char *const *fields, const char *fmt, ...) _printf_(4, 5);
 int log_fieldsv(int level, int error, const char *const *fields, const char *fmt, va_list ap)
         _printf_(4, 0);

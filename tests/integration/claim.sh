@@ -27,9 +27,9 @@ assert_eq "$(json "$raw" 'd["jobs_entry"]')" "tick" "the payload names its entry
 assert_eq "$(redis_cli SMEMBERS queues)" "default" "queue registered"
 ok "two hosts, one occurrence: one job; the second exits 0 naming host and jid"
 
-# the log line carries the fields of any enqueue (JOB_ID) and the holder
+# the log line carries the fields of any enqueue (JOB_JID, JOB_ID for a release) and the holder
 expect_exit 0 env JOBS_LOG_FIELDS=1 JOBS_HOSTNAME=gamma "$E" --entry tick --calendar "$CAL" --trigger-time "$T0" Tick
-assert_contains "$ERR" "JOB_ID=$jid"
+assert_contains "$ERR" "JOB_JID=$jid JOB_ID=$jid"
 assert_contains "$ERR" "JOBS_CLAIMED_BY=alpha"
 
 # --- later firings within the same occurrence (random delay, accuracy, a retry) ---------------------

@@ -159,4 +159,8 @@ assert_eq "$(wc -l <"$T/journal")" 1 "lines written to the journal stream"
 assert_match "$(cat "$T/journal")" '^<6>Enqueued OneLine job [0-9a-f]{24} on queue default\.$'
 "$BIN/jobs-enqueue" --redis "$REDIS_URL" OneLine >"$T/jid" 2>/dev/null
 assert_match "$(cat "$T/jid")" '^[0-9a-f]{24}$' "the jid is still printed elsewhere"
-ok "one journal line per job under systemd"
+: >"$T/journal"
+JOBS_LOG_FIELDS=1 JOURNAL_STREAM=$stream "$BIN/jobs-enqueue" --redis "$REDIS_URL" --queue low OneLine >>"$T/journal" 2>&1
+assert_match "$(cat "$T/journal")" '^<6>Enqueued OneLine job ([0-9a-f]{24}) on queue low\. JOB_JID=\1 JOB_ID=\1 JOB_CLASS=OneLine JOB_QUEUE=low$' \
+        "the line carries the job's fields, JOB_JID= (ours) and JOB_ID= (kept for a release)"
+ok "one journal line per job under systemd, with the job's fields"

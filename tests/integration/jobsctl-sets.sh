@@ -189,3 +189,40 @@ expect_exit 64 "$C" retries list --names
 expect_exit 69 "$C" --redis "unix://$T/nope.sock" retries list
 assert_contains "$ERR" "Cannot reach Redis"
 ok "usage errors"
+
+# --- a unique jid prefix ------------------------------------------------------------------------
+redis_cli ZADD retry $((now + 60)).5 "$(failed_json abc111aaaaaaaaaaaaaaaaaa Prefix default 1)" >/dev/null
+redis_cli ZADD retry $((now + 61)).5 "$(failed_json abc222aaaaaaaaaaaaaaaaaa Prefix default 1)" >/dev/null
+expect_exit 0 "$C" retries show abc1
+assert_contains "$OUT" "abc111aaaaaaaaaaaaaaaaaa Prefix"
+expect_exit 65 "$C" retries show abc
+assert_contains "$ERR" "'abc' is the start of several job ids in the retry set: "
+assert_contains "$ERR" "abc111aaaaaaaaaaaaaaaaaa"
+assert_contains "$ERR" "abc222aaaaaaaaaaaaaaaaaa"
+expect_exit 65 "$C" retries delete abc
+assert_eq "$(zcard retry)" 2 "nothing deleted by an ambiguous prefix"
+expect_exit 0 "$C" retries delete abc2 --json
+assert_eq "$(jq -r '.jids[0]' <<<"$OUT")" abc222aaaaaaaaaaaaaaaaaa "the whole jid reported"
+expect_exit 0 "$C" retries retry abc1
+assert_contains "$OUT" "Moved job abc111aaaaaaaaaaaaaaaaaa (Prefix) to queue default."
+expect_exit 66 "$C" retries show abc
+ok "show/retry/delete take a unique jid prefix; an ambiguous one names the candidates, exit 65"
+
+# --- destructive --all on a terminal asks first ---------------------------------------------------
+redis_cli ZADD dead $((now - 5)).5 "$(failed_json abc333aaaaaaaaaaaaaaaaaa Confirm default 25)" >/dev/null
+# script(1) gives jobsctl a terminal on stdin; the answer is typed into it
+out=$(printf 'n\n' | script -qec "'$C' dead delete --all; echo rc=\$?" /dev/null)
+assert_contains "$out" "Delete every job in the dead set? [y/N]"
+assert_contains "$out" "Nothing changed."
+assert_contains "$out" "rc=1"
+assert_eq "$(zcard dead)" 1 "no is no"
+out=$(printf 'y\n' | script -qec "'$C' dead delete --all --class Confirm; echo rc=\$?" /dev/null)
+assert_contains "$out" "Delete every job of class Confirm in the dead set? [y/N]"
+assert_contains "$out" "rc=0"
+assert_eq "$(zcard dead)" 0 "yes deletes"
+redis_cli ZADD dead $((now - 5)).5 "$(failed_json abc333aaaaaaaaaaaaaaaaaa Confirm default 25)" >/dev/null
+out=$(script -qec "'$C' dead delete --all --yes; echo rc=\$?" /dev/null </dev/null)
+[[ "$out" != *"[y/N]"* ]] || fail "--yes still asked: $out"
+assert_contains "$out" "rc=0"
+assert_eq "$(zcard dead)" 0 "--yes deletes without asking"
+ok "delete/kill --all ask on a terminal; --yes skips; no terminal, no question (the tests above)"

@@ -18,10 +18,10 @@ start_worker w1 -c 2
 jid=$("$E" SayHello -a '["world",42]')
 wait_for "the job to run" 30 lines_at_least "$T/done" 1
 wait_log w1 "Finished SayHello job $jid"
-log_has w1 "hello from SayHello $jid queue=default retries=0 JOB_ID=$jid JOB_CLASS=SayHello JOB_QUEUE=default" ||
+log_has w1 "hello from SayHello $jid queue=default retries=0 JOB_JID=$jid JOB_ID=$jid JOB_CLASS=SayHello JOB_QUEUE=default" ||
         fail "stdout line with fields missing: $(cat "$T/w1.log")"
 log_has w1 "stdin={\"class\":\"SayHello\",\"args\":\[\"world\",42\]" || fail "job JSON not on stdin"
-log_has w1 "to stderr JOB_ID=$jid .*JOB_HANDLER_STREAM=stderr" || fail "stderr line with fields missing"
+log_has w1 "to stderr JOB_JID=$jid JOB_ID=$jid .*JOB_HANDLER_STREAM=stderr" || fail "stderr line with fields missing"
 log_has w1 "JOB_STATUS=start" || fail "no start event"
 log_has w1 "Finished SayHello job $jid in .*JOB_STATUS=done MESSAGE_ID=8d2e5b7a1c4f4e3b8a6d9c0e2f1b3a52 .*JOB_DURATION_USEC=[0-9][0-9]*" ||
         fail "done event without fields"
@@ -37,7 +37,7 @@ EOF2
 bjid=$("$E" Big -a "[\"$(head -c 100000 /dev/zero | tr '\0' x)\"]")
 wait_log w1 "Finished Big job $bjid"
 assert_eq "$(json "$(cat "$T/big-stdin")" 'len(d["args"][0])')" 100000 "100 kB payload whole on stdin"
-log_has w1 "no newline at the end JOB_ID=$bjid" || fail "last line without a newline not logged"
+log_has w1 "no newline at the end JOB_JID=$bjid" || fail "last line without a newline not logged"
 ok "a 100 kB payload reaches stdin whole; a last line without newline is logged"
 
 wait_for "stat:processed" 10 key_is 2 GET stat:processed

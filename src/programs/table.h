@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Tables for a terminal, in systemctl's style: a header, columns aligned, one column ellipsized to fit. */
+/* Tables for a terminal, printed by libsmartcols (as lsblk and findmnt are): a header, columns
+ * aligned in screen columns (a Japanese character takes two), and columns that give up width so that
+ * a row fits the terminal. */
 #pragma once
 
 #include <stdbool.h>
@@ -7,9 +9,10 @@
 #include <stdio.h>
 
 #include "util/macro.h"
+#include "util/sanitize.h"
 
 #define TABLE_COLUMNS_MAX 16
-#define TABLE_CELL_MAX 4096 /* bytes kept of one cell; longer text is cut with an ellipsis */
+#define TABLE_CELL_MAX 4096 /* bytes kept of one cell; longer text is cut with "..." */
 
 /* ANSI sequences for cells; only printed when table_print() is asked for colour. */
 #define ANSI_NORMAL "\x1B[0m"
@@ -29,8 +32,12 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Table *, table_free);
 
 /* Right-align a column (numbers). */
 void table_set_align_right(Table *t, size_t column, bool right);
-/* The column that gives up width when the table is wider than the terminal. */
+/* A column that gives up width when the table is wider than the terminal; several may. A column
+ * given up is cut at its edge, as lsblk does. min is the width it keeps (0: libsmartcols chooses). */
 void table_set_shrink_column(Table *t, size_t column);
+void table_set_min_width(Table *t, size_t column, size_t min);
+/* Keep a column out of the printed table (its cells are still added). */
+void table_set_hidden(Table *t, size_t column, bool hidden);
 
 /* Append one cell; rows fill left to right. Control characters and invalid UTF-8 in text are
  * replaced so that data from Redis can never move the cursor or change the terminal. color is one
@@ -42,12 +49,5 @@ int table_add_cellf(Table *t, const char *color, const char *fmt, ...) _printf_(
 size_t table_get_rows(const Table *t);
 
 /* Print the header (unless header is false) and the rows. width 0 means unlimited; otherwise the
- * shrink column is ellipsized so that lines fit. Returns 0 or -EIO. */
+ * shrink columns are cut so that lines fit width screen columns. Returns 0 or a negative errno. */
 int table_print(const Table *t, FILE *f, size_t width, bool color, bool header);
-
-/* Display width of UTF-8 text (code points; control characters count as one). */
-size_t utf8_width(const char *s);
-
-/* Copy s replacing control characters and invalid UTF-8 with '?' (tab and newline with a space),
- * keeping at most max bytes plus an ellipsis. NULL on OOM. */
-char *string_sanitize(const char *s, size_t max);
