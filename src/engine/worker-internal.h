@@ -11,6 +11,7 @@
 #include <systemd/sd-event.h>
 
 #include "jobs/jobs.h"
+#include "model/active-job.h"
 #include "model/job.h"
 #include "util/log.h"
 #include "redis/redis-async.h"
