@@ -193,6 +193,8 @@ static void work_job_run(JobsJob *j) {
         if (ch)
                 return run_c_handler(j, ch);
 
+        if (pool_run(w, j) > 0)
+                return;
         r = handler_find_exec(w, j->class, &path);
         if (r == -ENOMEM)
                 return ack_finish(j, false, "NoMemoryError", "out of memory looking up the handler");

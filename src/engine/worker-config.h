@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "engine/pool-config.h"
 #include "util/util.h"
 
 #define WORKER_QUEUES_MAX 64
@@ -55,6 +56,8 @@ typedef struct WorkerConfig {
         size_t max_payload;
         usec_t heartbeat;           /* HeartbeatSec= */
         usec_t poll_average;        /* PollIntervalSec=: the cluster's average poll interval */
+        PoolConfig *pools;          /* [Pool] sections, in file order */
+        size_t n_pools;
 } WorkerConfig;
 
 void worker_config_init(WorkerConfig *c);
@@ -78,5 +81,7 @@ int worker_config_load(WorkerConfig *c, const char *path, char **ret_error);
 
 /* True if any queue has a weight: then the order is shuffled by weight on every fetch. */
 bool worker_config_weighted(const WorkerConfig *c);
+/* The first [Pool] serving class, NULL if none. */
+const PoolConfig *worker_config_pool_for(const WorkerConfig *c, const char *class);
 /* The timeout for a class: its Timeout= entry, else TimeoutSec=. */
 usec_t worker_config_timeout_for(const WorkerConfig *c, const char *class);

@@ -24,6 +24,7 @@
 #include "engine/fetch.h"
 #include "engine/heartbeat.h"
 #include "engine/poller.h"
+#include "engine/pool.h"
 #include "engine/run.h"
 #include "engine/stats.h"
 #include "engine/worker-config.h"
@@ -91,6 +92,7 @@ struct JobsJob {
         bool timed_out, stop_killed;
 
         JobsJob *pending_next;    /* fetched, waiting for a free slot */
+        JobsJob *pool_next;       /* waiting for a process of its pool (pool.c) */
 
         bool running;             /* counted in n_running; see work_job_stopped() */
         JobAck ack;               /* its outcome, kept until Redis confirmed it */
@@ -137,6 +139,8 @@ struct JobsWorker {
         usec_t run_usec_avg;      /* moving average (1/8) of how long jobs ran */
         bool run_usec_known;
 
+        Pool **pools;             /* pool.c's: started at their first job */
+        size_t n_pools;
         Fetcher fetcher;
         Acker acker;
         Heartbeat heartbeat;
