@@ -60,6 +60,10 @@ TimeoutSec=1s
 Name=future
 Class=V2
 ExecStart=$T/v2.sh
+[Pool]
+Name=example
+Class=Say*
+ExecStart=$JOBS_SOURCE_DIR/adapters/example-handler.py
 EOF
 
 ran() { [ -e "$T/ran/$1" ]; }
@@ -105,6 +109,17 @@ assert_eq "$(json "$m" 'd["error_class"]')" HandlerTimeout "error_class past the
 after=$("$E" Slow2)
 wait_for "a job of the pool after the timeout" 30 ran "$after"
 ok "a job past the pool's TimeoutSec= kills its process (HandlerTimeout); the pool serves the next job"
+
+# The shipped Python example prints the class and the arguments (an ActiveJob job's too) and
+# answers done.
+"$E" --args '["world", 1]' SayHello >/dev/null
+"$E" --active-job --args '[{"to": "you"}]' SayGoodbye >/dev/null
+wait_log w 'SayHello\["world", 1\]'
+wait_log w 'SayGoodbye\[{"to": "you", "_aj_symbol_keys": \[\]}\]'
+for c in SayHello SayGoodbye; do
+        wait_log w "JOB_CLASS=$c.*JOB_STATUS=done\|JOB_STATUS=done.*JOB_CLASS=$c"
+done
+ok "the Python example handler (adapters/example-handler.py) runs jobs and ActiveJob jobs"
 
 v2_jid=$("$E" V2)
 wait_log w "Pool future, process 0 (pid [0-9]*): it speaks version 2 of the protocol, this worker speaks 1; killing it."
