@@ -350,6 +350,8 @@ int ctl_exit_status(int error) {
                 return EX_PROTOCOL;
         case ENOMEM:
                 return EX_OSERR;
+        case ENXIO:
+                return EX_CONFIG;
         case ENOENT:
                 return EX_NOINPUT;
         case EINVAL:
@@ -408,6 +410,11 @@ int ctl_connect(Redis *r) {
         if (q == -EACCES) {
                 log_error("%s (Redis %s). " AUTH_HINT, r->error, connected_description, redis_source_sysconfdir());
                 return EX_NOPERM;
+        }
+        if (q == -ENXIO) {
+                log_error("%s (Redis %s): the URL names a database the server does not have (see \"databases\" "
+                          "in redis.conf).", r->error, connected_description);
+                return EX_CONFIG;
         }
         if (q < 0) {
                 log_error("Cannot reach Redis %s: %s. Is redis-server running? Point jobsctl at it with --redis URL "

@@ -3,7 +3,8 @@
  *
  * Errors are negative errno: -ECONNREFUSED/-ENOENT/-EHOSTUNREACH... when Redis cannot be reached,
  * -ETIMEDOUT for a timeout, -EACCES when authentication is refused, -EAGAIN when Redis answers
- * LOADING/BUSY/TRYAGAIN/MASTERDOWN, -EPROTO for any other error reply, -ECONNRESET when the
+ * LOADING/BUSY/TRYAGAIN/MASTERDOWN, -ENXIO when the URL's database index does not exist there
+ * (a configuration error), -EPROTO for any other error reply, -ECONNRESET when the
  * connection dropped. r->error always holds a readable sentence (never the password). */
 #pragma once
 

@@ -70,9 +70,10 @@ ok "a real Sidekiq process runs jobs-enqueue --active-job jobs through ActiveJob
 
 # --- jobs-worker runs what perform_later pushes ---------------------------------------------------------
 handlers_init
-handler HelloJob <<'EOS'
-printf '%s\n' "$JOB_CLASS" >"$JOBS_SK_RAN/$JOB_ID.class"
-cat >"$JOBS_SK_RAN/$JOB_ID.tmp" && mv "$JOBS_SK_RAN/$JOB_ID.tmp" "$JOBS_SK_RAN/$JOB_ID"
+# (handlers get a clean environment: the directory is written into the script)
+handler HelloJob <<EOS
+printf '%s\n' "\$JOB_CLASS" >"$T/ran/\$JOB_ID.class"
+cat >"$T/ran/\$JOB_ID.tmp" && mv "$T/ran/\$JOB_ID.tmp" "$T/ran/\$JOB_ID"
 EOS
 handler FailingJob <<'EOS'
 echo "no luck for $JOB_CLASS" >&2
