@@ -78,7 +78,9 @@ int jobs_worker_run(JobsWorker *w);
  * before jobs_worker_run, or with NULL. */
 void jobs_worker_stop(JobsWorker *w);
 
-/* The job being run: valid only during the handler call. NULL for a NULL job. */
+/* The job being run: valid only during the handler call. NULL for a NULL job. For a job enqueued
+ * through Rails' ActiveJob (its payload's class is Sidekiq's JobWrapper), the class is the job
+ * class it wraps and the args are the ActiveJob arguments; the payload is as stored. */
 const char *jobs_job_class(const JobsJob *job);
 const char *jobs_job_id(const JobsJob *job);
 const char *jobs_job_queue(const JobsJob *job);

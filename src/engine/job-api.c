@@ -30,8 +30,11 @@ const char *jobs_job_args(const JobsJob *j) {
         assert_return(j, NULL);
         /* Made on first use and kept: a cache, not a change the caller can see. Every job is
          * allocated writable (run.c), so writing through the cast is defined. */
-        if (!j->args_text && j->job)
-                ((JobsJob *) j)->args_text = json_dumps(json_object_get(j->job, "args"), JSON_COMPACT | JSON_ENCODE_ANY);
+        if (!j->args_text && j->job) {
+                /* An ActiveJob payload's arguments are inside its serialization. */
+                json_t *a = active_job_arguments(j->job);
+                ((JobsJob *) j)->args_text = json_dumps(a ? a : json_object_get(j->job, "args"), JSON_COMPACT | JSON_ENCODE_ANY);
+        }
         return j->args_text ? j->args_text : "[]";
 }
 

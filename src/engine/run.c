@@ -195,6 +195,8 @@ static void work_job_run(JobsJob *j) {
         if (ch)
                 return run_c_handler(j, ch);
 
+        if (pool_run(w, j) > 0)
+                return;
         r = handler_find_exec(w, j->class, &path);
         if (r == -ENOMEM)
                 return ack_finish(j, false, "NoMemoryError", "out of memory looking up the handler");
@@ -270,7 +272,9 @@ void work_job_start(JobsWorker *w, const char *queue, const char *raw, size_t le
                 return ack_finish(j, false, "JobsInvalidPayload", j->invalid_reason);
         }
         snprintf(j->jid, sizeof j->jid, "%s", job_get_jid(j->job));
-        snprintf(j->class, sizeof j->class, "%s", job_get_class(j->job));
+        /* An ActiveJob payload runs as the job class it wraps: handler, timeout and log fields. */
+        const char *wrapped = active_job_class(j->job);
+        snprintf(j->class, sizeof j->class, "%s", wrapped ? wrapped : job_get_class(j->job));
         j->retry_count = job_get_retry_count(j->job);
 
         if (w->state >= WORKER_QUIET)

@@ -53,6 +53,9 @@ void worker_config_done(WorkerConfig *c) {
         settings_clear(&c->handlers, &c->n_handlers);
         settings_clear(&c->timeouts, &c->n_timeouts);
         worker_config_clear_handler_dirs(c);
+        for (size_t i = 0; i < c->n_pools; i++)
+                pool_config_done(&c->pools[i]);
+        free(c->pools);
         exec_settings_done(&c->exec);
         for (size_t i = 0; i < c->n_classes; i++) {
                 free(c->classes[i].class);
@@ -60,6 +63,13 @@ void worker_config_done(WorkerConfig *c) {
         }
         free(c->classes);
         worker_config_init(c);
+}
+
+const PoolConfig *worker_config_pool_for(const WorkerConfig *c, const char *class) {
+        for (size_t i = 0; i < c->n_pools; i++)
+                if (pool_config_matches(&c->pools[i], class))
+                        return &c->pools[i];
+        return NULL;
 }
 
 int worker_config_add_queue(WorkerConfig *c, const char *spec, const char **ret_reason) {
@@ -418,6 +428,7 @@ static int config_assign(WorkerConfig *c, const char *key, const char *value, co
 
 typedef struct ConfigLoad {
         WorkerConfig *c;
+        PoolConfig *pool; /* the [Pool] section being read, NULL in [Worker] */
         const char *path;
         ExecSettings *class; /* in a [Class NAME] section: its settings; NULL in [Worker] */
         char *error; /* "path:line: what is wrong", the first one */
@@ -429,12 +440,26 @@ static int load_fail(ConfigLoad *l, unsigned line, int r, const char *message) {
         return l->error ? r : -ENOMEM;
 }
 
+/* The [Pool] section that ends here has what it needs. */
+static int pool_end(ConfigLoad *l) {
+        const char *reason = NULL;
+
+        if (!l->pool || pool_config_check(l->pool, &reason) >= 0)
+                return 0;
+        return load_fail(l, l->pool->line, -EINVAL, reason);
+}
+
 static int on_section(void *userdata, const char *section, unsigned line) {
         ConfigLoad *l = userdata;
         _cleanup_free_ char *m = NULL;
         const char *reason = NULL;
+        PoolConfig *a;
         int r;
 
+        r = pool_end(l);
+        if (r < 0)
+                return r;
+        l->pool = NULL;
         l->class = NULL;
         if (streq(section, "Worker"))
                 return 0;
@@ -445,7 +470,18 @@ static int on_section(void *userdata, const char *section, unsigned line) {
                 m = strdupf("[%s]: %s", section, reason);
                 return m ? load_fail(l, line, r, m) : -ENOMEM;
         }
-        m = strdupf("unknown section [%s] (known: [Worker], [Class NAME]; X-* sections are ignored)", section);
+        if (streq(section, "Pool")) {
+                if (l->c->n_pools >= WORKER_POOLS_MAX)
+                        return load_fail(l, line, -EINVAL, "too many [Pool] sections (at most 64)");
+                a = reallocarray(l->c->pools, l->c->n_pools + 1, sizeof *a);
+                if (!a)
+                        return -ENOMEM;
+                l->c->pools = a;
+                l->pool = &a[l->c->n_pools++];
+                pool_config_init(l->pool, (unsigned) l->c->n_pools, line);
+                return l->pool->name ? 0 : -ENOMEM;
+        }
+        m = strdupf("unknown section [%s] (known: [Worker], [Class NAME], [Pool]; X-* sections are ignored)", section);
         return m ? load_fail(l, line, -EINVAL, m) : -ENOMEM;
 }
 
@@ -456,7 +492,9 @@ static int on_assignment(void *userdata, const char *key, const char *value, uns
         const char *reason = NULL;
         int r;
 
-        if (l->class) {
+        if (l->pool)
+                r = pool_config_assign(l->pool, key, value, &reason);
+        else if (l->class) {
                 r = exec_settings_assign(l->class, key, value, &reason);
                 if (r == -ENOENT)
                         r = -EINVAL, reason = "unknown setting in a [Class] section (known: " EXEC_SETTINGS_KEYS ")";
@@ -494,6 +532,8 @@ int worker_config_load(WorkerConfig *c, const char *path, char **ret_error) {
                 .userdata = &l,
         };
         r = conf_parse(&p, text, len);
+        if (r >= 0)
+                r = pool_end(&l);
         if (r < 0 && l.error)
                 *ret_error = TAKE_PTR(l.error);
         free(l.error);

@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "engine/pool-config.h"
 #include "engine/exec-settings.h"
 #include "util/util.h"
 
@@ -62,6 +63,8 @@ typedef struct WorkerConfig {
         usec_t poll_average;        /* PollIntervalSec=: the cluster's average poll interval */
         usec_t idle_wait;           /* IdleWaitSec=; 0 = chosen from the number of queues */
         char *on_dead;              /* OnDead=: a template unit started with the jid; NULL = none */
+        PoolConfig *pools;          /* [Pool] sections, in file order */
+        size_t n_pools;
         bool job_cgroups;           /* JobCgroups=: a cgroup per job where the service has a delegated one */
         ExecSettings exec;          /* [Worker]'s Environment=, MemoryMax=, ...: every class's defaults */
         ClassExec *classes;         /* [Class NAME] sections */
@@ -89,6 +92,8 @@ int worker_config_load(WorkerConfig *c, const char *path, char **ret_error);
 
 /* True if any queue has a weight: then the order is shuffled by weight on every fetch. */
 bool worker_config_weighted(const WorkerConfig *c);
+/* The first [Pool] serving class, NULL if none. */
+const PoolConfig *worker_config_pool_for(const WorkerConfig *c, const char *class);
 /* The [Class NAME] settings of class, NULL if it has none. */
 const ExecSettings *worker_config_exec_for(const WorkerConfig *c, const char *class);
 /* The timeout for a class: its Timeout= entry, else TimeoutSec=. */

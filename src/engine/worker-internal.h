@@ -11,6 +11,7 @@
 #include <systemd/sd-event.h>
 
 #include "jobs/jobs.h"
+#include "model/active-job.h"
 #include "model/job.h"
 #include "util/log.h"
 #include "redis/redis-async.h"
@@ -25,6 +26,7 @@
 #include "engine/fetch.h"
 #include "engine/heartbeat.h"
 #include "engine/poller.h"
+#include "engine/pool.h"
 #include "engine/run.h"
 #include "engine/stats.h"
 #include "engine/worker-config.h"
@@ -95,6 +97,7 @@ struct JobsJob {
         CgroupUsage usage;        /* what it used, read when it ended */
 
         JobsJob *pending_next;    /* fetched, waiting for a free slot */
+        JobsJob *pool_next;       /* waiting for a process of its pool (pool.c) */
 
         bool running;             /* counted in n_running; see work_job_stopped() */
         JobAck ack;               /* its outcome, kept until Redis confirmed it */
@@ -140,6 +143,8 @@ struct JobsWorker {
         usec_t run_usec_avg;      /* moving average (1/8) of how long jobs ran */
         bool run_usec_known;
 
+        Pool **pools;             /* pool.c's: started at their first job */
+        size_t n_pools;
         Fetcher fetcher;
         Acker acker;
         Heartbeat heartbeat;

@@ -59,6 +59,7 @@ int jobs_worker_new(JobsWorker **ret) {
 JobsWorker *jobs_worker_free(JobsWorker *w) {
         if (!w)
                 return NULL;
+        pools_free(w);
         /* The connections first: freeing one calls its pending callbacks (with no reply), and an
          * unanswered end of a job calls back with that job. */
         w->redis = redis_async_free(w->redis);
@@ -165,6 +166,7 @@ void worker_set_quiet(JobsWorker *w, const char *why) {
         worker_set_state(w, WORKER_QUIET);
         fetch_cancel(w);
         work_start_pending(w);
+        pools_stop(w);
         worker_update_status(w, true);
 }
 
@@ -251,6 +253,7 @@ static int on_stop_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
                         exec_kill(j);
                         n++;
                 }
+        n += pools_kill_busy(w);
         if (n > 0)
                 log_warning("Shutdown timeout reached: killed %u handler(s); their jobs go back to their queues.", n);
         w->stop_timer = sd_event_source_disable_unref(w->stop_timer);
@@ -271,6 +274,7 @@ void worker_begin_stop(JobsWorker *w, const char *why) {
                           w->config.shutdown_timeout + 2 * WORKER_STOP_GRACE_USEC);
         fetch_cancel(w);
         work_start_pending(w);
+        pools_stop(w);
         (void) sd_event_add_time_relative(w->event, &w->stop_timer, CLOCK_MONOTONIC, w->config.shutdown_timeout, 0,
                                           on_stop_timeout, w);
         worker_update_status(w, true);
@@ -310,7 +314,7 @@ static int on_sigchld(sd_event_source *s, const struct signalfd_siginfo *ssi, vo
                         ;
                 if (j)
                         exec_on_exit(j, &si);
-                else
+                else if (pool_on_exit(w, &si) == 0)
                         (void) waitpid(si.si_pid, NULL, 0); /* not a handler of ours: just reap it */
         }
         /* Slots are free: the next jobs start now, not one turn of the loop later. */

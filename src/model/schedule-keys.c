@@ -160,6 +160,15 @@ static int parse_persistent(ScheduleParser *p, ScheduleEntry *e, const char *key
         return 0;
 }
 
+static int parse_active_job(ScheduleParser *p, ScheduleEntry *e, const char *key, const char *value, unsigned line) {
+        int b = *value ? parse_boolean(value) : 0;
+
+        if (b < 0)
+                return schedule_value_error(p, e, line, key, value, "use yes or no (also true/false, on/off, 1/0)");
+        e->active_job = b;
+        return 0;
+}
+
 static int parse_sec(ScheduleParser *p, ScheduleEntry *e, const char *key, const char *value, unsigned line,
                      usec_t *field) {
         usec_t u;
@@ -225,10 +234,11 @@ static const struct {
         [SCHEDULE_KEY_ACCURACY] = { "AccuracySec", parse_accuracy },
         [SCHEDULE_KEY_DESCRIPTION] = { "Description", parse_description },
         [SCHEDULE_KEY_SCOPE] = { "Scope", parse_scope },
+        [SCHEDULE_KEY_ACTIVE_JOB] = { "ActiveJob", parse_active_job },
 };
 
 const char schedule_keys_allowed[] = "Name=, Class=, Queue=, Args=, Retry=, OnCalendar=, Every=, Persistent=, "
-                                     "RandomizedDelaySec=, AccuracySec=, Description=, Scope= (and X-* keys, which are ignored)";
+                                     "RandomizedDelaySec=, AccuracySec=, Description=, Scope=, ActiveJob= (and X-* keys, which are ignored)";
 
 ScheduleKey schedule_key_from_string(const char *key) {
         for (size_t i = 0; i < ELEMENTSOF(keys); i++)

@@ -25,6 +25,7 @@ typedef enum ScheduleKey {
         SCHEDULE_KEY_ACCURACY,
         SCHEDULE_KEY_DESCRIPTION,
         SCHEDULE_KEY_SCOPE,
+        SCHEDULE_KEY_ACTIVE_JOB,
         _SCHEDULE_KEY_MAX,
         _SCHEDULE_KEY_INVALID = -EINVAL,
 } ScheduleKey;

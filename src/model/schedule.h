@@ -43,6 +43,7 @@ typedef struct ScheduleEntry {
         int persistent;      /* Persistent=, -1 when unset */
         usec_t randomized_delay; /* RandomizedDelaySec=, USEC_INFINITY when unset */
         usec_t accuracy;     /* AccuracySec=, USEC_INFINITY when unset (the units say 1s) */
+        bool active_job;     /* ActiveJob=yes: pushed as Rails' ActiveJob pushes it (model/active-job.h) */
         bool host_scope;     /* Scope=host: runs on every host; default Scope=fleet: once per occurrence */
         bool broken;         /* an error was reported against this entry; never emit it */
         unsigned rejected;   /* bit per key whose value was refused: no "missing" error for it */

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <sysexits.h>
 
+#include "model/active-job.h"
 #include "model/occurrence.h"
 #include "model/schedule.h"
 #include "programs/enqueue.h"
@@ -284,7 +285,10 @@ int enqueue_run(const EnqueueRequest *req, char jid[static JOB_JID_LEN + 1]) {
                 }
         }
 
-        r = job_new(req->class, req->queue, args, &req->retry, now, &job, &reason);
+        if (req->active_job)
+                r = active_job_new(req->class, req->queue, args, &req->retry, now, &job, &reason);
+        else
+                r = job_new(req->class, req->queue, args, &req->retry, now, &job, &reason);
         if (r == -EINVAL) {
                 log_error("Invalid job: %s (class '%s', queue '%s').", reason, req->class, strempty(req->queue));
                 return EX_DATAERR;

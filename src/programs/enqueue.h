@@ -12,6 +12,7 @@ typedef struct EnqueueRequest {
         const char *class;
         const char *queue;
         const char *args_json; /* NULL: [] */
+        bool active_job;       /* --active-job: as Rails' ActiveJob pushes it (model/active-job.h) */
         JobRetry retry;
         double at;             /* 0: now; else epoch seconds */
         usec_t in;             /* relative delay, used when at == 0 */

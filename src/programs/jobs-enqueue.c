@@ -22,6 +22,8 @@ static void help(void) {
                "  -q, --queue NAME       queue (default: default)\n"
                "      --retry N|true|false  retries before the job goes to the dead set (default: true = %d)\n"
                "  -a, --args JSON        job arguments, a JSON array (default: [])\n"
+               "      --active-job       an ActiveJob job (Rails): CLASS is the job class, JSON its\n"
+               "                         perform_later arguments\n"
                "      --in DURATION      run later, e.g. 30s, 5min, \"1h 30min\" (at most 100 years)\n"
                "      --at TIME          run at this time: \"2026-12-24 18:00\" (local), 2026-12-24T18:00:00Z,\n"
                "                         \"2026-12-24 18:00 +01:00\", seconds since the epoch, @EPOCH\n"
@@ -43,12 +45,13 @@ static void help(void) {
 
 static int parse_argv(int argc, char **argv, EnqueueRequest *req, bool *quiet) {
         enum { ARG_RETRY = 0x100, ARG_IN, ARG_AT, ARG_MAX_PAYLOAD, ARG_TIMEOUT, ARG_VERSION, ARG_ENTRY,
-               ARG_OCCURRENCE, ARG_CALENDAR, ARG_TRIGGER_TIME };
+               ARG_OCCURRENCE, ARG_CALENDAR, ARG_TRIGGER_TIME, ARG_ACTIVE_JOB };
         static const struct option options[] = {
                 { "redis", required_argument, NULL, 'r' },
                 { "queue", required_argument, NULL, 'q' },
                 { "retry", required_argument, NULL, ARG_RETRY },
                 { "args", required_argument, NULL, 'a' },
+                { "active-job", no_argument, NULL, ARG_ACTIVE_JOB },
                 { "in", required_argument, NULL, ARG_IN },
                 { "at", required_argument, NULL, ARG_AT },
                 { "max-payload", required_argument, NULL, ARG_MAX_PAYLOAD },
@@ -74,6 +77,9 @@ static int parse_argv(int argc, char **argv, EnqueueRequest *req, bool *quiet) {
                         break;
                 case 'a':
                         req->args_json = optarg;
+                        break;
+                case ARG_ACTIVE_JOB:
+                        req->active_job = true;
                         break;
                 case ARG_RETRY:
                         if (job_retry_from_string(optarg, &req->retry) < 0) {

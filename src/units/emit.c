@@ -239,6 +239,8 @@ int emit_service(const ScheduleEntry *e, const EmitOptions *o, char **ret) {
                 if (r < 0)
                         return r;
         }
+        if (e->active_job)
+                fputs(" --active-job", f);
         /* A fleet entry names itself and its calendars: jobs-enqueue works out the occurrence the
          * run stands for and enqueues it once across every host. */
         if (!e->host_scope) {

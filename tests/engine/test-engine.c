@@ -591,6 +591,40 @@ static void test_scheduled(void **state) {
         assert_int_equal(worker_stop(w), 0);
 }
 
+/* What Rails' SidekiqAdapter pushes (Sidekiq 6, and Sidekiq 7's wrapper): the C handler of the
+ * wrapped class runs with the ActiveJob arguments. */
+static void test_active_job(void **state) {
+        static const char *const wrappers[] = { "ActiveJob::QueueAdapters::SidekiqAdapter::JobWrapper",
+                                                "Sidekiq::ActiveJob::Wrapper" };
+        char payload[1024];
+        pid_t w;
+
+        for (size_t i = 0; i < 2; i++) {
+                snprintf(payload, sizeof payload,
+                         "{\"retry\":true,\"queue\":\"default\",\"class\":\"%s\",\"wrapped\":\"%s\","
+                         "\"args\":[{\"job_class\":\"%s\",\"job_id\":\"ac7cf277-fae9-4686-8733-81bbc8974a15\","
+                         "\"provider_job_id\":null,\"queue_name\":\"default\",\"priority\":null,"
+                         "\"arguments\":[1,\"two\",{\"a\":3.0,\"_aj_symbol_keys\":[]}],\"executions\":0,"
+                         "\"exception_executions\":{},\"locale\":\"en\",\"timezone\":null,"
+                         "\"enqueued_at\":\"2026-12-02T02:20:52Z\"}],\"jid\":\"00000000000000000000000%zu\","
+                         "\"created_at\":1796178052.7356448,\"enqueued_at\":1796178052.7359254}",
+                         wrappers[i], i == 0 ? "Ok" : "Fail", i == 0 ? "Ok" : "Fail", i);
+                assert_int_equal(cmd_int("LPUSH queue:default %s", payload), (long long) i + 1);
+        }
+        w = worker_start("A", 2, false);
+        WAIT_FOR("the wrapped Ok job to run",
+                 log_count("A Ok 000000000000000000000000 -1 [1,\"two\",{\"a\":3.0,\"_aj_symbol_keys\":[]}]") == 1);
+        WAIT_FOR("the wrapped Fail job to fail", cmd_int("ZCARD retry") == 1);
+        assert_int_equal(log_count("A Fail 000000000000000000000001 -1 [1,"), 1);
+        /* The retry entry is the payload as pushed, plus Sidekiq's failure fields. */
+        json_t *m = only_member("retry");
+        assert_string_equal(json_string_value(json_object_get(m, "class")), wrappers[1]);
+        assert_string_equal(json_string_value(json_object_get(m, "wrapped")), "Fail");
+        assert_string_equal(json_string_value(json_object_get(m, "error_class")), "TestError");
+        json_decref(m);
+        assert_int_equal(worker_stop(w), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_done_and_acked, setup, teardown),
@@ -599,6 +633,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_heartbeat_and_signals, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_recovery_after_kill, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_scheduled, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_active_job, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stop_with_ack_unanswered, setup, teardown),
         };
         return cmocka_run_group_tests(tests, group_setup, group_teardown);

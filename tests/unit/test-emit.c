@@ -24,6 +24,7 @@ static const char schedule_text[] =
         "OnCalendar=Sat *-*-* 12:00\n"
         "Persistent=yes\n"
         "RandomizedDelaySec=5min\n"
+        "ActiveJob=yes\n"
         "\n"
         "[Job]\n"
         "Name=every-7min\n"

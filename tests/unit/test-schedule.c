@@ -60,6 +60,7 @@ static void test_full_entry(void **state) {
                 "Persistent=yes\n"
                 "RandomizedDelaySec=5min\n"
                 "AccuracySec=30s\n"
+                "ActiveJob=yes\n"
                 "X-Owner=team-a\n");
         assert_int_equal(s->n_errors, 0);
         assert_int_equal(s->n_entries, 1);
@@ -81,6 +82,7 @@ static void test_full_entry(void **state) {
         assert_int_equal(e->persistent, 1);
         assert_int_equal(e->randomized_delay, 5 * USEC_PER_MINUTE);
         assert_int_equal(e->accuracy, 30 * USEC_PER_SEC);
+        assert_true(e->active_job);
         assert_false(e->broken);
         assert_int_equal(schedule_count_good(s), 1);
 }
@@ -109,6 +111,7 @@ static void test_defaults(void **state) {
         assert_int_equal(e->accuracy, USEC_INFINITY);
         assert_int_equal(e->randomized_delay, USEC_INFINITY);
         assert_null(e->description);
+        assert_false(e->active_job);
 }
 
 static void test_syntax(void **state) {
@@ -196,6 +199,7 @@ static void test_value_errors(void **state) {
         expect_only_error(JOB "Args=\"x\"\n", 5, "Args=\"x\": not valid JSON");
         expect_only_error(JOB "Args=[1] [2]\n", 5, "not valid JSON");
         expect_only_error(JOB "Args={\"a\":1,\"a\":2}\n", 5, "not valid JSON");
+        expect_only_error(JOB "ActiveJob=maybe\n", 5, "ActiveJob=maybe: use yes or no");
         expect_only_error(JOB "Retry=maybe\n", 5, "Retry=maybe: use true, false or a number of retries from 0 to 1000");
         expect_only_error(JOB "Retry=1001\n", 5, "Retry=1001: use true, false");
         expect_only_error(JOB "Retry=-1\n", 5, "Retry=-1: use true");

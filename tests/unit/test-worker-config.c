@@ -93,6 +93,48 @@ static void test_file(void **state) {
         worker_config_done(&c);
 }
 
+static void test_pools(void **state) {
+        _cleanup_free_ char *error = NULL;
+        const PoolConfig *p;
+        WorkerConfig c;
+
+        worker_config_init(&c);
+        assert_int_equal(load(&c, "[Worker]\nConcurrency=8\n"
+                                  "[Pool]\nName=rails\nClass=Reports::* Mail\nClass=Billing::?x\n"
+                                  "ExecStart=/usr/bin/ruby  -r ./app.rb\nSize=4\nMaxJobsPerProcess=1000\nTimeoutSec=30s\n"
+                                  "[Pool]\nClass=*\nExecStart=/bin/cat\n"
+                                  "[Worker]\nTag=x\n", &error), 0);
+        assert_null(error);
+        assert_int_equal(c.concurrency, 8);
+        assert_string_equal(c.tag, "x");
+        assert_int_equal(c.n_pools, 2);
+        p = &c.pools[0];
+        assert_string_equal(p->name, "rails");
+        assert_int_equal(p->n_patterns, 3);
+        assert_string_equal(p->argv[0], "/usr/bin/ruby");
+        assert_string_equal(p->argv[1], "-r");
+        assert_string_equal(p->argv[2], "./app.rb");
+        assert_null(p->argv[3]);
+        assert_int_equal(p->size, 4);
+        assert_int_equal(p->max_jobs, 1000);
+        assert_int_equal(p->timeout, 30 * USEC_PER_SEC);
+        assert_int_equal(p->start_timeout, POOL_START_TIMEOUT_DEFAULT);
+        assert_string_equal(c.pools[1].name, "pool2");
+        assert_int_equal(c.pools[1].size, 1);
+        /* the first pool that matches, in file order */
+        assert_ptr_equal(worker_config_pool_for(&c, "Reports::Nightly"), p);
+        assert_ptr_equal(worker_config_pool_for(&c, "Billing::Ax"), p);
+        assert_ptr_equal(worker_config_pool_for(&c, "Mail"), p);
+        assert_ptr_equal(worker_config_pool_for(&c, "Mailer"), &c.pools[1]);
+        PoolConfig copy;
+        assert_int_equal(pool_config_copy(p, &copy), 0);
+        assert_string_equal(copy.argv[2], "./app.rb");
+        assert_true(pool_config_matches(&copy, "Reports::X"));
+        pool_config_done(&copy);
+        worker_config_done(&c);
+        assert_int_equal(c.n_pools, 0);
+}
+
 static void test_errors(void **state) {
         static const struct {
                 const char *text, *error;
@@ -114,6 +156,12 @@ static void test_errors(void **state) {
                 { "[Worker]\nMaxPayload=10\n", ":2: MaxPayload=10:" },
                 { "[Worker]\nQueue=a,0\n", ":2: Queue=a,0: queue weight" },
                 { "[Worker]\nFrobnicate=1\n", ":2: Frobnicate=1: unknown setting" },
+                { "[Pool]\nExecStart=/bin/true\n", ":1: this [Pool] has no Class=" },
+                { "[Pool]\nClass=A\n[Worker]\n", ":1: this [Pool] has no ExecStart=" },
+                { "[Pool]\nClass=A\nExecStart=true\n", ":3: ExecStart=true: ExecStart= needs an absolute path" },
+                { "[Pool]\nClass=a/b\n", ":2: Class=a/b: Class= takes class names or fnmatch patterns" },
+                { "[Pool]\nSize=0\n", ":2: Size=0: Size= must be a number of processes from 1 to 256" },
+                { "[Pool]\nConcurrency=2\n", ":2: Concurrency=2: unknown setting in [Pool]" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -346,6 +394,7 @@ int main(void) {
                 cmocka_unit_test(test_missing),
                 cmocka_unit_test(test_intervals),
                 cmocka_unit_test(test_empty_handler_dirs),
+                cmocka_unit_test(test_pools),
                 cmocka_unit_test(test_class_exec),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
