@@ -294,17 +294,6 @@ static int ra_connect(RedisAsync *ra) {
         return 0;
 }
 
-static int url_copy(const RedisURL *u, RedisURL *ret) {
-        *ret = (RedisURL) { .port = u->port, .db = u->db };
-        if ((u->host && !(ret->host = strdup(u->host))) || (u->path && !(ret->path = strdup(u->path))) ||
-            (u->username && !(ret->username = strdup(u->username))) ||
-            (u->password && !(ret->password = strdup(u->password)))) {
-                redis_url_done(ret);
-                return -ENOMEM;
-        }
-        return 0;
-}
-
 int redis_async_new(sd_event *e, const RedisURL *u, const char *name, RedisAsyncStateFn cb,
                     void *userdata, RedisAsync **ret) {
         _cleanup_(redis_async_freep) RedisAsync *ra = NULL;
@@ -320,7 +309,7 @@ int redis_async_new(sd_event *e, const RedisURL *u, const char *name, RedisAsync
         ra->name = strdup(name ? name : "redis");
         if (!ra->name)
                 return -ENOMEM;
-        r = url_copy(u, &ra->url);
+        r = redis_url_copy(u, &ra->url);
         if (r < 0)
                 return r;
         r = sd_event_add_defer(e, &ra->flush_defer, on_flush_defer, ra);

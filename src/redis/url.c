@@ -172,11 +172,19 @@ static int parse_tcp(const char *rest, RedisURL *u, const char **ret_reason) {
         }
 
         if (slash && slash[1] != 0) {
-                if (strchr(slash + 1, '?')) {
+                const char *q = strchr(slash + 1, '?');
+                size_t dblen = q ? (size_t) (q - slash - 1) : strlen(slash + 1);
+
+                if (q && !u->tls) {
                         *ret_reason = "query parameters are not supported in redis:// URLs";
                         return -EINVAL;
                 }
-                if (parse_db(slash + 1, strlen(slash + 1), &u->db) < 0) {
+                if (q && strcmp(q + 1, "verify=none") != 0) {
+                        *ret_reason = "unknown rediss:// URL parameter (allowed: verify=none)";
+                        return -EINVAL;
+                }
+                u->tls_no_verify = q;
+                if (dblen > 0 && parse_db(slash + 1, dblen, &u->db) < 0) {
                         *ret_reason = "the path must be a database number: redis://host:6379/0";
                         return -EINVAL;
                 }
@@ -194,13 +202,13 @@ int redis_url_parse(const char *s, RedisURL *ret, const char **ret_reason) {
         }
         if (!strncmp(s, "redis://", 8))
                 r = parse_tcp(s + 8, &u, ret_reason);
-        else if (!strncmp(s, "unix://", 7))
-                r = parse_unix(s + 7, &u, ret_reason);
         else if (!strncmp(s, "rediss://", 9)) {
-                *ret_reason = "TLS (rediss://) is not supported; use a local stunnel or a unix socket";
-                r = -EINVAL;
-        } else {
-                *ret_reason = "URL must start with redis:// or unix://";
+                u.tls = true;
+                r = parse_tcp(s + 9, &u, ret_reason);
+        } else if (!strncmp(s, "unix://", 7))
+                r = parse_unix(s + 7, &u, ret_reason);
+        else {
+                *ret_reason = "URL must start with redis://, rediss:// or unix://";
                 r = -EINVAL;
         }
         if (r < 0) {
@@ -299,6 +307,17 @@ char *redis_url_mask(const char *url) {
         if (!colon || colon + 1 == at)
                 return strdup(url);
         return mask_range(url, (size_t) (colon + 1 - url), (size_t) (at - url));
+}
+
+int redis_url_copy(const RedisURL *u, RedisURL *ret) {
+        *ret = (RedisURL) { .port = u->port, .db = u->db, .tls = u->tls, .tls_no_verify = u->tls_no_verify };
+        if ((u->host && !(ret->host = strdup(u->host))) || (u->path && !(ret->path = strdup(u->path))) ||
+            (u->username && !(ret->username = strdup(u->username))) ||
+            (u->password && !(ret->password = strdup(u->password)))) {
+                redis_url_done(ret);
+                return -ENOMEM;
+        }
+        return 0;
 }
 
 void redis_url_done(RedisURL *u) {

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Where Redis is: redis://[[user]:password@]host[:port][/db] or unix:///path[?db=N][&password=P]. */
+/* Where Redis is: redis://[[user]:password@]host[:port][/db], the same over TLS as
+ * rediss://...[/db][?verify=none], or unix:///path[?db=N][&password=P]. */
 #pragma once
 
 #include <stdbool.h>
@@ -15,6 +16,8 @@ typedef struct RedisURL {
         char *username; /* Redis 6 ACL user, or NULL */
         char *password; /* never log this */
         unsigned db;
+        bool tls;       /* rediss:// */
+        bool tls_no_verify; /* rediss://...?verify=none: no certificate or host name check */
 } RedisURL;
 
 /* Parse a URL. -EINVAL with *ret_reason saying which part is wrong. */
@@ -35,5 +38,8 @@ const char *redis_url_describe(const RedisURL *u, char *buf, size_t n);
 
 /* The URL with any password replaced by "****", for messages. A new string, or NULL. */
 char *redis_url_mask(const char *url);
+
+/* A deep copy. -ENOMEM. */
+int redis_url_copy(const RedisURL *u, RedisURL *ret);
 
 void redis_url_done(RedisURL *u);
