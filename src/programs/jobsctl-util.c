@@ -9,6 +9,7 @@
 #include "programs/jobsctl.h"
 #include "util/log.h"
 #include "programs/redis-source.h"
+#include "redis/redis-tls.h"
 #include "redis/url.h"
 
 const char *arg_redis = NULL;
@@ -408,6 +409,10 @@ int ctl_connect(Redis *r) {
         if (q == -EACCES) {
                 log_error("%s (Redis %s). " AUTH_HINT, r->error, connected_description, redis_source_sysconfdir());
                 return EX_NOPERM;
+        }
+        if (q == -REDIS_TLS_EVERIFY || q == -REDIS_TLS_EREFUSED || (q == -EINVAL && u.tls)) {
+                log_error("%s (Redis %s). See \"TLS\" in jobsctl(1).", r->error, connected_description);
+                return q == -REDIS_TLS_EREFUSED ? EX_NOPERM : EX_CONFIG;
         }
         if (q < 0) {
                 log_error("Cannot reach Redis %s: %s. Is redis-server running? Point jobsctl at it with --redis URL "

@@ -58,6 +58,8 @@ struct RedisTLS {
         SSL *ssl;
         char *host;
         bool verify;
+        bool has_cert;  /* a client certificate was given */
+        bool got_data;  /* the server sent application data: it accepted us */
         uint32_t events;
 };
 
@@ -144,6 +146,7 @@ static int setup_context(RedisTLS *t, const RedisURL *u, char *err, size_t errle
                         return -EINVAL;
                 }
         }
+        t->has_cert = cert;
         if (cert) {
                 /* the key may sit in the certificate's file */
                 const char *k = key ? key : cert;
@@ -263,9 +266,10 @@ static int tls_error(RedisTLS *t, int ret, char *err, size_t errlen) {
         case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
         case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
         case SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE:
-                snprintf(err, errlen, "TLS: %s refused our client certificate: %s (give one with the credentials "
-                         REDIS_TLS_CREDENTIAL_CERT " and " REDIS_TLS_CREDENTIAL_KEY ")",
-                         t->host, ssl_reason(e, "alert"));
+                snprintf(err, errlen, "TLS: %s %s: %s (give one with the credentials "
+                         REDIS_TLS_CREDENTIAL_CERT " and " REDIS_TLS_CREDENTIAL_KEY ")", t->host,
+                         t->has_cert ? "did not accept our client certificate" : "requires a client certificate",
+                         ssl_reason(e, "alert"));
                 return -REDIS_TLS_EREFUSED;
         case SSL_R_WRONG_VERSION_NUMBER:
         case SSL_R_PACKET_LENGTH_TOO_LONG:
@@ -294,13 +298,31 @@ int redis_tls_handshake(RedisTLS *t, char *err, size_t errlen) {
         return r;
 }
 
+/* With TLS 1.3 the client's handshake ends before the server has checked our certificate: a
+ * refusal is an alert and a close, and the close (a reset, as our first command is unread) may
+ * reach a write or read before the alert is read. A connection closed before any answer is that
+ * refusal. */
+static int refused_after_handshake(RedisTLS *t, int r, char *err, size_t errlen) {
+        if (t->got_data || !(r == 0 || r == -ECONNRESET || r == -EPIPE))
+                return r;
+        snprintf(err, errlen, "TLS: %s closed the connection after the handshake, before any answer: it "
+                 "%s (give one with the credentials " REDIS_TLS_CREDENTIAL_CERT " and "
+                 REDIS_TLS_CREDENTIAL_KEY ")", t->host,
+                 t->has_cert ? "did not accept our client certificate" : "probably requires a client certificate");
+        return -REDIS_TLS_EREFUSED;
+}
+
 ssize_t redis_tls_read(RedisTLS *t, void *buf, size_t n, char *err, size_t errlen) {
         int r;
 
         sym_ERR_clear_error();
         errno = 0;
         r = sym_SSL_read(t->ssl, buf, (int) MIN(n, (size_t) INT32_MAX));
-        return r > 0 ? r : tls_error(t, r, err, errlen);
+        if (r > 0) {
+                t->got_data = true;
+                return r;
+        }
+        return refused_after_handshake(t, tls_error(t, r, err, errlen), err, errlen);
 }
 
 ssize_t redis_tls_write(RedisTLS *t, const void *buf, size_t n, char *err, size_t errlen) {
@@ -311,7 +333,7 @@ ssize_t redis_tls_write(RedisTLS *t, const void *buf, size_t n, char *err, size_
         r = sym_SSL_write(t->ssl, buf, (int) MIN(n, (size_t) INT32_MAX));
         if (r > 0)
                 return r;
-        r = tls_error(t, r, err, errlen);
+        r = refused_after_handshake(t, tls_error(t, r, err, errlen), err, errlen);
         if (r == 0) {
                 snprintf(err, errlen, "%s", strerror(EPIPE));
                 return -EPIPE;

@@ -18,7 +18,7 @@
  * verification (wrong CA, host name, expired...), and the server refused our certificate (or the
  * lack of one). */
 #define REDIS_TLS_EVERIFY EKEYREJECTED
-#define REDIS_TLS_EREFUSED EACCES
+#define REDIS_TLS_EREFUSED ENOKEY
 
 typedef struct RedisTLS RedisTLS;
 

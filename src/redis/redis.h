@@ -3,8 +3,9 @@
  * and the Sidekiq pushes.
  *
  * Errors are negative errno: -ECONNREFUSED/-ENOENT/-EHOSTUNREACH... when Redis cannot be reached,
- * -ETIMEDOUT for a timeout, -EACCES when authentication (or our TLS certificate) is refused,
- * -EKEYREJECTED when the server's TLS certificate fails verification, -EAGAIN when Redis answers
+ * -ETIMEDOUT for a timeout, -EACCES when authentication is refused,
+ * -EKEYREJECTED when the server's TLS certificate fails verification, -ENOKEY when the server
+ * refuses our TLS client certificate (or its absence), -EAGAIN when Redis answers
  * LOADING/BUSY/TRYAGAIN/MASTERDOWN, -EPROTO for any other error reply, -ECONNRESET when the
  * connection dropped. r->error always holds a readable sentence (never the password). */
 #pragma once
