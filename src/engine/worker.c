@@ -37,10 +37,12 @@ int jobs_worker_new(JobsWorker **ret) {
 JobsWorker *jobs_worker_free(JobsWorker *w) {
         if (!w)
                 return NULL;
-        while (w->jobs)
-                work_job_remove(w->jobs); /* kills and reaps its handler */
+        /* The connections first: freeing one calls its pending callbacks (with no reply), and an
+         * unanswered end of a job calls back with that job. */
         w->redis = redis_async_free(w->redis);
         w->block = redis_async_free(w->block);
+        while (w->jobs)
+                work_job_remove(w->jobs); /* kills and reaps its handler */
         sd_event_source_disable_unref(w->kick);
         stats_done(&w->stats);
         poller_done(&w->poller);

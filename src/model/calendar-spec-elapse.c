@@ -333,16 +333,33 @@ static int prev_bisect(const CalendarSpec *c, usec_t at, usec_t *ret) {
                 hi = lo;
                 w = w > (USEC_INFINITY >> 1) ? USEC_INFINITY : w * 2;
         }
-        /* invariant: next(lo) <= at (it is `found`), next(hi) > at */
-        while (hi - lo > 1) {
-                usec_t mid = lo + (hi - lo) / 2;
+        /* invariant: next(lo) <= at (it is `found`), next(hi) > at. Each round first takes one step
+         * along the chain: if the elapse after `found` is later than at, found is the answer — so a
+         * sparse calendar (daily, weekly) stops at once instead of bisecting down to the
+         * microsecond; a dense one narrows [lo, hi) by one bisection step per round. */
+        for (unsigned step = 0; step < FOLD_WALK_STEPS_MAX; step++) {
+                usec_t mid;
 
+                r = next_in_zone(c, found, &x);
+                if (r == -ENOENT || (r >= 0 && x > at))
+                        goto done;
+                if (r < 0 && r != -EDEADLK)
+                        return r;
+                if (r >= 0) { /* next(found) = x <= at */
+                        if (found > lo && found < hi)
+                                lo = found;
+                        found = x;
+                }
+                if (hi - lo <= 1)
+                        break;
+                mid = lo + (hi - lo) / 2;
                 r = elapses_by(c, mid, at, &x);
                 if (r < 0)
                         return r;
                 if (r > 0) {
                         lo = mid;
-                        found = x;
+                        if (x > found)
+                                found = x;
                 } else
                         hi = mid;
         }
@@ -353,6 +370,7 @@ static int prev_bisect(const CalendarSpec *c, usec_t at, usec_t *ret) {
                         break;
                 found = x;
         }
+done:
         *ret = found;
         return 0;
 }

@@ -225,6 +225,18 @@ static int on_errno(JobsJob *job, void *userdata) {
         return -ENOENT;
 }
 
+/* Returns once the test creates the gate file (the worker's loop waits meanwhile). */
+static int on_gate(JobsJob *job, void *userdata) {
+        char gate[160];
+        double deadline = mono_now() + DEADLINE_SEC;
+
+        record(userdata, job);
+        snprintf(gate, sizeof gate, "%s/gate", t.dir);
+        while (access(gate, F_OK) < 0 && mono_now() < deadline)
+                usleep(10 * 1000);
+        return 0;
+}
+
 /* Blocks its worker until the test kills it. */
 static int on_block(JobsJob *job, void *userdata) {
         record(userdata, job);
@@ -265,6 +277,8 @@ static pid_t worker_start(const char *tag, unsigned concurrency, bool block) {
                         r = jobs_worker_register(w, "Errno", on_errno, &h);
                 if (r >= 0)
                         r = jobs_worker_register(w, "Block", block ? on_block : on_ok, &h);
+                if (r >= 0)
+                        r = jobs_worker_register(w, "Gate", on_gate, &h);
                 if (r >= 0)
                         r = jobs_worker_run(w);
                 jobs_worker_free(w);
@@ -347,7 +361,7 @@ static int group_setup(void **state) {
         f = fopen(t.conf, "we");
         assert_non_null(f);
         /* No handler directories: a class without a C handler has no handler at all. */
-        fputs("[Worker]\nHeartbeatSec=200ms\nPollIntervalSec=200ms\nHandlerDirectory=\n", f);
+        fputs("[Worker]\nHeartbeatSec=200ms\nPollIntervalSec=200ms\nShutdownTimeoutSec=1s\nHandlerDirectory=\n", f);
         assert_int_equal(fclose(f), 0);
         server_start();
         return 0;
@@ -541,6 +555,27 @@ static void test_recovery_after_kill(void **state) {
         assert_int_equal(worker_stop(b), 0);
 }
 
+/* Stopped while Redis does not answer the end of a job: the worker exits after its deadline with
+ * the job still in flight, and freeing it must not touch the job from the pending reply's
+ * callback (AddressSanitizer makes the worker exit non-zero if it does). */
+static void test_stop_with_ack_unanswered(void **state) {
+        char gate[160];
+        pid_t w;
+        int status;
+
+        push("Gate", "000000000000000000000010", "[]", "true");
+        w = worker_start("A", 1, false);
+        WAIT_FOR("A to run the job", log_count("A Gate 000000000000000000000010") == 1);
+        assert_int_equal(kill(t.server, SIGSTOP), 0);
+        snprintf(gate, sizeof gate, "%s/gate", t.dir);
+        assert_int_equal(close(open(gate, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)), 0);
+        assert_int_equal(kill(w, SIGTERM), 0);
+        status = worker_wait(w);
+        assert_int_equal(kill(t.server, SIGCONT), 0);
+        unlink(gate);
+        assert_int_equal(status, 0);
+}
+
 static void test_scheduled(void **state) {
         char payload[256];
         pid_t w;
@@ -564,6 +599,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_heartbeat_and_signals, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_recovery_after_kill, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_scheduled, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_stop_with_ack_unanswered, setup, teardown),
         };
         return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
