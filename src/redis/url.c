@@ -78,6 +78,13 @@ static int parse_unix(const char *rest, RedisURL *u, const char **ret_reason) {
                                 *ret_reason = "db= must be a database number (0, 1, ...)";
                                 return -EINVAL;
                         }
+                } else if (l > 5 && !strncmp(p, "user=", 5)) {
+                        free(u->username);
+                        u->username = NULL;
+                        if (percent_decode(p + 5, l - 5, &u->username) < 0) {
+                                *ret_reason = "bad %-escape in the user name";
+                                return -EINVAL;
+                        }
                 } else if (l > 9 && !strncmp(p, "password=", 9)) {
                         free(u->password);
                         u->password = NULL;
@@ -86,7 +93,7 @@ static int parse_unix(const char *rest, RedisURL *u, const char **ret_reason) {
                                 return -EINVAL;
                         }
                 } else {
-                        *ret_reason = "unknown unix socket URL parameter (allowed: db=N, password=P)";
+                        *ret_reason = "unknown unix socket URL parameter (allowed: db=N, user=U, password=P)";
                         return -EINVAL;
                 }
                 p = *amp ? amp + 1 : amp;

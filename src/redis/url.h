@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Where Redis is: redis://[[user]:password@]host[:port][/db], the same over TLS as
- * rediss://...[/db][?verify=none], or unix:///path[?db=N][&password=P]. */
+ * rediss://...[/db][?verify=none], or unix:///path[?db=N][&user=U][&password=P]. */
 #pragma once
 
 #include <stdbool.h>

@@ -73,6 +73,11 @@ assert_contains "$OUT" "rediss://:****@localhost:$TLS_PORT/0"
 ! grep -q s3cret-pw "$T/w1.log" || fail "password in the worker's log"
 ok "jobsctl status over TLS, the password masked"
 
+acl_setup
+expect_exit 0 "$E" --redis "rediss://jobs:$JOBS_ACL_PASSWORD@localhost:$TLS_PORT/0" -q tls Hello
+wait_log w1 "Finished Hello job $OUT"
+ok "rediss://user:password@host: the ACL user of README.md over TLS"
+
 # SSL_CERT_FILE as OpenSSL's default verify paths honour it, without the credential
 rm "$CRED/redis-ca"
 expect_exit 0 env SSL_CERT_FILE="$P/ca.crt" "$E" -q tls Hello

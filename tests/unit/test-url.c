@@ -58,6 +58,11 @@ static void test_unix(void **state) {
         assert_string_equal(u.password, "a&b");
         redis_url_done(&u);
 
+        assert_int_equal(redis_url_parse("unix:///tmp/r.sock?user=jobs&password=pw", &u, &reason), 0);
+        assert_string_equal(u.username, "jobs");
+        assert_string_equal(u.password, "pw");
+        redis_url_done(&u);
+
         assert_int_equal(redis_url_parse("unix:///tmp/r.sock", &u, &reason), 0);
         assert_string_equal(u.path, "/tmp/r.sock");
         assert_int_equal(u.db, 0);
