@@ -22,8 +22,11 @@
  * short (10 ms on average), up to 4 more are held ready so that a slot that frees does not wait a
  * round trip, and the ends of jobs are recorded with the next fetch (ack.c); with longer jobs
  * nothing is held beyond what runs, so other workers get the rest. A payload larger than
- * MaxPayload= is never read: the script moves it to dead inside Redis, with the reason, and the
- * worker only hears its size (so one fetch costs at most N × MaxPayload bytes). When nothing is
+ * MaxPayload= is never read: the script moves it whole, untouched, to a key of its own
+ * (jobs:oversized:<jid>, kept as long as dead jobs are) and records in dead a small entry with the
+ * reason, the key and the payload's first 256 bytes (as ASCII); the worker only hears its size (so one fetch costs
+ * at most N × MaxPayload bytes). The big string is never copied or rewritten in Redis beyond the
+ * one read that measures it. When nothing is
  * waiting, a second connection waits for a job without taking it (fetch_block()): on the only queue
  * for 10 s, or on the queues in turn for 2 s each, so an idle worker costs well under one round trip
  * per second. Only the fetch script moves jobs, so only its reply can be lost with a connection
@@ -40,15 +43,14 @@ static const char fetch_script[] =
         "local function aside(q, src, j)\n"
         "  local size = #j\n"
         "  local why = 'payload of ' .. size .. ' bytes is larger than MaxPayload= (' .. limit .. ' bytes)'\n"
-        "  local tail = ',\"error_class\":\"JobsInvalidPayload\",\"error_message\":\"' .. why .. '\",\"failed_at\":' .. now .. '}'\n"
-        "  if string.sub(j, 1, 1) == '{' and string.sub(j, -1) == '}' then\n"
-        "    j = string.sub(j, 1, -2) .. tail\n"
-        "  else\n"
-        "    j = '{\"class\":\"JobsInvalidPayload\",\"args\":[],\"retry\":false,\"queue\":' .. cjson.encode(q) ..\n"
-        "        ',\"jid\":\"oversized-' .. now .. '-' .. #out .. '\",\"payload\":' .. cjson.encode(j) .. tail\n"
-        "  end\n"
-        "  redis.call('RPOP', src)\n"
-        "  redis.call('ZADD', '" REDIS_KEY_DEAD "', now, j)\n"
+        "  local jid = 'oversized-' .. string.sub(redis.sha1hex(id .. ' ' .. now .. ' ' .. #out), 1, 14)\n"
+        "  local key = '" REDIS_KEY_OVERSIZED_PREFIX "' .. jid\n"
+        "  redis.call('LMOVE', src, key, 'RIGHT', 'LEFT')\n"
+        "  redis.call('EXPIRE', key, ARGV[5])\n"
+        "  redis.call('ZADD', '" REDIS_KEY_DEAD "', now, '{\"class\":\"JobsInvalidPayload\",\"args\":[],\"retry\":false,\"queue\":' ..\n"
+        "      cjson.encode(q) .. ',\"jid\":\"' .. jid .. '\",\"payload_key\":\"' .. key .. '\",\"payload_bytes\":' .. size ..\n"
+        "      ',\"payload_head\":' .. cjson.encode((string.gsub(string.sub(j, 1, 256), '[^ -~]', '?'))) ..\n"
+        "      ',\"error_class\":\"JobsInvalidPayload\",\"error_message\":\"' .. why .. '\",\"failed_at\":' .. now .. '}')\n"
         "  redis.call('ZREMRANGEBYSCORE', '" REDIS_KEY_DEAD "', '-inf', tonumber(now) - tonumber(ARGV[5]))\n"
         "  redis.call('ZREMRANGEBYRANK', '" REDIS_KEY_DEAD "', 0, -(tonumber(ARGV[6]) + 1))\n"
         "  out[#out + 1] = q\n"
@@ -319,10 +321,10 @@ static void on_fetch_reply(redisAsyncContext *ac, void *reply, void *privdata) {
                         work_job_start(w, r->element[i]->str, job->str, job->len);
                         continue;
                 }
-                /* Too big to take: the script moved it to dead, where it stays whole with the reason. */
+                /* Too big to take: the script moved it aside whole, with an entry in dead. */
                 stats_count(&w->stats, false);
                 log_error("A payload of %lld bytes in queue %s is larger than MaxPayload= (%zu bytes); it was moved to "
-                          "the dead set inside Redis, without being read.",
+                          "a key of its own inside Redis, without being read; the dead set names it.",
                           job->type == REDIS_REPLY_ARRAY && job->elements == 1 ? job->element[0]->integer : -1LL,
                           r->element[i]->str, w->config.max_payload);
         }

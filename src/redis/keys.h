@@ -17,6 +17,7 @@
 
 /* Ours: reliable fetch (see engine/fetch.c) */
 #define REDIS_KEY_INFLIGHT "jobs:inflight"     /* hash: in-flight list key → the identity that owns it */
+#define REDIS_KEY_OVERSIZED_PREFIX "jobs:oversized:" /* list of one payload above MaxPayload=, named in dead */
 #define REDIS_KEY_INFLIGHT_PREFIX "jobs:inflight:" /* list jobs:inflight:<identity>:<queue> */
 #define REDIS_KEY_ALIVE_PREFIX "jobs:alive:"   /* string jobs:alive:<identity>, expires when it dies */
 

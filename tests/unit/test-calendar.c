@@ -35,8 +35,10 @@ static void test_many(void **state) {
         assert_non_null(exprs);
         assert_non_null(valid);
         for (unsigned i = 0; i < N; i++) {
+                /* a zone costs systemd-analyze a read of the zone list per expression: a few only */
                 exprs[i] = i % 7 == 3 ? strdupf("*-*-* %u:%02u:%02u", 24 + i % 5, i / 60 % 60, i % 60)
-                                      : strdupf("*-*-* %02u:%02u:%02u Europe/Berlin", i / 3600, i / 60 % 60, i % 60);
+                                      : strdupf("*-*-* %02u:%02u:%02u%s", i / 3600, i / 60 % 60, i % 60,
+                                                i % 100 == 0 ? " Europe/Berlin" : "");
                 assert_non_null(exprs[i]);
         }
         assert_int_equal(calendar_check((const char *const *) exprs, N, valid), 0);
