@@ -51,5 +51,12 @@ count build-valgrind/summary.txt
 meson test -C build-valgrind --print-errorlogs enqueue 2>&1 | tee build-valgrind/summary.txt || status=1
 count build-valgrind/summary.txt
 
+# the libFuzzer harnesses, 15 s each over their corpus (tests/fuzz/run.sh alone runs them longer)
+if command -v clang >/dev/null; then
+        rm -rf build-fuzz
+        tests/fuzz/run.sh --ci 2>&1 | tee build-ci/fuzz-summary.txt || status=1
+        count build-ci/fuzz-summary.txt
+fi
+
 echo "$passed passed, $failed failed"
 [ "$status" = 0 ] && [ "$failed" = 0 ]

@@ -161,8 +161,9 @@ static void ack_record_entry(JobsJob *j, bool ok, usec_t took, double now) {
 
 void ack_finish(JobsJob *j, bool ok, const char *error_class, const char *error_message) {
         JobsWorker *w = j->worker;
-        char dur[48], errf[64 + JOB_CLASS_MAX], d[DURATION_MAX];
-        const char *extra[3] = { dur, NULL, NULL };
+        char dur[48], errf[64 + JOB_CLASS_MAX], d[DURATION_MAX], usage[4][64];
+        const char *extra[8] = { dur };
+        size_t n_extra = 1;
         usec_t took = now_usec(CLOCK_MONOTONIC) - j->started;
         double now = epoch_now();
         RetryAction a;
@@ -171,6 +172,21 @@ void ack_finish(JobsJob *j, bool ok, const char *error_class, const char *error_
 
         job_settle(j, took);
         snprintf(dur, sizeof dur, "JOB_DURATION_USEC=%" PRIu64, took);
+        /* What its cgroup used (cgroup.h), where it had one. */
+        if (j->usage.known) {
+                const struct {
+                        const char *field;
+                        uint64_t v;
+                } u[] = { { "JOB_CPU_USEC", j->usage.cpu_usec },
+                          { "JOB_MEMORY_PEAK_BYTES", j->usage.memory_peak },
+                          { "JOB_IO_READ_BYTES", j->usage.io_read },
+                          { "JOB_IO_WRITE_BYTES", j->usage.io_write } };
+                for (size_t i = 0; i < ELEMENTSOF(u); i++)
+                        if (u[i].v != UINT64_MAX) {
+                                snprintf(usage[i], sizeof usage[i], "%s=%" PRIu64, u[i].field, u[i].v);
+                                extra[n_extra++] = usage[i];
+                        }
+        }
         stats_count(&w->stats, ok);
         ack_record_entry(j, ok, took, now);
         if (ok) {
@@ -181,7 +197,7 @@ void ack_finish(JobsJob *j, bool ok, const char *error_class, const char *error_
         }
 
         snprintf(errf, sizeof errf, "JOB_ERROR_CLASS=%s", strempty(error_class));
-        extra[1] = errf;
+        extra[n_extra++] = errf;
         if (!j->job) {
                 j->ack.action = ACK_DEAD;
                 j->ack.score = now;

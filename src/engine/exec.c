@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* Executable handlers: spawned without a shell in their own process group, the job JSON on stdin,
- * JOB_* in the environment, each output line logged with the job's fields, killed (whole group) on
- * timeout or when a stop runs out of time. */
+/* Executable handlers: spawned without a shell in their own process group (and cgroup, cgroup.h),
+ * the job JSON on stdin, an allowlisted environment with JOB_* (exec-settings.h), each output line
+ * logged with the job's fields, killed (whole cgroup, else whole group) on timeout or when a stop runs
+ * out of time. */
 
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
 #include <sys/epoll.h>
@@ -11,39 +13,6 @@
 #include <sys/wait.h>
 
 #include "engine/worker-internal.h"
-
-extern char **environ;
-
-#define ENV_MAX 512
-
-/* Our environment minus what belongs to this service's supervision, computed once; each spawn fills
- * the four slots after it with the job's variables. */
-static int exec_env(JobsWorker *w, char **extra, const char ***ret) {
-        static const char *const drop[] = { "NOTIFY_SOCKET=", "WATCHDOG_USEC=", "WATCHDOG_PID=", "LISTEN_FDS=",
-                                            "LISTEN_PID=", "LISTEN_FDNAMES=", "JOB_ID=", "JOB_CLASS=",
-                                            "JOB_QUEUE=", "JOB_RETRY_COUNT=" };
-
-        if (!w->exec_env) {
-                size_t n = 0;
-
-                w->exec_env = calloc(ENV_MAX + 5, sizeof *w->exec_env);
-                if (!w->exec_env)
-                        return -ENOMEM;
-                for (char **e = environ; e && *e && n < ENV_MAX; e++) {
-                        bool skip = false;
-                        for (size_t i = 0; i < ELEMENTSOF(drop) && !skip; i++)
-                                skip = strncmp(*e, drop[i], strlen(drop[i])) == 0;
-                        if (!skip)
-                                w->exec_env[n++] = *e;
-                }
-                w->n_exec_env = n;
-        }
-        for (size_t i = 0; i < 4; i++)
-                w->exec_env[w->n_exec_env + i] = extra[i];
-        w->exec_env[w->n_exec_env + 4] = NULL;
-        *ret = w->exec_env;
-        return 0;
-}
 
 static void log_line(JobsJob *j, bool is_err, const char *line, size_t len) {
         static const char *const out_field[] = { "JOB_HANDLER_STREAM=stdout", NULL };
@@ -122,6 +91,7 @@ static void drain_final(JobsJob *j, sd_event_source *s, bool is_err) {
 
 /* Once the handler is gone: its spawn block and our write ends of its pipes. */
 void exec_release(JobsJob *j) {
+        j->cgroup = cgroup_job_release(&j->worker->cgroups, j->cgroup);
         j->spawn = spawn_free(j->spawn);
         j->out_w = safe_close(j->out_w);
         j->err_w = safe_close(j->err_w);
@@ -132,14 +102,19 @@ void exec_on_exit(JobsJob *j, const siginfo_t *si) {
         char m[1024 + PATH_MAX], d[DURATION_MAX], path[PATH_MAX];
         const char *tail;
         int spawn_errno = spawn_exec_errno(j->spawn);
+        SpawnStep step = spawn_failed_step(j->spawn);
 
         drain_final(j, j->out_source, false);
         drain_final(j, j->err_source, true);
         j->out_source = sd_event_source_disable_unref(j->out_source);
         j->err_source = sd_event_source_disable_unref(j->err_source);
         j->timeout_source = sd_event_source_disable_unref(j->timeout_source);
-        /* Leave nothing of the handler behind: its group goes with it (the zombie leader still holds
-         * the group id until it is reaped, right after). */
+        /* What it used, before what it left behind is killed. */
+        if (j->cgroup)
+                (void) cgroup_job_usage(j->cgroup, &j->usage);
+        /* Leave nothing of the handler behind: its cgroup or its group goes with it (the zombie leader
+         * still holds the group id until it is reaped, right after). */
+        (void) cgroup_job_kill(j->cgroup);
         (void) kill(-j->pid, SIGKILL);
         (void) waitpid(j->pid, NULL, WNOHANG);
         j->pid = -1;
@@ -149,7 +124,12 @@ void exec_on_exit(JobsJob *j, const siginfo_t *si) {
 
         tail = j->last_err[0] ? j->last_err : NULL;
         if (spawn_errno) {
-                snprintf(m, sizeof m, "cannot start %s: %s", path, strerror(spawn_errno));
+                if (step == SPAWN_STEP_CHDIR)
+                        snprintf(m, sizeof m, "cannot start %s: cannot change to its working directory %s: %s", path,
+                                 exec_settings_for(w, j->class).working_directory, strerror(spawn_errno));
+                else
+                        snprintf(m, sizeof m, "cannot start %s%s: %s", path,
+                                 step == SPAWN_STEP_CGROUP ? " in its cgroup" : "", strerror(spawn_errno));
                 return ack_finish(j, false, "HandlerSpawnError", m);
         }
         if (j->stop_killed)
@@ -159,6 +139,12 @@ void exec_on_exit(JobsJob *j, const siginfo_t *si) {
                          format_duration(d, sizeof d, worker_config_timeout_for(&w->config, j->class)),
                          tail ? ": " : "", strempty(tail));
                 return ack_finish(j, false, "HandlerTimeout", m);
+        }
+        if (j->usage.oom_kills > 0) {
+                snprintf(m, sizeof m, "handler ran out of memory: the kernel's OOM killer killed %" PRIu64
+                         " process(es) of its cgroup (MemoryMax=)%s%s", j->usage.oom_kills, tail ? ": " : "",
+                         strempty(tail));
+                return ack_finish(j, false, "HandlerOOMError", m);
         }
         if (si->si_code == CLD_EXITED && si->si_status == 0)
                 return ack_finish(j, true, NULL, NULL);
@@ -179,8 +165,10 @@ static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-/* Its whole process group, and the handler itself, which may not have made its group yet. */
+/* Its whole cgroup, its whole process group, and the handler itself, which may not have made its
+ * group yet. */
 void exec_kill(JobsJob *j) {
+        (void) cgroup_job_kill(j->cgroup);
         if (j->pid > 0) {
                 (void) kill(-j->pid, SIGKILL);
                 (void) kill(j->pid, SIGKILL);
@@ -227,6 +215,12 @@ int exec_spawn(JobsJob *j, const char *path) {
         _cleanup_close_ int in = -1, out_r = -1, out_w = -1, err_r = -1, err_w = -1;
         const char **env = NULL;
         char *extra[4] = {};
+        ExecSettings s = exec_settings_for(w, j->class);
+        SpawnOptions o = {
+                .cwd = s.working_directory ? s.working_directory : EXEC_WORKING_DIRECTORY_DEFAULT,
+                .umask = s.umask >= 0 ? s.umask : EXEC_UMASK_DEFAULT,
+                .cgroup_fd = -1,
+        };
         int pipes[2], r;
         pid_t pid;
         usec_t timeout;
@@ -247,12 +241,22 @@ int exec_spawn(JobsJob *j, const char *path) {
         extra[1] = strdupf("JOB_CLASS=%s", j->class);
         extra[2] = strdupf("JOB_QUEUE=%s", j->queue);
         extra[3] = strdupf("JOB_RETRY_COUNT=%d", MAX(j->retry_count, 0));
-        r = (extra[0] && extra[1] && extra[2] && extra[3]) ? exec_env(w, extra, &env) : -ENOMEM;
-        pid = r < 0 ? r : spawn_start(path, (char **) env, in, out_w, err_w, &j->spawn);
+        r = (extra[0] && extra[1] && extra[2] && extra[3])
+                    ? exec_env_build(NULL, &w->config.exec, worker_config_exec_for(&w->config, j->class), extra,
+                                     ELEMENTSOF(extra), &env)
+                    : -ENOMEM;
+        if (r >= 0 && cgroup_tree_enabled(&w->cgroups)) {
+                r = cgroup_job_new(&w->cgroups, j->class, j->jid, &s, &j->cgroup);
+                o.cgroup_fd = r >= 0 ? j->cgroup->fd : -1;
+        }
+        pid = r < 0 ? r : spawn_start(path, (char **) env, in, out_w, err_w, &o, &j->spawn);
         for (size_t i = 0; i < ELEMENTSOF(extra); i++)
                 free(extra[i]);
-        if (pid < 0)
+        free(env);
+        if (pid < 0) {
+                j->cgroup = cgroup_job_release(&w->cgroups, j->cgroup);
                 return pid;
+        }
         j->pid = pid;
         /* Our copies of the write ends stay open until the handler is reaped: its exit then wakes
          * us once (SIGCHLD), not once more per pipe for the end of file. */
@@ -281,4 +285,11 @@ int exec_spawn(JobsJob *j, const char *path) {
                 log_warning_errno(r, "Cannot watch handler %s of job %s: %m", path, j->jid);
         }
         return 0;
+}
+
+ExecSettings exec_settings_for(JobsWorker *w, const char *class) {
+        ExecSettings s;
+
+        exec_settings_merge(&w->config.exec, worker_config_exec_for(&w->config, class), &s);
+        return s;
 }

@@ -14,7 +14,9 @@ void worker_config_init(WorkerConfig *c) {
                 .max_payload = JOB_PAYLOAD_MAX_DEFAULT,
                 .heartbeat = WORKER_HEARTBEAT_DEFAULT,
                 .poll_average = WORKER_POLL_AVERAGE_DEFAULT,
+                .job_cgroups = true,
         };
+        exec_settings_init(&c->exec);
 }
 
 void worker_config_clear_queues(WorkerConfig *c) {
@@ -49,6 +51,12 @@ void worker_config_done(WorkerConfig *c) {
         settings_clear(&c->handlers, &c->n_handlers);
         settings_clear(&c->timeouts, &c->n_timeouts);
         worker_config_clear_handler_dirs(c);
+        exec_settings_done(&c->exec);
+        for (size_t i = 0; i < c->n_classes; i++) {
+                free(c->classes[i].class);
+                exec_settings_done(&c->classes[i].s);
+        }
+        free(c->classes);
         worker_config_init(c);
 }
 
@@ -207,6 +215,42 @@ usec_t worker_config_timeout_for(const WorkerConfig *c, const char *class) {
         return c->job_timeout;
 }
 
+const ExecSettings *worker_config_exec_for(const WorkerConfig *c, const char *class) {
+        for (size_t i = 0; i < c->n_classes; i++)
+                if (streq(c->classes[i].class, class))
+                        return &c->classes[i].s;
+        return NULL;
+}
+
+/* The settings of a [Class NAME] section, made at its first header. */
+static int class_exec_get(WorkerConfig *c, const char *class, ExecSettings **ret, const char **reason) {
+        ClassExec *a;
+
+        for (size_t i = 0; i < c->n_classes; i++)
+                if (streq(c->classes[i].class, class)) {
+                        *ret = &c->classes[i].s;
+                        return 0;
+                }
+        if (!job_class_is_valid(class)) {
+                *reason = "class names use A-Z a-z 0-9 _ : . - and do not start with '.' or '-'";
+                return -EINVAL;
+        }
+        if (c->n_classes >= EXEC_CLASSES_MAX) {
+                *reason = "too many [Class] sections";
+                return -E2BIG;
+        }
+        a = realloc(c->classes, (c->n_classes + 1) * sizeof *a);
+        if (!a)
+                return -ENOMEM;
+        c->classes = a;
+        a[c->n_classes].class = strdup(class);
+        if (!a[c->n_classes].class)
+                return -ENOMEM;
+        exec_settings_init(&a[c->n_classes].s);
+        *ret = &a[c->n_classes++].s;
+        return 0;
+}
+
 /* Settings that are one duration within limits; an empty value restores the default. */
 typedef struct DurationSetting {
         const char *key;
@@ -247,6 +291,18 @@ static int config_assign(WorkerConfig *c, const char *key, const char *value, co
         for (size_t i = 0; i < ELEMENTSOF(duration_settings); i++)
                 if (streq(key, duration_settings[i].key))
                         return duration_assign(c, &duration_settings[i], value, reason);
+        r = exec_settings_assign(&c->exec, key, value, reason);
+        if (r != -ENOENT)
+                return r;
+        if (streq(key, "JobCgroups")) {
+                r = *value ? parse_boolean(value) : 1;
+                if (r < 0) {
+                        *reason = "JobCgroups= is yes or no";
+                        return -EINVAL;
+                }
+                c->job_cgroups = r;
+                return 0;
+        }
 
         if (streq(key, "Redis")) {
                 return conf_set_string(&c->redis_url, value);
@@ -344,13 +400,15 @@ static int config_assign(WorkerConfig *c, const char *key, const char *value, co
                 return 0;
         }
         *reason = "unknown setting (known: Redis, Queue, Concurrency, TimeoutSec, Timeout, ShutdownTimeoutSec, "
-                  "Handler, HandlerDirectory, Tag, MaxPayload, HeartbeatSec, PollIntervalSec)";
+                  "Handler, HandlerDirectory, Tag, MaxPayload, HeartbeatSec, PollIntervalSec, JobCgroups, "
+                  EXEC_SETTINGS_KEYS ")";
         return -EINVAL;
 }
 
 typedef struct ConfigLoad {
         WorkerConfig *c;
         const char *path;
+        ExecSettings *class; /* in a [Class NAME] section: its settings; NULL in [Worker] */
         char *error; /* "path:line: what is wrong", the first one */
 } ConfigLoad;
 
@@ -361,12 +419,23 @@ static int load_fail(ConfigLoad *l, unsigned line, int r, const char *message) {
 }
 
 static int on_section(void *userdata, const char *section, unsigned line) {
+        ConfigLoad *l = userdata;
         _cleanup_free_ char *m = NULL;
+        const char *reason = NULL;
+        int r;
 
+        l->class = NULL;
         if (streq(section, "Worker"))
                 return 0;
-        m = strdupf("unknown section [%s] (only [Worker] is known; X-* sections are ignored)", section);
-        return m ? load_fail(userdata, line, -EINVAL, m) : -ENOMEM;
+        if (strncmp(section, "Class ", 6) == 0) {
+                r = class_exec_get(l->c, section + 6, &l->class, &reason);
+                if (r >= 0 || r == -ENOMEM)
+                        return r;
+                m = strdupf("[%s]: %s", section, reason);
+                return m ? load_fail(l, line, r, m) : -ENOMEM;
+        }
+        m = strdupf("unknown section [%s] (known: [Worker], [Class NAME]; X-* sections are ignored)", section);
+        return m ? load_fail(l, line, -EINVAL, m) : -ENOMEM;
 }
 
 static int on_assignment(void *userdata, const char *key, const char *value, unsigned line) {
@@ -376,7 +445,12 @@ static int on_assignment(void *userdata, const char *key, const char *value, uns
         const char *reason = NULL;
         int r;
 
-        r = config_assign(l->c, key, value, &reason);
+        if (l->class) {
+                r = exec_settings_assign(l->class, key, value, &reason);
+                if (r == -ENOENT)
+                        r = -EINVAL, reason = "unknown setting in a [Class] section (known: " EXEC_SETTINGS_KEYS ")";
+        } else
+                r = config_assign(l->c, key, value, &reason);
         if (r >= 0 || r == -ENOMEM)
                 return r;
         m = strdupf("%s=%s: %s", key, conf_value_shown(value, b), reason ? reason : strerror(-r));

@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "engine/exec-settings.h"
 #include "util/util.h"
 
 #define WORKER_QUEUES_MAX 64
@@ -55,6 +56,10 @@ typedef struct WorkerConfig {
         size_t max_payload;
         usec_t heartbeat;           /* HeartbeatSec= */
         usec_t poll_average;        /* PollIntervalSec=: the cluster's average poll interval */
+        bool job_cgroups;           /* JobCgroups=: a cgroup per job where the service has a delegated one */
+        ExecSettings exec;          /* [Worker]'s Environment=, MemoryMax=, ...: every class's defaults */
+        ClassExec *classes;         /* [Class NAME] sections */
+        size_t n_classes;
 } WorkerConfig;
 
 void worker_config_init(WorkerConfig *c);
@@ -71,12 +76,14 @@ int worker_config_add_handler_dir(WorkerConfig *c, const char *dir, const char *
 /* "Class duration" */
 int worker_config_add_timeout(WorkerConfig *c, const char *spec, const char **ret_reason);
 
-/* Read a config file ([Worker] section, systemd's Key=Value syntax, util/conf-parser.h). -ENOENT if
+/* Read a config file ([Worker] and [Class NAME] sections, systemd's Key=Value syntax, util/conf-parser.h). -ENOENT if
  * missing; other errors set *ret_error to "path:line: what is wrong" (free it). Values already set are
  * overridden; an empty assignment resets the setting to its default (Queue= empties the list). */
 int worker_config_load(WorkerConfig *c, const char *path, char **ret_error);
 
 /* True if any queue has a weight: then the order is shuffled by weight on every fetch. */
 bool worker_config_weighted(const WorkerConfig *c);
+/* The [Class NAME] settings of class, NULL if it has none. */
+const ExecSettings *worker_config_exec_for(const WorkerConfig *c, const char *class);
 /* The timeout for a class: its Timeout= entry, else TimeoutSec=. */
 usec_t worker_config_timeout_for(const WorkerConfig *c, const char *class);

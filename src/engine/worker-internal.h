@@ -19,6 +19,7 @@
 #include "redis/url.h"
 #include "util/util.h"
 #include "engine/ack.h"
+#include "engine/cgroup.h"
 #include "engine/exec.h"
 #include "engine/fetch.h"
 #include "engine/heartbeat.h"
@@ -88,6 +89,8 @@ struct JobsJob {
         LineBuffer out, err;
         char last_err[512];
         bool timed_out, stop_killed;
+        JobCgroup *cgroup;        /* its own cgroup, if the worker has a delegated one */
+        CgroupUsage usage;        /* what it used, read when it ended */
 
         JobsJob *pending_next;    /* fetched, waiting for a free slot */
 
@@ -102,8 +105,7 @@ struct JobsWorker {
         sd_event *event;
         RedisAsync *redis;        /* every command but the blocking fetch */
         RedisAsync *block;        /* BLMOVE only */
-        const char **exec_env;    /* environment of handlers, see exec.c */
-        size_t n_exec_env;
+        CgroupTree cgroups;       /* a cgroup per job, if delegated (cgroup.h) */
         CHandler *c_handlers;
         size_t n_c_handlers;
         char hostname[256];

@@ -16,6 +16,26 @@ static void worker_set_state(JobsWorker *w, WorkerState state) {
         w->state = state;
 }
 
+/* A cgroup per job where the service has a delegated one; else handlers run as before, killed by
+ * process group, and one line says why. */
+static void worker_setup_cgroups(JobsWorker *w) {
+        const char *why = NULL;
+        int r;
+
+        if (!w->config.job_cgroups)
+                return (void) log_info("JobCgroups=no: handlers run in the worker's cgroup and are killed by process "
+                                       "group.");
+        r = cgroup_tree_setup(&w->cgroups, w->event, &why);
+        if (r > 0)
+                log_info("Running each job in a cgroup of its own under %s.", w->cgroups.root);
+        else if (r == 0)
+                log_info("No cgroup per job: %s; handlers run in the worker's cgroup and are killed by process group.",
+                         why);
+        else
+                log_warning_errno(r, "No cgroup per job: %s: %m; handlers run in the worker's cgroup and are killed "
+                                  "by process group.", strna(why));
+}
+
 int jobs_worker_new(JobsWorker **ret) {
         JobsWorker *w;
 
@@ -24,6 +44,7 @@ int jobs_worker_new(JobsWorker **ret) {
         if (!w)
                 return -ENOMEM;
         worker_config_init(&w->config);
+        cgroup_tree_init(&w->cgroups);
         fetcher_init(&w->fetcher);
         acker_init(&w->acker);
         heartbeat_init(&w->heartbeat);
@@ -43,6 +64,7 @@ JobsWorker *jobs_worker_free(JobsWorker *w) {
         w->block = redis_async_free(w->block);
         while (w->jobs)
                 work_job_remove(w->jobs); /* kills and reaps its handler */
+        cgroup_tree_done(&w->cgroups);
         sd_event_source_disable_unref(w->kick);
         stats_done(&w->stats);
         poller_done(&w->poller);
@@ -51,7 +73,6 @@ JobsWorker *jobs_worker_free(JobsWorker *w) {
         fetcher_done(&w->fetcher);
         sd_event_source_disable_unref(w->stop_timer);
         sd_event_unref(w->event);
-        free(w->exec_env);
         for (size_t i = 0; i < w->n_c_handlers; i++)
                 free(w->c_handlers[i].class);
         free(w->c_handlers);
@@ -413,6 +434,7 @@ int jobs_worker_run(JobsWorker *w) {
             (r = sd_event_add_signal(w->event, NULL, SIGHUP, on_signal, w)) < 0 ||
             (r = sd_event_add_signal(w->event, NULL, SIGCHLD, on_sigchld, w)) < 0)
                 return run_fail(w, r, "Cannot watch signals: %m");
+        worker_setup_cgroups(w);
         r = sd_event_add_defer(w->event, &w->kick, on_kick, w);
         if (r < 0)
                 return run_fail(w, r, "Cannot create the event loop: %m");

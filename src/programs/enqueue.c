@@ -14,21 +14,31 @@
 #include "util/timestamp.h"
 
 int enqueue_parse_in(const char *s, EnqueueRequest *req) {
-        if (parse_duration(s, &req->in) < 0)
-                return log_error_errno(-EINVAL, "Invalid --in '%s': use a duration such as 30s, 5min or \"1h 30min\".", s);
+        usec_t in;
+        int r = parse_duration(s, &in);
+
+        if (r == -EINVAL)
+                return log_error_errno(r, "Invalid --in '%s': use a duration such as 30s, 5min or \"1h 30min\".", s);
+        if (r < 0 || in > ENQUEUE_IN_MAX)
+                return log_error_errno(-ERANGE, "Invalid --in '%s': a job can be scheduled at most %s ahead.", s,
+                                       ENQUEUE_IN_MAX_TEXT);
+        req->in = in;
         req->at = 0;
         return 0;
 }
 
 int enqueue_parse_at(const char *s, EnqueueRequest *req) {
-        char *end;
-        double v;
+        usec_t at;
+        int r = parse_timestamp(s, now_usec(CLOCK_REALTIME), &at);
 
-        errno = 0;
-        v = strtod(s, &end);
-        if (errno != 0 || end == s || *end != 0 || !isfinite(v) || v < 0 || v > 253402300799.0)
-                return log_error_errno(-EINVAL, "Invalid --at '%s': use seconds since the epoch, e.g. 1767225600 or 1767225600.5.", s);
-        req->at = v;
+        if (r == -ERANGE)
+                return log_error_errno(r, "Invalid --at '%s': the time must lie between 1970-01-01 and "
+                                          "9999-12-31 23:59:59 UTC.", s);
+        if (r < 0)
+                return log_error_errno(r, "Invalid --at '%s': use a date such as \"2026-12-24 18:00\" (local "
+                                          "time), \"2026-12-24T18:00:00Z\", or seconds since the epoch: "
+                                          "1767225600 or @1767225600.", s);
+        req->at = (double) at / (double) USEC_PER_SEC;
         req->in = 0;
         return 0;
 }
@@ -55,6 +65,7 @@ static int exit_status_for_redis(int r) {
                 return EX_NOPERM;
         case -REDIS_TLS_EVERIFY: /* the server's certificate: the CA, the host name or the certificate */
         case -EINVAL:            /* unusable TLS credentials */
+        case -ENXIO: /* the database index does not exist on that server: no retry will help */
                 return EX_CONFIG;
         case -ENOMEM:
                 return EX_OSERR;

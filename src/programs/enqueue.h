@@ -35,6 +35,10 @@ typedef struct EnqueueRequest {
                 .max_payload = JOB_PAYLOAD_MAX_DEFAULT, .timeout = REDIS_TIMEOUT_DEFAULT, \
         }
 
+/* The furthest ahead --in schedules a job. */
+#define ENQUEUE_IN_MAX (100ULL * 31557600ULL * USEC_PER_SEC)
+#define ENQUEUE_IN_MAX_TEXT "100 years"
+
 /* Parse --in / --at values into the request; log and return -EINVAL on bad input. */
 int enqueue_parse_in(const char *s, EnqueueRequest *req);
 int enqueue_parse_at(const char *s, EnqueueRequest *req);

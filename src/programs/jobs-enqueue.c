@@ -22,8 +22,9 @@ static void help(void) {
                "  -q, --queue NAME       queue (default: default)\n"
                "      --retry N|true|false  retries before the job goes to the dead set (default: true = %d)\n"
                "  -a, --args JSON        job arguments, a JSON array (default: [])\n"
-               "      --in DURATION      run later, e.g. 30s, 5min, \"1h 30min\"\n"
-               "      --at EPOCH         run at this time (seconds since the epoch, may have decimals)\n"
+               "      --in DURATION      run later, e.g. 30s, 5min, \"1h 30min\" (at most 100 years)\n"
+               "      --at TIME          run at this time: \"2026-12-24 18:00\" (local), 2026-12-24T18:00:00Z,\n"
+               "                         \"2026-12-24 18:00 +01:00\", seconds since the epoch, @EPOCH\n"
                "      --max-payload BYTES  refuse jobs larger than this (default: %d)\n"
                "      --timeout DURATION connect and command timeout (default: 2s)\n"
                "      --entry NAME       a run of schedule entry NAME: enqueue its occurrence once across\n"
@@ -36,7 +37,7 @@ static void help(void) {
                "  -h, --help             show this help\n"
                "      --version          show the version\n\n"
                "Exit status: 0 enqueued (or, with --entry, already enqueued by a host: nothing printed), 64 usage, 65 bad job data, 69 Redis unavailable,\n"
-               "75 temporary failure (timeout, Redis loading), 77 authentication refused, 78 bad REDIS_URL.\n",
+               "75 temporary failure (timeout, Redis loading), 77 authentication refused, 78 bad REDIS_URL or database index.\n",
                program_invocation_short_name, REDIS_URL_DEFAULT, JOB_RETRY_DEFAULT, JOB_PAYLOAD_MAX_DEFAULT);
 }
 

@@ -351,6 +351,8 @@ int ctl_exit_status(int error) {
                 return EX_PROTOCOL;
         case ENOMEM:
                 return EX_OSERR;
+        case ENXIO:
+                return EX_CONFIG;
         case ENOENT:
                 return EX_NOINPUT;
         case EINVAL:
@@ -413,6 +415,11 @@ int ctl_connect(Redis *r) {
         if (q == -REDIS_TLS_EVERIFY || q == -REDIS_TLS_EREFUSED || (q == -EINVAL && u.tls)) {
                 log_error("%s (Redis %s). See \"TLS\" in jobsctl(1).", r->error, connected_description);
                 return q == -REDIS_TLS_EREFUSED ? EX_NOPERM : EX_CONFIG;
+        }
+        if (q == -ENXIO) {
+                log_error("%s (Redis %s): the URL names a database the server does not have (see \"databases\" "
+                          "in redis.conf).", r->error, connected_description);
+                return EX_CONFIG;
         }
         if (q < 0) {
                 log_error("Cannot reach Redis %s: %s. Is redis-server running? Point jobsctl at it with --redis URL "

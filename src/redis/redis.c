@@ -46,6 +46,8 @@ int redis_reply_error(Redis *r, const redisReply *reply) {
         else if (prefix(s, n, "LOADING") || prefix(s, n, "BUSY") || prefix(s, n, "TRYAGAIN") ||
                  prefix(s, n, "MASTERDOWN") || prefix(s, n, "CLUSTERDOWN") || prefix(s, n, "READONLY"))
                 err = EAGAIN;
+        else if (prefix(s, n, "ERR") && strstr(s, "DB index"))
+                err = ENXIO; /* SELECT of a database the server does not have */
         return set_error(r, -err, "Redis at %s answered: %.*s", r->where, (int) MIN(n, 300), s);
 }
 

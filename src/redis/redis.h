@@ -6,7 +6,8 @@
  * -ETIMEDOUT for a timeout, -EACCES when authentication is refused,
  * -EKEYREJECTED when the server's TLS certificate fails verification, -ENOKEY when the server
  * refuses our TLS client certificate (or its absence), -EAGAIN when Redis answers
- * LOADING/BUSY/TRYAGAIN/MASTERDOWN, -EPROTO for any other error reply, -ECONNRESET when the
+ * LOADING/BUSY/TRYAGAIN/MASTERDOWN, -ENXIO when the URL's database index does not exist there
+ * (a configuration error), -EPROTO for any other error reply, -ECONNRESET when the
  * connection dropped. r->error always holds a readable sentence (never the password). */
 #pragma once
 

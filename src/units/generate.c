@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* Schedule → directory of units, all or nothing.
  *
- * Every unit is rendered in memory and compared with what OUTDIR holds; the new and changed ones are
- * written into a temporary directory beside OUTDIR (same file system) and synced, the files of OUTDIR
- * that will be replaced or removed are hard-linked into it as a backup, then the new files are
- * renamed into OUTDIR and the stale ones unlinked; if a step fails the backup is put back. Unchanged
- * files are not touched (no churn of mtimes, and a rerun costs reads only).
+ * Every unit is rendered in memory and compared with what OUTDIR holds. When anything differs, the
+ * whole new directory is built beside OUTDIR (same file system): unchanged units and everything we
+ * did not generate are hard-linked into it (their inodes and mtimes stay), new and changed units
+ * written, stale ones left out; it is synced, then exchanged with OUTDIR in one
+ * renameat2(RENAME_EXCHANGE), and the old tree, now under the temporary name, removed. Whoever reads
+ * OUTDIR (systemd at daemon-reload) sees the old set or the new one, never a mix; a run killed at
+ * any point leaves OUTDIR whole and a hidden temporary directory that the next run removes.
+ * Unchanged reruns touch nothing.
  *
  * A file is "ours" when its name is one we generate and its first line is EMIT_MARKER; a symlink in
  * jobs.target.wants/ when it points to "../" + its own name and that file is ours (or gone). Nothing
@@ -20,7 +23,7 @@
 
 #include "units/generate.h"
 
-#define RM_DEPTH_MAX 4
+#define TREE_DEPTH_MAX 16 /* directories we did not generate inside OUTDIR, carried over */
 #define MARKER_LEN (sizeof(EMIT_MARKER) - 1)
 
 typedef struct UnitFile {
@@ -225,7 +228,7 @@ static int rm_rf_at(int parentfd, const char *name, unsigned depth) {
 
         if (unlinkat(parentfd, name, 0) >= 0 || errno == ENOENT)
                 return 0;
-        if ((errno != EISDIR && errno != EPERM) || depth >= RM_DEPTH_MAX)
+        if ((errno != EISDIR && errno != EPERM) || depth >= TREE_DEPTH_MAX)
                 return negative_errno();
         fd = openat(parentfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
@@ -319,72 +322,90 @@ static int list_dir(int dirfd, json_t **ret) {
         return 0;
 }
 
-typedef enum OpKind { OP_RENAME, OP_UNLINK } OpKind;
+/* Carry name (a file, symlink or directory tree we did not generate, or an unchanged unit) from the
+ * old directory into the new one: hard links for files, so that their inodes and mtimes stay. */
+static int carry_at(int fromfd, int tofd, const char *name, unsigned depth) {
+        _cleanup_close_ int subfrom = -1, subto = -1;
+        _cleanup_(json_decrefp) json_t *names = NULL;
+        char target[PATH_MAX];
+        const char *n;
+        struct stat st;
+        json_t *v;
+        int r;
 
-typedef struct Op {
-        OpKind kind;
-        bool in_wants;
-        bool had_old; /* a backup of the previous file is in the .old directories */
-        const char *name;
-} Op;
-
-typedef struct Commit {
-        int tmpfd, tmpwantsfd, outfd, outwantsfd, oldfd, oldwantsfd;
-        Op *ops;
-        size_t n_ops;
-} Commit;
-
-static void rollback(Commit *c, size_t done) {
-        while (done > 0) {
-                const Op *op = &c->ops[--done];
-                int out = op->in_wants ? c->outwantsfd : c->outfd;
-                int old = op->in_wants ? c->oldwantsfd : c->oldfd;
-
-                if (op->kind == OP_RENAME && !op->had_old)
-                        (void) unlinkat(out, op->name, 0);
-                else
-                        (void) renameat(old, op->name, out, op->name);
+        if (fstatat(fromfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return negative_errno();
+        if (S_ISREG(st.st_mode))
+                return linkat(fromfd, name, tofd, name, 0) < 0 ? negative_errno() : 0;
+        if (S_ISLNK(st.st_mode)) {
+                ssize_t k = readlinkat(fromfd, name, target, sizeof target - 1);
+                if (k < 0)
+                        return negative_errno();
+                target[k] = 0;
+                return symlinkat(target, tofd, name) < 0 ? negative_errno() : 0;
         }
-}
-
-static int commit(Commit *c, char **ret_name) {
-        /* back up everything first, so that a failure in the middle can be undone */
-        for (size_t i = 0; i < c->n_ops; i++) {
-                const Op *op = &c->ops[i];
-                if (op->had_old && linkat(op->in_wants ? c->outwantsfd : c->outfd, op->name,
-                                          op->in_wants ? c->oldwantsfd : c->oldfd, op->name, 0) < 0)
-                        return set_name(ret_name, op->name), negative_errno();
-        }
-        for (size_t i = 0; i < c->n_ops; i++) {
-                const Op *op = &c->ops[i];
-                int out = op->in_wants ? c->outwantsfd : c->outfd;
-                int tmp = op->in_wants ? c->tmpwantsfd : c->tmpfd;
-                int r = op->kind == OP_RENAME ? renameat(tmp, op->name, out, op->name) : unlinkat(out, op->name, 0);
-                if (r < 0) {
-                        r = negative_errno();
-                        set_name(ret_name, op->name);
-                        rollback(c, i);
+        if (!S_ISDIR(st.st_mode))
+                return -EOPNOTSUPP; /* a device, socket or FIFO among the units: not ours to copy */
+        if (depth >= TREE_DEPTH_MAX)
+                return -ELOOP;
+        subfrom = open_dir_at(fromfd, name, false);
+        if (subfrom < 0)
+                return subfrom;
+        subto = open_dir_at(tofd, name, true);
+        if (subto < 0)
+                return subto;
+        if (fchmod(subto, st.st_mode & 07777) < 0)
+                return negative_errno();
+        r = list_dir(subfrom, &names);
+        if (r < 0)
+                return r;
+        json_object_foreach(names, n, v) {
+                r = carry_at(subfrom, subto, n, depth + 1);
+                if (r < 0)
                         return r;
-                }
         }
         return 0;
 }
 
-static int add_op(Commit *c, OpKind kind, bool in_wants, bool had_old, const char *name) {
-        Op *n = reallocarray(c->ops, c->n_ops + 1 + c->n_ops / 2, sizeof(Op)); /* amortised */
-        if (!n)
-                return -ENOMEM;
-        c->ops = n;
-        c->ops[c->n_ops++] = (Op) { kind, in_wants, had_old, name };
+/* The directory mode of old (or, for a new directory, what mkdir would give) on fd. */
+static int copy_dir_mode(int fd, int old) {
+        struct stat st;
+
+        if (old >= 0) {
+                if (fstat(old, &st) < 0)
+                        return negative_errno();
+                if (fchmod(fd, st.st_mode & 07777) < 0)
+                        return negative_errno();
+                /* as root, a directory owned by someone else stays theirs; otherwise it is ours anyway */
+                (void) fchown(fd, st.st_uid, st.st_gid);
+                return 0;
+        }
+        mode_t mask = umask(0);
+        umask(mask);
+        return fchmod(fd, 0777 & ~mask) < 0 ? negative_errno() : 0;
+}
+
+/* The finished temporary directory becomes OUTDIR: moved into place when there was none (outfd -1),
+ * else exchanged with it, the old tree then under the temporary name. Systemd, or anyone, sees the
+ * old directory or the new one, never a mix. */
+static int swap_in(int parentfd, int tmpfd, const char *tmpname, int outfd, const char *base, char **ret_name) {
+        int r = copy_dir_mode(tmpfd, outfd);
+
+        if (r < 0)
+                return r;
+        if (syncfs(tmpfd) < 0)
+                return negative_errno();
+        if (renameat2(parentfd, tmpname, parentfd, base, outfd >= 0 ? RENAME_EXCHANGE : RENAME_NOREPLACE) < 0)
+                return set_name(ret_name, base), negative_errno();
+        (void) fsync(parentfd);
         return 0;
 }
 
 static int generate_into(UnitSet *u, int parentfd, const char *base, const char *tmpname, char **ret_name) {
-        _cleanup_close_ int tmpfd = -1, tmpwantsfd = -1, outfd = -1, outwantsfd = -1, oldfd = -1, oldwantsfd = -1;
-        _cleanup_(json_decrefp) json_t *out_all = NULL, *wants_all = NULL, *state = NULL, *rendered = NULL;
+        _cleanup_close_ int tmpfd = -1, tmpwantsfd = -1, outfd = -1, outwantsfd = -1;
+        _cleanup_(json_decrefp) json_t *out_all = NULL, *wants_all = NULL, *stale = NULL, *rendered = NULL;
         _cleanup_free_ OldState *states = NULL;
-        bool created_wants = false, any_links = false;
-        Commit c = {};
+        bool any_links = false, changed = false;
         const char *name;
         json_t *v;
         int r;
@@ -401,30 +422,22 @@ static int generate_into(UnitSet *u, int parentfd, const char *base, const char 
                         if (r < 0)
                                 return set_name(ret_name, u->files[i].name), r;
                 }
-                mode_t mask = umask(0);
-                umask(mask);
-                if (fchmod(tmpfd, 0777 & ~mask) < 0 || syncfs(tmpfd) < 0)
-                        return negative_errno();
-                if (renameat(parentfd, tmpname, parentfd, base) < 0)
-                        return set_name(ret_name, base), negative_errno();
-                return 1;
+                return swap_in(parentfd, tmpfd, tmpname, -1, base, ret_name);
         }
         if (outfd < 0)
                 return set_name(ret_name, base), negative_errno();
-        if (flock(outfd, LOCK_EX) < 0)
-                return set_name(ret_name, base), negative_errno();
         outwantsfd = openat(outfd, EMIT_WANTS_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (outwantsfd < 0 && errno != ENOENT)
+        if (outwantsfd < 0 && errno != ENOENT && errno != ENOTDIR)
                 return set_name(ret_name, EMIT_WANTS_DIR), negative_errno();
         r = list_dir(outfd, &out_all);
         if (r >= 0)
                 r = list_dir(outwantsfd, &wants_all);
         if (r < 0)
                 return r;
-        state = json_object();   /* file name → OldState, for deciding whose symlinks are ours */
+        stale = json_object();    /* our files under names we no longer write */
         rendered = json_object(); /* names we write: "f:NAME" for files, "l:NAME" for symlinks */
         states = calloc(MAX(u->n, (size_t) 1), sizeof(OldState));
-        if (!state || !rendered || !states)
+        if (!stale || !rendered || !states)
                 return -ENOMEM;
 
         /* what OUTDIR holds under each name we write: the same, ours to replace, or not ours */
@@ -433,118 +446,145 @@ static int generate_into(UnitSet *u, int parentfd, const char *base, const char 
                 _cleanup_free_ char *key = strdupf("%c:%s", f->text ? 'f' : 'l', f->name);
                 if (!key || json_object_set_new(rendered, key, json_true()) < 0)
                         return -ENOMEM;
-                if (f->text) {
+                if (f->text)
                         states[i] = json_object_get(out_all, f->name) ? old_file_state(outfd, f->name, f->text)
                                                                       : OLD_NONE;
-                        if (json_object_set_new(state, f->name, json_integer(states[i])) < 0)
-                                return -ENOMEM;
-                } else
+                else {
                         any_links = true;
+                        if (!json_object_get(wants_all, f->name))
+                                states[i] = OLD_NONE;
+                        else if (link_points_home(outwantsfd, f->name))
+                                states[i] = OLD_SAME; /* the file it points to is one we write */
+                        else {
+                                if (ret_name && !*ret_name)
+                                        *ret_name = strdupf(EMIT_WANTS_DIR "/%s", f->name);
+                                return -EEXIST;
+                        }
+                }
                 if (states[i] == OLD_FOREIGN)
                         return set_name(ret_name, f->name), -EEXIST;
+                changed = changed || states[i] != OLD_SAME;
         }
-        for (size_t i = 0; i < u->n; i++) {
-                const UnitFile *f = &u->files[i];
-                if (f->text || !json_object_get(wants_all, f->name))
-                        continue;
-                /* the file it points to is one we write, so the link is ours if it points home */
-                if (!link_points_home(outwantsfd, f->name)) {
-                        if (ret_name && !*ret_name)
-                                *ret_name = strdupf(EMIT_WANTS_DIR "/%s", f->name);
-                        return -EEXIST;
-                }
-                states[i] = OLD_SAME;
-        }
-
-        oldfd = open_dir_at(tmpfd, ".old", true);
-        if (oldfd >= 0)
-                oldwantsfd = open_dir_at(oldfd, "wants", true);
-        if (oldfd < 0 || oldwantsfd < 0)
-                return oldfd < 0 ? oldfd : oldwantsfd;
-        if (outwantsfd < 0 && any_links) {
-                if (json_object_get(out_all, EMIT_WANTS_DIR))
-                        return set_name(ret_name, EMIT_WANTS_DIR), -ENOTDIR;
-                /* created now, removed again if anything fails */
-                outwantsfd = open_dir_at(outfd, EMIT_WANTS_DIR, true);
-                if (outwantsfd < 0)
-                        return set_name(ret_name, EMIT_WANTS_DIR), outwantsfd;
-                created_wants = true;
-        }
-        c = (Commit) { tmpfd, -1, outfd, outwantsfd, oldfd, oldwantsfd, NULL, 0 };
-
-        /* new and changed units go through the temporary directory */
-        bool wrote = false;
-        for (size_t i = 0; i < u->n && r >= 0; i++) {
-                const UnitFile *f = &u->files[i];
-                if (states[i] == OLD_SAME)
-                        continue;
-                r = put(tmpfd, &tmpwantsfd, f);
-                if (r < 0)
-                        set_name(ret_name, f->name);
-                else
-                        r = add_op(&c, OP_RENAME, !f->text, states[i] == OLD_OURS, f->name);
-                wrote = true;
-        }
-        c.tmpwantsfd = tmpwantsfd;
-        /* stale: our files and symlinks under names we no longer write */
+        if (any_links && outwantsfd < 0 && json_object_get(out_all, EMIT_WANTS_DIR))
+                return set_name(ret_name, EMIT_WANTS_DIR), -ENOTDIR;
         json_object_foreach(out_all, name, v) {
-                if (r < 0)
-                        break;
                 _cleanup_free_ char *key = strdupf("f:%s", name);
                 if (!key)
-                        r = -ENOMEM;
-                else if (!json_object_get(rendered, key) && old_file_state(outfd, name, NULL) == OLD_OURS) {
-                        r = add_op(&c, OP_UNLINK, false, true, name);
-                        if (r >= 0 && json_object_set_new(state, name, json_integer(OLD_OURS)) < 0)
-                                r = -ENOMEM;
+                        return -ENOMEM;
+                if (!json_object_get(rendered, key) && old_file_state(outfd, name, NULL) == OLD_OURS) {
+                        if (json_object_set_new(stale, name, json_true()) < 0)
+                                return -ENOMEM;
+                        changed = true;
                 }
         }
         json_object_foreach(wants_all, name, v) {
-                if (r < 0)
-                        break;
                 _cleanup_free_ char *key = strdupf("l:%s", name);
-                if (!key) {
-                        r = -ENOMEM;
-                        break;
-                }
-                if (json_object_get(rendered, key) || !link_points_home(outwantsfd, name))
-                        continue;
-                /* pointing to one of our files, or to nothing (its unit was removed by hand) */
-                json_t *st = json_object_get(state, name);
-                if (st ? json_integer_value(st) == OLD_OURS : !json_object_get(out_all, name))
-                        r = add_op(&c, OP_UNLINK, true, true, name);
+                if (!key)
+                        return -ENOMEM;
+                /* ours and stale: pointing home, to a stale file of ours or to nothing (removed by hand) */
+                if (!json_object_get(rendered, key) && link_points_home(outwantsfd, name) &&
+                    (json_object_get(stale, name) || !json_object_get(out_all, name)))
+                        changed = true;
         }
-        if (r >= 0 && wrote && syncfs(tmpfd) < 0)
-                r = negative_errno();
-        if (r >= 0)
-                r = commit(&c, ret_name);
-        free(c.ops);
-        if (r < 0) {
-                if (created_wants)
-                        (void) unlinkat(outfd, EMIT_WANTS_DIR, AT_REMOVEDIR);
-                return r;
+        if (!changed)
+                return 0; /* a rerun costs reads only: nothing touched */
+
+        /* The new directory, whole: what stays is carried over, the rest written; then one exchange. */
+        json_object_foreach(out_all, name, v) {
+                _cleanup_free_ char *key = strdupf("f:%s", name);
+                if (!key)
+                        return -ENOMEM;
+                if (streq(name, EMIT_WANTS_DIR) && outwantsfd >= 0)
+                        continue;
+                if (json_object_get(stale, name))
+                        continue;
+                if (json_object_get(rendered, key)) {
+                        bool same = false;
+                        for (size_t i = 0; i < u->n && !same; i++)
+                                same = u->files[i].text && states[i] == OLD_SAME && streq(u->files[i].name, name);
+                        if (!same)
+                                continue; /* written below */
+                }
+                r = carry_at(outfd, tmpfd, name, 0);
+                if (r < 0)
+                        return set_name(ret_name, name), r;
+        }
+        if (outwantsfd >= 0) {
+                tmpwantsfd = open_dir_at(tmpfd, EMIT_WANTS_DIR, true);
+                if (tmpwantsfd < 0)
+                        return tmpwantsfd;
+                r = copy_dir_mode(tmpwantsfd, outwantsfd);
+                if (r < 0)
+                        return r;
+                json_object_foreach(wants_all, name, v) {
+                        _cleanup_free_ char *key = strdupf("l:%s", name);
+                        if (!key)
+                                return -ENOMEM;
+                        if (json_object_get(rendered, key))
+                                continue; /* written below */
+                        if (link_points_home(outwantsfd, name) &&
+                            (json_object_get(stale, name) || !json_object_get(out_all, name)))
+                                continue; /* stale */
+                        r = carry_at(outwantsfd, tmpwantsfd, name, 0);
+                        if (r < 0) {
+                                if (ret_name && !*ret_name)
+                                        *ret_name = strdupf(EMIT_WANTS_DIR "/%s", name);
+                                return r;
+                        }
+                }
+        }
+        for (size_t i = 0; i < u->n; i++) {
+                const UnitFile *f = &u->files[i];
+                if (f->text && states[i] == OLD_SAME)
+                        continue;
+                r = put(tmpfd, &tmpwantsfd, f);
+                if (r < 0)
+                        return set_name(ret_name, f->name), r;
         }
         /* no timers left: drop the then empty wants directory (fails harmlessly if not empty) */
-        if (!any_links && outwantsfd >= 0)
-                (void) unlinkat(outfd, EMIT_WANTS_DIR, AT_REMOVEDIR);
-        if (c.n_ops > 0)
-                (void) fsync(outfd);
-        return 0;
+        if (!any_links && tmpwantsfd >= 0)
+                (void) unlinkat(tmpfd, EMIT_WANTS_DIR, AT_REMOVEDIR);
+        return swap_in(parentfd, tmpfd, tmpname, outfd, base, ret_name);
+}
+
+/* Temporary directories of earlier runs that were killed: the old or the new tree, no longer needed
+ * (the caller holds the lock, so no live run owns one). */
+static void remove_leftovers(int parentfd, const char *prefix) {
+        _cleanup_(json_decrefp) json_t *names = NULL;
+        const char *name;
+        json_t *v;
+
+        if (list_dir(parentfd, &names) < 0)
+                return;
+        json_object_foreach(names, name, v)
+                if (strncmp(name, prefix, strlen(prefix)) == 0)
+                        (void) rm_rf_at(parentfd, name, 0);
 }
 
 int units_generate(const Schedule *s, const char *outdir, const GenerateOptions *o, char **ret_name) {
-        _cleanup_free_ char *copy = NULL, *copy2 = NULL, *tmpname = NULL;
+        _cleanup_free_ char *copy = NULL, *copy2 = NULL, *tmpname = NULL, *prefix = NULL, *resolved = NULL;
         _cleanup_close_ int parentfd = -1;
         UnitSet u = {};
+        struct stat st;
         int r;
 
         copy = strdup(outdir);
-        copy2 = strdup(outdir);
-        if (!copy || !copy2)
+        if (!copy)
                 return -ENOMEM;
         /* "out/" and "out" are the same directory */
         for (size_t l = strlen(copy); l > 1 && copy[l - 1] == '/'; l--)
-                copy[l - 1] = copy2[l - 1] = 0;
+                copy[l - 1] = 0;
+        /* OUTDIR a symlink to the directory the units live in: that directory is the one exchanged */
+        if (lstat(copy, &st) >= 0 && S_ISLNK(st.st_mode)) {
+                resolved = realpath(copy, NULL);
+                if (!resolved)
+                        return set_name(ret_name, outdir), negative_errno();
+                free(copy);
+                copy = TAKE_PTR(resolved);
+        }
+        copy2 = strdup(copy);
+        if (!copy2)
+                return -ENOMEM;
         const char *base = basename(copy), *parent = dirname(copy2);
         if (streq(base, "/") || streq(base, ".") || streq(base, ".."))
                 return set_name(ret_name, outdir), -EINVAL;
@@ -552,24 +592,33 @@ int units_generate(const Schedule *s, const char *outdir, const GenerateOptions 
         parentfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (parentfd < 0)
                 return set_name(ret_name, parent), negative_errno();
+        /* one run at a time per parent directory: the exchange replaces OUTDIR's inode */
+        if (flock(parentfd, LOCK_EX) < 0)
+                return set_name(ret_name, parent), negative_errno();
 
         r = render(s, o, &u, ret_name);
         if (r < 0) {
                 unit_set_done(&u);
                 return r;
         }
-        tmpname = strdupf("%s/.%s.jobs-generate-XXXXXX", parent, base);
-        if (!tmpname || !mkdtemp(tmpname)) {
-                r = tmpname ? negative_errno() : -ENOMEM;
+        prefix = strdupf(".%s.jobs-generate-", base);
+        tmpname = strdupf("%s/%sXXXXXX", parent, strempty(prefix));
+        if (!prefix || !tmpname) {
                 unit_set_done(&u);
-                return set_name(ret_name, strempty(tmpname)), r;
+                return -ENOMEM;
+        }
+        remove_leftovers(parentfd, prefix);
+        if (!mkdtemp(tmpname)) {
+                r = negative_errno();
+                unit_set_done(&u);
+                return set_name(ret_name, tmpname), r;
         }
         const char *tmpbase = strrchr(tmpname, '/') + 1;
 
         r = generate_into(&u, parentfd, base, tmpbase, ret_name);
         unit_set_done(&u);
-        if (r == 1)
-                return 0; /* the temporary directory became outdir */
+        /* the unused temporary directory, or after the exchange the old tree (a run killed before
+         * this point leaves it to the next run) */
         (void) rm_rf_at(parentfd, tmpbase, 0);
         return r;
 }

@@ -23,7 +23,8 @@ int units_write(const Schedule *s, int dirfd, const GenerateOptions *o, char **r
 
 /* Make outdir hold exactly the units of s: new and changed files replace the old ones, generated
  * files of entries that are gone are removed, files we did not generate are never touched (one
- * with the name of a unit we must write is an error, -EEXIST). Everything is written into a
- * temporary directory beside outdir first; on any error outdir is left as it was. outdir is created
- * if missing (its parent must exist). *ret_name (if given) names what failed. */
+ * with the name of a unit we must write is an error, -EEXIST). The new directory is built beside
+ * outdir and exchanged with it atomically; on any error, or if killed, outdir is left as it was
+ * (hidden temporary directories of killed runs are removed by the next run). outdir is created if
+ * missing (its parent must exist); a symlink to a directory is followed, the directory exchanged. *ret_name (if given) names what failed. */
 int units_generate(const Schedule *s, const char *outdir, const GenerateOptions *o, char **ret_name);

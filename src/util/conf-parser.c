@@ -183,3 +183,37 @@ int conf_parse(const ConfParser *p, const char *text, size_t len) {
                 return logical_line(&st, buf, start_line);
         return 0;
 }
+
+int conf_next_word(const char **p, char **ret) {
+        const char *s = *p;
+        char *w, *o, quote = 0;
+
+        s += strspn(s, WHITESPACE);
+        if (!*s) {
+                *p = s;
+                return 0;
+        }
+        o = w = malloc(strlen(s) + 1);
+        if (!w)
+                return -ENOMEM;
+        for (; *s && (quote || !strchr(WHITESPACE, *s)); s++) {
+                if (*s == '\\') {
+                        if (!s[1])
+                                break;
+                        *o++ = *++s;
+                } else if (quote && *s == quote)
+                        quote = 0;
+                else if (!quote && (*s == '"' || *s == '\''))
+                        quote = *s;
+                else
+                        *o++ = *s;
+        }
+        if (quote || *s == '\\') {
+                free(w);
+                return -EINVAL;
+        }
+        *o = 0;
+        *p = s;
+        *ret = w;
+        return 1;
+}

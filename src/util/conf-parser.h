@@ -53,3 +53,8 @@ const char *conf_value_shown(const char *v, char buf[static CONF_VALUE_SHOWN_MAX
  * the setting to its default, stored as NULL. Otherwise *field becomes a copy of value. Returns 0 or
  * -ENOMEM (and *field is unchanged). */
 int conf_set_string(char **field, const char *value);
+
+/* The next word of a list value (Environment="A=1 2" B=3): words are separated by whitespace, '"' and
+ * '\'' quote, a backslash takes the next byte as it is. Sets *ret to a new string and advances *p;
+ * returns 1, 0 at the end, -EINVAL for an unterminated quote or a trailing backslash, -ENOMEM. */
+int conf_next_word(const char **p, char **ret);

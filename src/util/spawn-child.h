@@ -21,14 +21,32 @@
 
 typedef struct Spawn Spawn;
 
+typedef struct SpawnOptions {
+        const char *cwd; /* working directory; NULL: the caller's */
+        int umask;       /* -1: the caller's */
+        int cgroup_fd;   /* a cgroup v2 directory to start in; -1: the caller's cgroup. With clone3()'s
+                          * CLONE_INTO_CGROUP where it exists (x86-64), else the child moves itself
+                          * before execve() (the posix_spawn() fallback: the caller moves it after) */
+} SpawnOptions;
+
+typedef enum SpawnStep {
+        SPAWN_STEP_EXEC,
+        SPAWN_STEP_CHDIR,
+        SPAWN_STEP_CGROUP,
+        _SPAWN_STEP_MAX,
+} SpawnStep;
+
 /* Run path with argv { path, NULL } and envp, in a new process group, with stdin, stdout and stderr
  * set to fd_in, fd_out, fd_err, every other descriptor closed, all signals at their default and none
- * blocked. Returns the child's pid, or a negative errno if no child was made. A child that could not
- * execute path exits with status 127 and spawn_exec_errno() tells why. */
-pid_t spawn_start(const char *path, char *const envp[], int fd_in, int fd_out, int fd_err, Spawn **ret);
+ * blocked, and what o asks (NULL: nothing more). Returns the child's pid, or a negative errno if no
+ * child was made. A child that could not execute path (or do what o asks) exits with status 127 and
+ * spawn_exec_errno() tells why, spawn_failed_step() at which step. */
+pid_t spawn_start(const char *path, char *const envp[], int fd_in, int fd_out, int fd_err, const SpawnOptions *o,
+                  Spawn **ret);
 
 /* After the child was reaped (or seen exited): the errno of its failed execve(), 0 if it ran. */
 int spawn_exec_errno(const Spawn *s);
+SpawnStep spawn_failed_step(const Spawn *s);
 
 /* The program it was asked to run. */
 const char *spawn_path(const Spawn *s);

@@ -21,3 +21,15 @@ char *format_timestamp_relative(char *buf, size_t n, usec_t t, usec_t now);
 /* Epoch seconds as Sidekiq writes them (float seconds; Sidekiq 8: integer milliseconds) to usec.
  * Integers below 1e11 are taken as seconds. Negative, NaN or absurd values give 0. */
 usec_t usec_from_sidekiq_time(double value, bool is_integer);
+
+/* The latest point in time accepted anywhere a person writes one: 9999-12-31 23:59:59 UTC. */
+#define TIMESTAMP_USEC_MAX (253402300799ULL * USEC_PER_SEC)
+
+/* A point in time as a person writes it, a subset of systemd.time(7) and ISO 8601:
+ *   "1767225600", "1767225600.5", "@1767225600"        seconds since the epoch
+ *   "2026-12-24", "2026-12-24 18:00", "2026-12-24 18:00:30.25", "2026-12-24T18:00"
+ *   any of these with a weekday first ("Thu 2026-12-24 18:00"), checked against the date
+ *   and a zone after the time: "Z", " UTC", " GMT", "+01:00", "-0530" (else local time)
+ *   "now", "today", "tomorrow", "yesterday" (local midnight)
+ * Returns -EINVAL for anything else, -ERANGE before 1970 or after TIMESTAMP_USEC_MAX. */
+int parse_timestamp(const char *s, usec_t now, usec_t *ret);

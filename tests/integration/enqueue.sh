@@ -59,6 +59,15 @@ assert_eq "$(redis_cli ZCOUNT schedule 4102444800.25 4102444800.25)" "1" "--at s
 "$E" --at 1000 Past >/dev/null
 assert_eq "$(redis_cli LLEN queue:default)" "2" "--at in the past enqueues now"
 assert_eq "$(redis_cli ZCARD schedule)" "2"
+"$E" --at '2099-12-24T18:00:00Z' Iso >/dev/null
+assert_eq "$(redis_cli ZCOUNT schedule 4101818400 4101818400)" "1" "--at ISO 8601 in UTC"
+"$E" --at '2099-12-24 19:00:30.5 +01:00' Offset >/dev/null
+assert_eq "$(redis_cli ZCOUNT schedule 4101818430.5 4101818430.5)" "1" "--at with a zone offset"
+TZ=America/New_York "$E" --at 'Thu 2099-12-24 13:00' Local >/dev/null
+assert_eq "$(redis_cli ZCOUNT schedule 4101818400 4101818400)" "2" "--at in local time, weekday checked"
+"$E" --at @4101818401 At >/dev/null
+assert_eq "$(redis_cli ZCOUNT schedule 4101818401 4101818401)" "1" "--at @EPOCH"
+assert_eq "$(redis_cli ZCARD schedule)" "6"
 ok "scheduled jobs go to the schedule set with the right score"
 
 # --- bad input: exit 64/65, nothing written ------------------------------------------------------------
@@ -78,7 +87,15 @@ expect_exit 64 "$E";                         assert_contains "$ERR" "exactly one
 expect_exit 64 "$E" A B;                     assert_contains "$ERR" "exactly one job class"
 expect_exit 64 "$E" --retry maybe X;         assert_contains "$ERR" "--retry"
 expect_exit 64 "$E" --in soon X;             assert_contains "$ERR" "--in"
-expect_exit 64 "$E" --at yesterday X;        assert_contains "$ERR" "--at"
+expect_exit 64 "$E" --at someday X;          assert_contains "$ERR" "--at"
+expect_exit 64 "$E" --in 500000y X;          assert_contains "$ERR" "at most 100 years"
+expect_exit 64 "$E" --in 99999999999999999999y X; assert_contains "$ERR" "at most 100 years"
+expect_exit 64 "$E" --at 0x10 X;             assert_contains "$ERR" "2026-12-24T18:00:00Z"
+expect_exit 64 "$E" --at 1e9 X;              assert_contains "$ERR" "Invalid --at"
+expect_exit 64 "$E" --at -5 X;               assert_contains "$ERR" "Invalid --at"
+expect_exit 64 "$E" --at 'Fri 2099-12-24' X; assert_contains "$ERR" "Invalid --at"
+expect_exit 64 "$E" --at '2026-02-30' X;     assert_contains "$ERR" "Invalid --at"
+expect_exit 64 "$E" --at 999999999999 X;     assert_contains "$ERR" "9999-12-31"
 expect_exit 64 "$E" --bogus X
 expect_exit 64 "$E" --redis http://x X;      assert_contains "$ERR" "redis://"
 REDIS_URL=redis://h:99999 expect_exit 78 "$E" X; assert_contains "$ERR" "REDIS_URL"
@@ -106,6 +123,9 @@ expect_exit 77 "$E" --redis "redis://127.0.0.1:$REDIS_PORT/0" X
 assert_contains "$ERR" "NOAUTH"
 expect_exit 77 "$E" --redis "redis://:wrong-password@127.0.0.1:$REDIS_PORT/0" X
 [[ "$ERR" != *wrong-password* ]] || fail "password appears in the error: $ERR"
+# a database the server does not have is a configuration error: 78, which the units do not restart on
+expect_exit 78 "$E" --redis "redis://:$pw_enc@127.0.0.1:$REDIS_PORT/999" X
+assert_contains "$ERR" "DB index"
 jid=$("$E" --redis "redis://:$pw_enc@127.0.0.1:$REDIS_PORT/3" InDb3)
 assert_eq "$(REDIS_AUTH='s3cr:et@pw' redis_cli -n 3 LLEN queue:default)" "1" "job in db 3"
 assert_eq "$(REDIS_AUTH='s3cr:et@pw' redis_cli -n 0 LLEN queue:default)" "0" "nothing in db 0"

@@ -24,7 +24,7 @@ trap _cleanup EXIT
 
 # worker.conf(5) settings of every worker a test starts: beats and polls every quarter second instead
 # of Sidekiq's 5 s, so that what a test waits for (a heartbeat, a due retry moved) comes at once.
-WORKER_TEST_SETTINGS=$'HeartbeatSec=250ms\nPollIntervalSec=250ms'
+WORKER_TEST_SETTINGS=$'HeartbeatSec=250ms\nPollIntervalSec=250ms\nPassEnvironment=JOBS_TEST_MARK'
 WORKER_TEST_CONF="$T/worker-test.conf"
 printf '[Worker]\n%s\n' "$WORKER_TEST_SETTINGS" >"$WORKER_TEST_CONF"
 

@@ -181,25 +181,47 @@ expect_exit 73 "$J" generate "$S" "$T/plainfile"
 ls -a "$T" | grep -q 'jobs-generate' && fail "temporary directory left behind"
 ok "bad schedule, conflict and unwritable OUTDIR leave it untouched (65/73)"
 
-# a failure in the middle of moving files into place is undone: the wants directory made immutable
-# lets the changed service be moved in and the new units too, then refuses the new symlink
-if chattr +i "$T/o/jobs.target.wants" 2>/dev/null; then
-        on_exit 'chattr -i "$T/o/jobs.target.wants"'
-        sed 's/^Args=\["world"\]$/Args=["everyone"]/' "$S" >"$T/changed.schedule"
-        printf '\n[Job]\nName=extra\nClass=Extra\nEvery=1h\n' >>"$T/changed.schedule"
-        snap=$(snapshot "$T/o")
-        expect_exit 73 "$J" generate "$T/changed.schedule" "$T/o"
-        assert_contains "$ERR" "Cannot write the units into $T/o (jobs-extra.timer): Operation not permitted. Nothing was changed."
-        chattr -i "$T/o/jobs.target.wants"
-        assert_eq "$(snapshot "$T/o")" "$snap" "OUTDIR after a failed move"
-        expect_exit 0 "$J" generate "$T/changed.schedule" "$T/o"
-        assert_contains "$(cat "$T/o/jobs-say-hello.service")" "'[\"everyone\"]'"
-        [ -L "$T/o/jobs.target.wants/jobs-extra.timer" ] || fail "extra timer not wired"
-        expect_exit 0 "$J" generate "$S" "$T/o"
-        ok "a failure while moving files into place is rolled back"
-else
-        echo "# skipped the rollback check: chattr +i is not supported on $T"
-fi
+# --- killed at any point of a commit: OUTDIR is entirely old or entirely new, the next run cleans up --
+# kill-at.so SIGKILLs jobsctl at the Nth hard link (carrying a file over), symlink, or at the exchange
+sed 's/^Args=\["world"\]$/Args=["everyone"]/' "$S" >"$T/changed.schedule"
+printf '\n[Job]\nName=extra\nClass=Extra\nEvery=1h\n' >>"$T/changed.schedule"
+cp -a "$T/o" "$T/new-ref"
+expect_exit 0 "$J" generate "$T/changed.schedule" "$T/new-ref"
+snap=$(snapshot "$T/o")
+killed_at() {
+        JOBS_TEST_KILL_AT=$1 LD_PRELOAD="$JOBS_BUILD_DIR/tests/integration/kill-at.so" \
+                ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0" \
+                expect_exit 137 "$J" generate "$T/changed.schedule" "$T/o"
+        ls -d "$T"/.o.jobs-generate-* >/dev/null 2>&1 || fail "nothing left behind by a kill at $1"
+}
+for at in linkat:1 linkat:3 symlinkat:1 symlinkat:4 renameat2:1; do
+        killed_at "$at"
+        assert_eq "$(snapshot "$T/o")" "$snap" "OUTDIR after a kill at $at"
+done
+# an unchanged rerun removes what the killed runs left
+expect_exit 0 "$J" generate "$S" "$T/o"
+ls -d "$T"/.o.jobs-generate-* >/dev/null 2>&1 && fail "a killed run's directory survives a rerun"
+assert_eq "$(snapshot "$T/o")" "$snap" "OUTDIR after the rerun"
+# killed just after the exchange: entirely new, the old tree left hidden, removed by the next run
+killed_at renameat2:1:after
+diff -r --no-dereference "$T/new-ref" "$T/o" || fail "OUTDIR not entirely new after a kill after the exchange"
+expect_exit 0 "$J" generate "$T/changed.schedule" "$T/o"
+ls -d "$T"/.o.jobs-generate-* >/dev/null 2>&1 && fail "the old tree survives a rerun"
+diff -r --no-dereference "$T/new-ref" "$T/o" || fail "OUTDIR changed by a rerun"
+assert_contains "$(cat "$T/o/jobs-say-hello.service")" "'[\"everyone\"]'"
+[ -L "$T/o/jobs.target.wants/jobs-extra.timer" ] || fail "extra timer not wired"
+expect_exit 0 "$J" generate "$S" "$T/o"
+ok "a generate killed anywhere leaves OUTDIR all old or all new; the next run removes the rest"
+
+# OUTDIR a symlink to the directory the units live in: the symlink stays, the directory is replaced
+mkdir "$T/real"
+ln -s real "$T/link"
+expect_exit 0 "$J" generate "$S" "$T/link"
+[ -L "$T/link" ] || fail "the symlink was replaced"
+[ -f "$T/real/jobs-say-hello.timer" ] || fail "units not in the symlink's directory"
+expect_exit 0 "$J" generate "$T/changed.schedule" "$T/link/"
+[ -L "$T/link" ] && [ -f "$T/real/jobs-extra.timer" ] || fail "units not exchanged behind the symlink"
+ok "a symlinked OUTDIR keeps its symlink"
 
 # --- systemd-analyze verify and security on every generated unit ------------------------------------
 expect_exit 0 "$J" generate --enqueue-path="$BIN/jobs-enqueue" "$S" "$T/v"

@@ -17,6 +17,7 @@ echo "$JOB_ID" >>"$JOBS_TEST_MARK/done"
 EOF2
 cat >"$T/worker.conf" <<EOF2
 [Worker]
+PassEnvironment=JOBS_TEST_MARK
 Concurrency=10
 ShutdownTimeoutSec=5s
 EOF2

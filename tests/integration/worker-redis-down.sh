@@ -10,6 +10,7 @@ echo "$JOB_ID" >>"$JOBS_TEST_MARK/done"
 EOF2
 cat >"$T/worker.conf" <<EOF2
 [Worker]
+PassEnvironment=JOBS_TEST_MARK
 ShutdownTimeoutSec=10min
 EOF2
 python3 "$JOBS_SOURCE_DIR/tests/integration/notify-listen.py" "$T/notify.sock" "$T/notify.log" &

@@ -21,6 +21,7 @@ wait_for "listener" 60 grep -q LISTENING "$T/notify.log"
 
 cat >"$T/worker.conf" <<EOF2
 [Worker]
+PassEnvironment=JOBS_TEST_MARK
 Queue=a
 Concurrency=1
 EOF2
@@ -31,6 +32,7 @@ wait_for "the slow job to start" 30 lines_at_least "$T/started" 1
 
 cat >"$T/worker.conf" <<EOF2
 [Worker]
+PassEnvironment=JOBS_TEST_MARK
 Redis=redis://127.0.0.1:1/0
 Queue=b
 Concurrency=3

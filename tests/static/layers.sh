@@ -27,33 +27,35 @@ declare -A allowed=(
 
 for dir in src/*/; do
         layer=$(basename "$dir")
-        [ -n "${allowed[$layer]+x}" ] || { fail "$dir: not a known layer; add it to tests/static/layers.sh"; continue; }
-        for f in "$dir"*.[ch]; do
-                [ -e "$f" ] || continue
-                while IFS=: read -r line inc; do
-                        name=${inc#*\"}; name=${name%\"*}
-                        [ "$name" = config.h ] && continue
-                        case $name in
-                        */*) ;;
-                        *) fail "$f:$line: #include \"$name\" does not name its layer (write \"<layer>/$name\")"; continue ;;
-                        esac
-                        to=${name%%/*}
-                        [[ " ${allowed[$layer]} " == *" $to "* ]] ||
-                                fail "$f:$line: layer '$layer' may not include \"$name\" (allowed: ${allowed[$layer]})"
-                        if [ "$layer" != engine ] && [[ $name == *-internal.h ]]; then
-                                fail "$f:$line: \"$name\" is the engine's own; use engine/worker.h or jobs/jobs.h"
-                        fi
-                        [ -e "src/$name" ] || [ -e "include/$name" ] || fail "$f:$line: \"$name\" does not exist"
-                done < <(grep -n '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "$f" | sed 's/^\([0-9]*\):.*\(".*"\).*/\1:\2/')
-        done
+        [ -n "${allowed[$layer]+x}" ] || fail "$dir: not a known layer; add it to tests/static/layers.sh"
         for h in "$dir"*.h; do
                 [ -e "$h" ] || continue
-                b=$(basename "$h")
+                b=${h##*/}
                 for sys in /usr/include /usr/include/x86_64-linux-gnu /usr/include/linux; do
                         [ -e "$sys/$b" ] && { fail "$h: named like the system header <$b>; rename it"; break; }
                 done
         done
 done
+
+# Every quoted include of every file, read by one grep (a process per file is slow on a busy machine).
+while IFS= read -r hit; do
+        f=${hit%%:*}; rest=${hit#*:}; line=${rest%%:*}
+        layer=${f#src/}; layer=${layer%%/*}
+        [ -n "${allowed[$layer]+x}" ] || continue
+        name=${rest#*\"}; name=${name%%\"*}
+        [ "$name" = config.h ] && continue
+        case $name in
+        */*) ;;
+        *) fail "$f:$line: #include \"$name\" does not name its layer (write \"<layer>/$name\")"; continue ;;
+        esac
+        to=${name%%/*}
+        [[ " ${allowed[$layer]} " == *" $to "* ]] ||
+                fail "$f:$line: layer '$layer' may not include \"$name\" (allowed: ${allowed[$layer]})"
+        if [ "$layer" != engine ] && [[ $name == *-internal.h ]]; then
+                fail "$f:$line: \"$name\" is the engine's own; use engine/worker.h or jobs/jobs.h"
+        fi
+        [ -e "src/$name" ] || [ -e "include/$name" ] || fail "$f:$line: \"$name\" does not exist"
+done < <(grep -n -H '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' src/*/*.[ch])
 
 # Only src/ and include/ (and the build directory, for config.h) on the include path.
 if grep -n "include_directories(" meson.build | grep -v "include_directories('include', 'src')" |
@@ -62,5 +64,6 @@ if grep -n "include_directories(" meson.build | grep -v "include_directories('in
         grep -n "include_directories(" meson.build >&2
 fi
 
-[ $bad = 0 ] && echo "layers: OK ($(ls src/*/*.[ch] | wc -l) files)"
+files=(src/*/*.[ch])
+[ $bad = 0 ] && echo "layers: OK (${#files[@]} files)"
 exit $bad

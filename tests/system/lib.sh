@@ -361,7 +361,10 @@ ct_boot() {
         # shellcheck disable=SC2034 # read by the scripts that source this file
         CT_RUN_DIR=${CTS_DIR[ct]} CT_ROOT=${CTS_ROOT[ct]} CT_OVERLAY=${CTS_OVERLAY[ct]}
         # --private-network: the container's Redis on 127.0.0.1:6379 is its own, never the host's.
-        ct_spawn ct --private-network --machine="jobs-systest-$$"
+        # SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1: the unified cgroup v2 hierarchy the package targets (and
+        # its cgroup per job needs), even on a host with a hybrid layout, where systemd-nspawn 252 would
+        # otherwise give the container the legacy one of its host's name=systemd hierarchy.
+        SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 ct_spawn ct --private-network --machine="jobs-systest-$$"
         # shellcheck disable=SC2034 # read by the scripts that source this file
         CT_NSPAWN_PID=${CTS_NSPAWN[ct]}
         ct_wait_booted ct

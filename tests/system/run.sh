@@ -64,6 +64,18 @@ write_in() { # write_in PATH MODE < content   (path inside the container)
 }
 
 install_handlers() {
+        # Leaves a process behind in a session of its own, as a careless handler does.
+        write_in "$HANDLERS/SystestOrphan" 0755 <<'EOF'
+#!/bin/sh
+setsid sleep 1000 </dev/null >/dev/null 2>&1 &
+echo "systest orphan $!"
+EOF
+        # Takes far more memory than its class's MemoryMax= allows.
+        write_in "$HANDLERS/SystestHog" 0755 <<'EOF'
+#!/bin/sh
+v=$(head -c 200000000 /dev/zero | tr '\0' a)
+echo "systest hog survived ${#v}"
+EOF
         # Prints a line on stdout (logged with the job's fields) and sleeps as long as args[0] says.
         write_in "$HANDLERS/SystestSleep" 0755 <<'EOF'
 #!/bin/sh
@@ -304,6 +316,53 @@ t_graceful_stop() {
         [ "$(jcount jobs-worker.service JOB_ID="$jid" JOB_STATUS=fail)" -eq 0 ] || { fail "job $jid failed"; r=1; }
         jlines jobs-worker.service JOB_ID="$jid" | tail -2
         ct systemctl start jobs-worker.service || { fail "worker does not start again"; r=1; }
+        return $r
+}
+
+# A cgroup per job (Delegate=yes): named after the job, killed whole at its end, accounted, limited.
+worker_cgroup() { echo "/sys/fs/cgroup$(ct sed -n 's/^0:://p' "/proc/$(main_pid)/cgroup")"; }
+pid_gone() { ! ct kill -0 "$1" 2>/dev/null; }
+cgls_shows() { ct systemd-cgls --no-pager -u jobs-worker.service | grep -q "$1"; }
+no_job_cgroups() { [ -z "$(ct sh -c "ls -d $1/job-* 2>/dev/null")" ]; }
+t_cgroups() {
+        local r=0 jid cg svc orphan line
+        need_unit jobs-worker.service || return 1
+        note "cgroup file system in the container: $(ct stat -fc %T /sys/fs/cgroup)"
+        cg=$(worker_cgroup); svc=${cg%/worker}
+        note "worker in $cg; controllers for the jobs: $(ct cat "$svc/cgroup.subtree_control")"
+        [ "${cg##*/}" = worker ] || { fail "the worker is not in its leaf cgroup: $cg"; jlines jobs-worker.service | tail -5; return 1; }
+        jlines jobs-worker.service | grep -q "Running each job in a cgroup of its own" || { fail "no line about job cgroups"; r=1; }
+
+        jid=$(enqueue --args '[5]' SystestSleep) || { fail "enqueue failed"; return 1; }
+        wait_until 30 cgls_shows "job-SystestSleep-$jid" || { fail "systemd-cgls -u jobs-worker does not show job-SystestSleep-$jid"; r=1; }
+        ct systemd-cgls --no-pager -u jobs-worker.service | head -8
+        wait_until 30 job_done "$jid" || { fail "job $jid did not finish"; r=1; }
+
+        jid=$(enqueue SystestOrphan) || { fail "enqueue failed"; return 1; }
+        wait_until 30 job_done "$jid" || { fail "job $jid did not finish"; return 1; }
+        orphan=$(jlines jobs-worker.service JOB_ID="$jid" | sed -n 's/^systest orphan \([0-9]*\)$/\1/p')
+        [ -n "$orphan" ] || { fail "no orphan pid logged"; return 1; }
+        wait_until 30 pid_gone "$orphan" || { fail "the handler's setsid sleep $orphan survived its job"; r=1; }
+        note "setsid sleep $orphan of job $jid: gone"
+        line=$(ct journalctl --no-pager -q -o verbose -u jobs-worker.service JOB_ID="$jid" JOB_STATUS=done)
+        grep -q "JOB_CPU_USEC=[0-9]" <<<"$line" || { fail "no JOB_CPU_USEC on the finish line"; r=1; }
+        note "finish line: $(grep -o 'JOB_[A-Z_]*\(USEC\|BYTES\)=[0-9]*' <<<"$line" | tr '\n' ' ')"
+        wait_until 30 no_job_cgroups "$svc" || { fail "job cgroups left: $(ct sh -c "ls -d $svc/job-*")"; r=1; }
+
+        if ! ct grep -qw memory "$svc/cgroup.subtree_control"; then
+                note "SKIP memory limit: no memory controller for the container's cgroup v2 (the host binds it elsewhere)"
+                return $r
+        fi
+        grep -q "JOB_MEMORY_PEAK_BYTES=[0-9]" <<<"$line" || { fail "no JOB_MEMORY_PEAK_BYTES on the finish line"; r=1; }
+        ct sh -c 'printf "\n[Class SystestHog]\nMemoryMax=16M\n" >>/etc/jobs/worker.conf' && ct systemctl reload jobs-worker.service
+        jid=$(enqueue SystestHog) || { fail "enqueue failed"; return 1; }
+        wait_until 60 class_status_at_least SystestHog fail 1 || { fail "the memory hog did not fail"; return 1; }
+        line=$(jlines jobs-worker.service JOB_ID="$jid" JOB_STATUS=fail)
+        note "$line"
+        [ "$(jcount jobs-worker.service JOB_ID="$jid" JOB_STATUS=fail JOB_ERROR_CLASS=HandlerOOMError)" -ge 1 ] ||
+                { fail "not a HandlerOOMError: $line"; r=1; }
+        [ "$(jcount jobs-worker.service JOB_ID="$jid" JOB_STATUS=retry)" -ge 1 ] || { fail "the OOM failure is not retried"; r=1; }
+        ct sed -i '/^\[Class SystestHog\]$/,$d' /etc/jobs/worker.conf && ct systemctl reload jobs-worker.service
         return $r
 }
 
@@ -559,6 +618,7 @@ check "watchdog: SIGSTOPped worker killed and restarted, running job completes" 
 check "kill -9 during a batch: worker restarted, no job lost" t_kill9
 check "fire while Redis is down: enqueue unit fails, retries, job enqueued once Redis is back" t_redis_outage
 check "systemctl stop during a long job drains gracefully" t_graceful_stop
+check "a cgroup per job: named in systemd-cgls, orphans killed, CPU/memory accounting, MemoryMax= OOM is HandlerOOMError" t_cgroups
 check "systemd-analyze security: worker <= 2.0, enqueue services <= 1.5" t_security
 check "bad schedule file in /etc/jobs is skipped with a journal message, the rest keeps working" t_bad_schedule
 check "man pages render without warnings, bash completion for jobsctl is installed" t_docs

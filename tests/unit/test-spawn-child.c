@@ -67,7 +67,7 @@ static int run_at(const char *path, char **envp, const char *input, int err_at, 
                 close(err[1]);
                 err[1] = err_at;
         }
-        r->pid = spawn_start(path, envp, in[0], out[1], err[1], &s);
+        r->pid = spawn_start(path, envp, in[0], out[1], err[1], NULL, &s);
         close(in[0]);
         close(out[1]);
         close(err[1]);
@@ -156,7 +156,7 @@ static void test_many_at_once(void **state) {
                 assert_int_equal(pipe2(p, O_CLOEXEC), 0);
                 assert_int_equal(pipe2(in, O_CLOEXEC), 0);
                 close(in[1]);
-                pid[i] = spawn_start(probe(), envp, in[0], p[1], p[1], &s[i]);
+                pid[i] = spawn_start(probe(), envp, in[0], p[1], p[1], NULL, &s[i]);
                 assert_true(pid[i] > 0);
                 memset(envs[i], 'x', sizeof envs[i] - 1);
                 close(in[0]);

@@ -270,6 +270,64 @@ static void test_empty_handler_dirs(void **state) {
         worker_config_done(&c);
 }
 
+static void test_class_exec(void **state) {
+        _cleanup_free_ char *error = NULL;
+        const ExecSettings *cls;
+        ExecSettings m;
+        const char **env = NULL;
+        char *from[] = { "PATH=/bin", "REDIS_URL=redis://:pw@h", "HOME=/root", "TEAM=blue", "TZ=UTC", NULL };
+        char *extra[] = { "JOB_ID=1", NULL };
+        WorkerConfig c;
+
+        worker_config_init(&c);
+        assert_int_equal(load(&c,
+                              "[Worker]\nEnvironment=\"A=1 2\" B=x\nPassEnvironment=TEAM\nMemoryMax=1G\nUMask=0027\n"
+                              "[Class Report]\nEnvironment=B=y\nMemoryMax=512K\nCPUQuota=150%\nCPUWeight=20\n"
+                              "TasksMax=infinity\nWorkingDirectory=/srv\n",
+                              &error),
+                         0);
+        assert_null(worker_config_exec_for(&c, "Other"));
+        cls = worker_config_exec_for(&c, "Report");
+        assert_non_null(cls);
+        exec_settings_merge(&c.exec, cls, &m);
+        assert_int_equal(m.memory_max, 512 * 1024);
+        assert_int_equal(m.cpu_quota_usec, 150000);
+        assert_int_equal(m.cpu_weight, 20);
+        assert_true(m.tasks_max == EXEC_INFINITY);
+        assert_int_equal(m.umask, 0027);
+        assert_string_equal(m.working_directory, "/srv");
+        exec_settings_merge(&c.exec, NULL, &m);
+        assert_int_equal(m.memory_max, 1024ULL * 1024 * 1024);
+        assert_true(m.cpu_weight == EXEC_UNSET);
+
+        assert_int_equal(exec_env_build(from, &c.exec, cls, extra, 1, &env), 0);
+        /* PATH, TZ, TEAM, A, B (the class's value), JOB_ID: nothing else of the worker's */
+        assert_string_equal(env[0], "PATH=/bin");
+        assert_string_equal(env[1], "TZ=UTC");
+        assert_string_equal(env[2], "TEAM=blue");
+        assert_string_equal(env[3], "A=1 2");
+        assert_string_equal(env[4], "B=y");
+        assert_string_equal(env[5], "JOB_ID=1");
+        assert_null(env[6]);
+        free(env);
+        worker_config_done(&c);
+
+        static const char *const bad[] = {
+                "[Worker]\nPassEnvironment=REDIS_URL\n", "[Worker]\nEnvironment=CREDENTIALS_DIRECTORY=/x\n",
+                "[Worker]\nEnvironment=JOB_ID=1\n",       "[Worker]\nEnvironment=NOEQUALS\n",
+                "[Worker]\nMemoryMax=12Q\n",               "[Worker]\nCPUQuota=50\n",
+                "[Worker]\nCPUWeight=0\n",                 "[Worker]\nTasksMax=0\n",
+                "[Class ../x]\n",                          "[Class A]\nQueue=a\n",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                _cleanup_free_ char *e = NULL;
+                worker_config_init(&c);
+                if (load(&c, bad[i], &e) != -EINVAL || !e)
+                        fail_msg("case %zu accepted: %s", i, bad[i]);
+                worker_config_done(&c);
+        }
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_queues),
@@ -281,6 +339,7 @@ int main(void) {
                 cmocka_unit_test(test_missing),
                 cmocka_unit_test(test_intervals),
                 cmocka_unit_test(test_empty_handler_dirs),
+                cmocka_unit_test(test_class_exec),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

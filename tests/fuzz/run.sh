@@ -1,0 +1,28 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Build the libFuzzer harnesses with clang in build-fuzz/ and run them.
+#   tests/fuzz/run.sh                 each harness for 10 minutes (FUZZ_SECONDS to change)
+#   tests/fuzz/run.sh --ci            each for 15 s (what .ci/run does)
+#   tests/fuzz/run.sh [--ci] NAME...  only these (payload schedule worker-conf url duration json-ruby)
+# A crash prints its input and leaves it in build-fuzz/tests/fuzz/fuzz-artifacts/: fix the bug, then
+# add the file to tests/fuzz/corpus/NAME/.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+secs=${FUZZ_SECONDS:-600}
+if [ "${1:-}" = --ci ]; then
+        secs=${FUZZ_SECONDS:-15}
+        shift
+fi
+command -v clang >/dev/null || { echo "tests/fuzz/run.sh: clang is needed (apt-get install clang)" >&2; exit 69; }
+if [ ! -d build-fuzz ]; then
+        # (the programs are not built here: clang's warnings are not the release compiler's)
+        CC=clang meson setup build-fuzz -Dfuzz=true -Dtests=false -Dwerror=false \
+                -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized | tail -n 3
+fi
+targets=()
+for n in payload schedule worker-conf url duration json-ruby; do targets+=("tests/fuzz/fuzz-$n"); done
+ninja -C build-fuzz "${targets[@]}" >/dev/null
+names=()
+for n in "$@"; do names+=("fuzz-$n"); done
+FUZZ_SECONDS=$secs meson test -C build-fuzz --no-rebuild --suite fuzz --print-errorlogs --num-processes 1 \
+        -t $(( (secs + 60) / 60 + 1 )) "${names[@]}"
