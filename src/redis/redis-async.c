@@ -225,7 +225,7 @@ static void on_role_reply(redisAsyncContext *ac, void *r, void *privdata) {
         if (!r || ra->handshake_failed || redis_sentinel_check_role(r, why, sizeof why) >= 0)
                 return;
         ra->handshake_failed = true;
-        snprintf(ra->status, sizeof ra->status, "%s: %s: %s", ra->name, ra->master, why);
+        snprintf(ra->status, sizeof ra->status, "%.80s: %.100s: %.120s", ra->name, ra->master, why);
 }
 
 static int on_reset_defer(sd_event_source *s, void *userdata) {
