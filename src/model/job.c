@@ -159,8 +159,8 @@ int job_validate(json_t *job, const char **ret_reason) {
         }
         v = json_object_get(job, "retry_count");
         /* -1 is what Sidekiq's manual retry (SortedEntry#retry) leaves after a first failure. */
-        if (v && !(json_is_integer(v) && json_integer_value(v) >= -1 && json_integer_value(v) < 1000000)) {
-                *ret_reason = "field \"retry_count\" must be an integer from -1 up";
+        if (v && !(json_is_integer(v) && json_integer_value(v) >= -1 && json_integer_value(v) <= JOB_RETRY_COUNT_MAX)) {
+                *ret_reason = "field \"retry_count\" must be an integer from -1 to 1000000"; /* JOB_RETRY_COUNT_MAX */
                 return -EBADMSG;
         }
         static const char *const times[] = { "created_at", "enqueued_at", "failed_at", "retried_at" };

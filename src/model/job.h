@@ -15,6 +15,7 @@
 #define JOB_PAYLOAD_MAX_DEFAULT (1024 * 1024) /* bytes of JSON; --max-payload changes it */
 #define JOB_RETRY_DEFAULT 25               /* retry: true means 25 attempts, as Sidekiq */
 #define JOB_ERROR_MESSAGE_MAX 10000
+#define JOB_RETRY_COUNT_MAX 1000000        /* the largest retry_count a payload may carry; reached, the job is dead */
 
 /* jansson >= 2.11 provides json_decrefp() for _cleanup_(json_decrefp). */
 

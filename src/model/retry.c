@@ -75,7 +75,8 @@ int retry_apply(json_t *job, const char *error_class, const char *error_message,
 
         prev = job_get_retry_count(job);
         if (json_is_integer(json_object_get(job, "retry_count"))) {
-                count = (unsigned) (prev + 1);
+                /* never past what job_validate() accepts: the job must still parse in retry or dead */
+                count = (unsigned) MIN(prev + 1, JOB_RETRY_COUNT_MAX);
                 r = job_set_time(job, "retried_at", now);
         } else {
                 count = 0;
@@ -86,7 +87,7 @@ int retry_apply(json_t *job, const char *error_class, const char *error_message,
         if (json_object_set_new(job, "retry_count", json_integer(count)) < 0)
                 return -ENOMEM;
 
-        if (count < retry_max_attempts(policy)) {
+        if (count < retry_max_attempts(policy) && count < JOB_RETRY_COUNT_MAX) {
                 *ret_action = RETRY_ACTION_RETRY;
                 *ret_at = now + retry_delay(count, rnd);
                 return 0;

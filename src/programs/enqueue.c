@@ -10,6 +10,7 @@
 #include "programs/enqueue.h"
 #include "programs/redis-source.h"
 #include "redis/claim.h"
+#include "redis/redis-tls.h"
 #include "util/log.h"
 #include "util/timestamp.h"
 
@@ -61,7 +62,10 @@ static int exit_status_for_redis(int r) {
         case -EAGAIN:
                 return EX_TEMPFAIL;
         case -EACCES:
+        case -REDIS_TLS_EREFUSED: /* our TLS client certificate, or its absence */
                 return EX_NOPERM;
+        case -REDIS_TLS_EVERIFY: /* the server's certificate: the CA, the host name or the certificate */
+        case -EINVAL:            /* unusable TLS credentials */
         case -ENXIO: /* the database index does not exist on that server: no retry will help */
                 return EX_CONFIG;
         case -ENOMEM:

@@ -9,6 +9,7 @@
 #include "programs/jobsctl.h"
 #include "util/log.h"
 #include "programs/redis-source.h"
+#include "redis/redis-tls.h"
 #include "redis/url.h"
 
 const char *arg_redis = NULL;
@@ -419,6 +420,10 @@ int ctl_connect(Redis *r) {
         if (q == -EACCES) {
                 log_error("%s (Redis %s). " AUTH_HINT, r->error, connected_description, redis_source_sysconfdir());
                 return EX_NOPERM;
+        }
+        if (q == -REDIS_TLS_EVERIFY || q == -REDIS_TLS_EREFUSED || (q == -EINVAL && u.tls)) {
+                log_error("%s (Redis %s). See \"TLS\" in jobsctl(1).", r->error, connected_description);
+                return q == -REDIS_TLS_EREFUSED ? EX_NOPERM : EX_CONFIG;
         }
         if (q == -ENXIO) {
                 log_error("%s (Redis %s): the URL names a database the server does not have (see \"databases\" "

@@ -1,24 +1,31 @@
 /* SPDX-License-Identifier: MIT */
-/* hiredis' async context driven by sd-event, with AUTH/SELECT and reconnect-with-backoff. */
+/* A Redis connection (redis/conn.h) driven by sd-event: a queue of reply callbacks, AUTH/SELECT,
+ * and reconnect-with-backoff. */
 
-#include <fcntl.h>
 #include <stdarg.h>
 #include <sys/epoll.h>
 
+#include "redis/conn.h"
 #include "redis/redis-async.h"
 #include "redis/sentinel.h"
+
+typedef struct ReplyCallback {
+        redisCallbackFn *fn;
+        void *privdata;
+} ReplyCallback;
 
 struct RedisAsync {
         sd_event *event;
         RedisURL url;
         char *name;
-        redisAsyncContext *ac;
+        RedisConn *conn;
         sd_event_source *io;
         uint32_t io_events;
         sd_event_source *reconnect_timer;
         sd_event_source *reset_defer;
         sd_event_source *flush_defer; /* writes the output buffer at the next turn of the loop */
-        bool flushing;
+        ReplyCallback *callbacks;     /* one per reply still to come, oldest at callbacks_head */
+        size_t callbacks_head, n_callbacks, callbacks_allocated;
         RedisAsyncStateFn cb;
         void *userdata;
         usec_t backoff;
@@ -26,10 +33,12 @@ struct RedisAsync {
         bool up;
         bool handshake_failed;
         bool closed;
+        char master[288];             /* through sentinels: host:port of the master they named */
         char status[320];
 };
 
 static int ra_connect(RedisAsync *ra);
+static int on_reconnect_timer(sd_event_source *s, uint64_t usec, void *userdata);
 
 const char *redis_async_reply_error(const redisReply *reply) {
         if (!reply)
@@ -39,102 +48,48 @@ const char *redis_async_reply_error(const redisReply *reply) {
         return NULL;
 }
 
+static int callbacks_push(RedisAsync *ra, redisCallbackFn *fn, void *privdata) {
+        if (ra->callbacks_head + ra->n_callbacks == ra->callbacks_allocated) {
+                if (ra->callbacks_head > 0) {
+                        memmove(ra->callbacks, ra->callbacks + ra->callbacks_head, ra->n_callbacks * sizeof *ra->callbacks);
+                        ra->callbacks_head = 0;
+                } else {
+                        size_t n = MAX(ra->callbacks_allocated * 2, (size_t) 16);
+                        ReplyCallback *p = reallocarray(ra->callbacks, n, sizeof *p);
+                        if (!p)
+                                return -ENOMEM;
+                        ra->callbacks = p;
+                        ra->callbacks_allocated = n;
+                }
+        }
+        ra->callbacks[ra->callbacks_head + ra->n_callbacks++] = (ReplyCallback) { fn, privdata };
+        return 0;
+}
+
+static bool callbacks_pop(RedisAsync *ra, ReplyCallback *ret) {
+        if (ra->n_callbacks == 0)
+                return false;
+        *ret = ra->callbacks[ra->callbacks_head++];
+        if (--ra->n_callbacks == 0)
+                ra->callbacks_head = 0;
+        return true;
+}
+
+/* Watch the socket for what the connection waits for; the epoll set changes only when that does. */
 static void ra_update_io(RedisAsync *ra) {
-        if (!ra->io)
+        uint32_t want;
+
+        if (!ra->io || !ra->conn)
                 return;
-        if (ra->io_events != 0) {
-                (void) sd_event_source_set_io_events(ra->io, ra->io_events);
+        want = redis_conn_events(ra->conn);
+        if (want == ra->io_events)
+                return;
+        ra->io_events = want;
+        if (want != 0) {
+                (void) sd_event_source_set_io_events(ra->io, want);
                 (void) sd_event_source_set_enabled(ra->io, SD_EVENT_ON);
         } else
                 (void) sd_event_source_set_enabled(ra->io, SD_EVENT_OFF);
-}
-
-static void ev_add_read(void *p) {
-        RedisAsync *ra = p;
-        ra->io_events |= EPOLLIN;
-        ra_update_io(ra);
-}
-
-static void ev_del_read(void *p) {
-        RedisAsync *ra = p;
-        ra->io_events &= ~(uint32_t) EPOLLIN;
-        ra_update_io(ra);
-}
-
-/* A command was queued. A connected socket is nearly always writable, so rather than asking epoll
- * (two epoll_ctl calls and a turn of the loop per batch of commands) the buffer is written by
- * redis_async_flush(): at the end of the caller's handler, or at the latest by the defer source.
- * Only a write that could not finish (or a connect in progress) waits for EPOLLOUT. */
-static void ev_add_write(void *p) {
-        RedisAsync *ra = p;
-
-        if (ra->flushing || !ra->ac || !(ra->ac->c.flags & REDIS_CONNECTED)) {
-                ra->io_events |= EPOLLOUT;
-                ra_update_io(ra);
-                return;
-        }
-        (void) sd_event_source_set_enabled(ra->flush_defer, SD_EVENT_ONESHOT);
-}
-
-static void ev_del_write(void *p) {
-        RedisAsync *ra = p;
-
-        (void) sd_event_source_set_enabled(ra->flush_defer, SD_EVENT_OFF);
-        if (ra->io_events & EPOLLOUT) {
-                ra->io_events &= ~(uint32_t) EPOLLOUT;
-                ra_update_io(ra);
-        }
-}
-
-static void ra_write(RedisAsync *ra) {
-        if (!ra->ac || ra->flushing)
-                return;
-        (void) sd_event_source_set_enabled(ra->flush_defer, SD_EVENT_OFF);
-        ra->flushing = true;
-        redisAsyncHandleWrite(ra->ac); /* may lose the connection: ra->ac is NULL then */
-        ra->flushing = false;
-}
-
-void redis_async_flush(RedisAsync *ra) {
-        int enabled = SD_EVENT_OFF;
-
-        if (ra && ra->flush_defer && sd_event_source_get_enabled(ra->flush_defer, &enabled) >= 0 &&
-            enabled != SD_EVENT_OFF)
-                ra_write(ra);
-}
-
-static int on_flush_defer(sd_event_source *s, void *userdata) {
-        ra_write(userdata);
-        return 0;
-}
-
-static void ev_cleanup(void *p) {
-        RedisAsync *ra = p;
-        ra->io = sd_event_source_disable_unref(ra->io);
-        ra->io_events = 0;
-        (void) sd_event_source_set_enabled(ra->flush_defer, SD_EVENT_OFF);
-}
-
-static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        RedisAsync *ra = userdata;
-        uint32_t wanted = ra->io_events;
-
-        if (ra->ac && (wanted & EPOLLIN) && (revents & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
-                redisAsyncHandleRead(ra->ac);
-                redis_async_flush(ra); /* what the reply callbacks queued */
-        }
-        /* The read may have freed the context (connection lost): check again. */
-        if (ra->ac && (wanted & EPOLLOUT) && (revents & (EPOLLOUT | EPOLLHUP | EPOLLERR)))
-                redisAsyncHandleWrite(ra->ac);
-        return 0;
-}
-
-static int on_reconnect_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        RedisAsync *ra = userdata;
-
-        ra->reconnect_timer = sd_event_source_unref(ra->reconnect_timer);
-        (void) ra_connect(ra);
-        return 0;
 }
 
 static void ra_schedule_reconnect(RedisAsync *ra) {
@@ -153,45 +108,110 @@ static void ra_schedule_reconnect(RedisAsync *ra) {
         ra->backoff = MIN(ra->backoff * 2, ra->url.sentinels ? REDIS_ASYNC_BACKOFF_SENTINEL_MAX : REDIS_ASYNC_BACKOFF_MAX);
 }
 
-/* The context is gone (hiredis frees it after the callback that told us). */
-static void ra_lost(RedisAsync *ra, const char *why) {
-        bool was_up = ra->up;
+/* Close the connection; every pending callback gets a NULL reply (they may queue commands: those
+ * fail with -ENOTCONN, as the connection is gone first). */
+static void ra_drop(RedisAsync *ra) {
+        ReplyCallback cb;
 
-        if (!ra->ac)
-                return;
-        ra->ac = NULL;
         ra->up = false;
         ra->io = sd_event_source_disable_unref(ra->io);
         ra->io_events = 0;
         (void) sd_event_source_set_enabled(ra->flush_defer, SD_EVENT_OFF);
+        ra->conn = redis_conn_free(ra->conn);
+        while (callbacks_pop(ra, &cb))
+                if (cb.fn)
+                        cb.fn(NULL, NULL, cb.privdata);
+}
+
+/* The connection is lost (or could not be made): say why, drop it, reconnect after the backoff. */
+static void ra_lost(RedisAsync *ra, const char *why) {
+        bool was_up = ra->up;
+
+        if (!ra->conn)
+                return;
         /* at most 200 bytes of the reason: a status line, and why may be a buffer as big as ours */
         snprintf(ra->status, sizeof ra->status, "%s: %.200s", ra->name, why && *why ? why : "connection lost");
+        ra_drop(ra);
         ra_schedule_reconnect(ra);
         if (was_up && ra->cb)
                 ra->cb(ra, false, ra->status, ra->userdata);
 }
 
-static void on_disconnect(const redisAsyncContext *ac, int status) {
-        RedisAsync *ra = ac->data;
+static void ra_write(RedisAsync *ra) {
+        int r;
 
-        if (ra && ra->ac == ac)
-                ra_lost(ra, ac->err ? ac->errstr : "connection closed");
+        if (!ra->conn)
+                return;
+        (void) sd_event_source_set_enabled(ra->flush_defer, SD_EVENT_OFF);
+        r = redis_conn_flush(ra->conn);
+        if (r < 0)
+                ra_lost(ra, redis_conn_error(ra->conn));
+        else
+                ra_update_io(ra);
 }
 
-static void on_connect(const redisAsyncContext *ac, int status) {
-        RedisAsync *ra = ac->data;
+void redis_async_flush(RedisAsync *ra) {
+        int enabled = SD_EVENT_OFF;
 
-        if (status == REDIS_OK || !ra || ra->ac != ac)
-                return;
-        /* hiredis frees the context after this, without calling on_disconnect. */
-        ra_lost(ra, ac->errstr);
+        if (ra && ra->flush_defer && sd_event_source_get_enabled(ra->flush_defer, &enabled) >= 0 &&
+            enabled != SD_EVENT_OFF)
+                ra_write(ra);
+}
+
+static int on_flush_defer(sd_event_source *s, void *userdata) {
+        ra_write(userdata);
+        return 0;
+}
+
+/* A command was queued. A connected socket is nearly always writable, so rather than asking epoll
+ * (two epoll_ctl calls and a turn of the loop per batch of commands) the buffer is written by
+ * redis_async_flush(): at the end of the caller's handler, or at the latest by the defer source.
+ * Only a write that could not finish (or a connection not yet up) waits for EPOLLOUT. */
+static void ra_queued(RedisAsync *ra) {
+        if (redis_conn_is_ready(ra->conn))
+                (void) sd_event_source_set_enabled(ra->flush_defer, SD_EVENT_ONESHOT);
+}
+
+static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        RedisAsync *ra = userdata;
+        RedisConn *conn = ra->conn;
+        redisReply *reply;
+        ReplyCallback cb;
+        int r;
+
+        if (!conn)
+                return 0;
+        r = redis_conn_process(conn);
+        /* Replies that came before a failure are delivered first. A callback may drop the
+         * connection (reset, close): stop when it did. */
+        while (ra->conn == conn && redis_conn_take_reply(conn, &reply) > 0) {
+                if (callbacks_pop(ra, &cb) && cb.fn)
+                        cb.fn(NULL, reply, cb.privdata);
+                freeReplyObject(reply);
+        }
+        if (ra->conn != conn)
+                return 0;
+        if (r < 0 || redis_conn_error(conn)[0]) {
+                ra_lost(ra, redis_conn_error(conn));
+                return 0;
+        }
+        ra_write(ra); /* what the reply callbacks queued */
+        return 0;
+}
+
+static int on_reconnect_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        RedisAsync *ra = userdata;
+
+        ra->reconnect_timer = sd_event_source_unref(ra->reconnect_timer);
+        (void) ra_connect(ra);
+        return 0;
 }
 
 static void on_handshake_reply(redisAsyncContext *ac, void *r, void *privdata) {
         RedisAsync *ra = privdata;
         const char *e = redis_async_reply_error(r);
 
-        if (!r || ra->ac != ac || !e)
+        if (!r || !e)
                 return;
         ra->handshake_failed = true;
         snprintf(ra->status, sizeof ra->status, "%s: %s", ra->name, e);
@@ -202,32 +222,31 @@ static void on_role_reply(redisAsyncContext *ac, void *r, void *privdata) {
         RedisAsync *ra = privdata;
         char why[128];
 
-        if (!r || ra->ac != ac || ra->handshake_failed || redis_sentinel_check_role(r, why, sizeof why) >= 0)
+        if (!r || ra->handshake_failed || redis_sentinel_check_role(r, why, sizeof why) >= 0)
                 return;
         ra->handshake_failed = true;
-        snprintf(ra->status, sizeof ra->status, "%s: %s:%d: %s", ra->name, ac->c.tcp.host, ac->c.tcp.port, why);
+        snprintf(ra->status, sizeof ra->status, "%.80s: %.100s: %.120s", ra->name, ra->master, why);
 }
 
 static int on_reset_defer(sd_event_source *s, void *userdata) {
         RedisAsync *ra = userdata;
-        redisAsyncContext *ac = ra->ac;
         char why[sizeof ra->status];
 
         ra->reset_defer = sd_event_source_disable_unref(ra->reset_defer);
-        if (!ac)
+        if (!ra->conn)
                 return 0;
         snprintf(why, sizeof why, "%s", ra->handshake_failed ? ra->status : "connection reset");
-        /* Frees the context: pending callbacks get NULL, on_disconnect runs if it was connected. */
-        redisAsyncFree(ac);
-        if (ra->ac == ac)
+        if (ra->handshake_failed) {
+                /* the status already names the connection */
+                ra_drop(ra);
+                ra_schedule_reconnect(ra);
+        } else
                 ra_lost(ra, why);
-        else if (ra->handshake_failed)
-                snprintf(ra->status, sizeof ra->status, "%s", why), ra_schedule_reconnect(ra);
         return 0;
 }
 
 void redis_async_reset(RedisAsync *ra) {
-        if (!ra || !ra->ac || ra->reset_defer)
+        if (!ra || !ra->conn || ra->reset_defer)
                 return;
         (void) sd_event_add_defer(ra->event, &ra->reset_defer, on_reset_defer, ra);
 }
@@ -235,7 +254,7 @@ void redis_async_reset(RedisAsync *ra) {
 static void on_ready_reply(redisAsyncContext *ac, void *r, void *privdata) {
         RedisAsync *ra = privdata;
 
-        if (!r || ra->ac != ac)
+        if (!r)
                 return;
         if (ra->handshake_failed || redis_async_reply_error(r)) {
                 if (!ra->handshake_failed)
@@ -253,10 +272,10 @@ static void on_ready_reply(redisAsyncContext *ac, void *r, void *privdata) {
 }
 
 static int ra_connect(RedisAsync *ra) {
-        redisAsyncContext *ac;
+        char err[256] = "";
         int r;
 
-        if (ra->closed || ra->ac)
+        if (ra->closed || ra->conn)
                 return 0;
         ra->attempts++;
         ra->handshake_failed = false;
@@ -273,54 +292,55 @@ static int ra_connect(RedisAsync *ra) {
                         ra_schedule_reconnect(ra);
                         return 0;
                 }
-                ac = redisAsyncConnect(master.host, (int) master.port);
+                snprintf(ra->master, sizeof ra->master, "%s:%u", master.host, master.port);
+                r = redis_conn_new(&master, &ra->conn, err, sizeof err);
         } else
-                ac = ra->url.path ? redisAsyncConnectUnix(ra->url.path) : redisAsyncConnect(ra->url.host, (int) ra->url.port);
-        if (!ac)
-                return -ENOMEM;
-        if (ac->err) {
-                snprintf(ra->status, sizeof ra->status, "%s: %s", ra->name, ac->errstr);
-                redisAsyncFree(ac);
+                r = redis_conn_new(&ra->url, &ra->conn, err, sizeof err);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                snprintf(ra->status, sizeof ra->status, "%s: %s", ra->name, err[0] ? err : strerror(-r));
                 ra_schedule_reconnect(ra);
                 return 0;
         }
-        /* hiredis 0.14 does not set close-on-exec; handlers must not inherit the connection. */
-        (void) fcntl(ac->c.fd, F_SETFD, FD_CLOEXEC);
-
-        r = sd_event_add_io(ra->event, &ra->io, ac->c.fd, 0, on_io, ra);
+        r = sd_event_add_io(ra->event, &ra->io, redis_conn_fd(ra->conn), 0, on_io, ra);
         if (r < 0) {
-                redisAsyncFree(ac);
+                ra->conn = redis_conn_free(ra->conn);
                 snprintf(ra->status, sizeof ra->status, "%s: cannot watch socket: %s", ra->name, strerror(-r));
                 ra_schedule_reconnect(ra);
                 return r;
         }
         (void) sd_event_source_set_enabled(ra->io, SD_EVENT_OFF);
         ra->io_events = 0;
-        ra->ac = ac;
-        ac->data = ra;
-        ac->ev.data = ra;
-        ac->ev.addRead = ev_add_read;
-        ac->ev.delRead = ev_del_read;
-        ac->ev.addWrite = ev_add_write;
-        ac->ev.delWrite = ev_del_write;
-        ac->ev.cleanup = ev_cleanup;
-        (void) redisAsyncSetConnectCallback(ac, on_connect);
-        (void) redisAsyncSetDisconnectCallback(ac, on_disconnect);
         snprintf(ra->status, sizeof ra->status, "%s: connecting", ra->name);
 
-        /* Queued before the connection completes; sent as one write. */
+        /* Queued before the connection completes; sent as one write once it has. */
         if (ra->url.password) {
-                if (ra->url.username)
-                        (void) redisAsyncCommand(ac, on_handshake_reply, ra, "AUTH %s %s", ra->url.username,
-                                                 ra->url.password);
-                else
-                        (void) redisAsyncCommand(ac, on_handshake_reply, ra, "AUTH %s", ra->url.password);
+                r = ra->url.username ? redis_conn_appendf(ra->conn, "AUTH %s %s", ra->url.username, ra->url.password)
+                                     : redis_conn_appendf(ra->conn, "AUTH %s", ra->url.password);
+                if (r >= 0)
+                        r = callbacks_push(ra, on_handshake_reply, ra);
         }
-        if (ra->url.db != 0)
-                (void) redisAsyncCommand(ac, on_handshake_reply, ra, "SELECT %u", ra->url.db);
-        if (ra->url.sentinels)
-                (void) redisAsyncCommand(ac, on_role_reply, ra, "ROLE");
-        (void) redisAsyncCommand(ac, on_ready_reply, ra, "PING");
+        if (r >= 0 && ra->url.db != 0) {
+                r = redis_conn_appendf(ra->conn, "SELECT %u", ra->url.db);
+                if (r >= 0)
+                        r = callbacks_push(ra, on_handshake_reply, ra);
+        }
+        if (r >= 0 && ra->url.sentinels) {
+                r = redis_conn_appendf(ra->conn, "ROLE");
+                if (r >= 0)
+                        r = callbacks_push(ra, on_role_reply, ra);
+        }
+        if (r >= 0)
+                r = redis_conn_appendf(ra->conn, "PING");
+        if (r >= 0)
+                r = callbacks_push(ra, on_ready_reply, ra);
+        if (r < 0) {
+                ra_lost(ra, "out of memory");
+                return r;
+        }
+        /* a unix socket is usually connected already: try at once */
+        ra_write(ra);
         return 0;
 }
 
@@ -354,22 +374,13 @@ int redis_async_new(sd_event *e, const RedisURL *u, const char *name, RedisAsync
 }
 
 void redis_async_close(RedisAsync *ra) {
-        redisAsyncContext *ac;
-
         if (!ra)
                 return;
         ra->closed = true;
         ra->cb = NULL;
         ra->reconnect_timer = sd_event_source_disable_unref(ra->reconnect_timer);
         ra->reset_defer = sd_event_source_disable_unref(ra->reset_defer);
-        ac = TAKE_PTR(ra->ac);
-        ra->up = false;
-        if (ac) {
-                ac->data = NULL;
-                redisAsyncFree(ac);
-        }
-        ra->io = sd_event_source_disable_unref(ra->io);
-        /* Last: it lives as long as any context whose callbacks use it. */
+        ra_drop(ra);
         ra->flush_defer = sd_event_source_disable_unref(ra->flush_defer);
 }
 
@@ -378,6 +389,7 @@ RedisAsync *redis_async_free(RedisAsync *ra) {
                 return NULL;
         redis_async_close(ra);
         redis_url_done(&ra->url);
+        free(ra->callbacks);
         free(ra->name);
         sd_event_unref(ra->event);
         free(ra);
@@ -396,32 +408,59 @@ unsigned redis_async_attempts(const RedisAsync *ra) {
         return ra->attempts;
 }
 
-int redis_async_command(RedisAsync *ra, redisCallbackFn *fn, void *privdata, const char *fmt, ...) {
-        va_list ap;
+/* Queue a formatted command and its callback. */
+static int ra_append(RedisAsync *ra, const char *cmd, size_t len, redisCallbackFn *fn, void *privdata) {
         int r;
 
-        if (!ra->up || !ra->ac)
+        if (!ra->up || !ra->conn)
+                return -ENOTCONN;
+        r = callbacks_push(ra, fn, privdata);
+        if (r < 0)
+                return r;
+        r = redis_conn_append(ra->conn, cmd, len);
+        if (r < 0) {
+                ra->n_callbacks--;
+                return r;
+        }
+        ra_queued(ra);
+        return 0;
+}
+
+int redis_async_command(RedisAsync *ra, redisCallbackFn *fn, void *privdata, const char *fmt, ...) {
+        _cleanup_free_ char *cmd = NULL;
+        va_list ap;
+        int n;
+
+        if (!ra->up || !ra->conn)
                 return -ENOTCONN;
         va_start(ap, fmt);
-        r = redisvAsyncCommand(ra->ac, fn, privdata, fmt, ap);
+        n = redisvFormatCommand(&cmd, fmt, ap);
         va_end(ap);
-        return r == REDIS_OK ? 0 : -ENOTCONN;
+        if (n < 0)
+                return n == -1 ? -ENOMEM : -EINVAL;
+        return ra_append(ra, cmd, (size_t) n, fn, privdata);
 }
 
 int redis_async_command_argv(RedisAsync *ra, redisCallbackFn *fn, void *privdata, int argc,
                              const char **argv, const size_t *argvlen) {
-        if (!ra->up || !ra->ac)
+        _cleanup_free_ char *cmd = NULL;
+        int n;
+
+        if (!ra->up || !ra->conn)
                 return -ENOTCONN;
-        return redisAsyncCommandArgv(ra->ac, fn, privdata, argc, argv, argvlen) == REDIS_OK ? 0 : -ENOTCONN;
+        n = redisFormatCommandArgv(&cmd, argc, argv, argvlen);
+        if (n < 0)
+                return -ENOMEM;
+        return ra_append(ra, cmd, (size_t) n, fn, privdata);
 }
 
 int redis_async_command_unanswered(RedisAsync *ra, redisCallbackFn *fn, void *privdata, int argc, const char **argv) {
         static const char skip[] = "*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$4\r\nSKIP\r\n";
         static const char ping[] = "*1\r\n$4\r\nPING\r\n";
         _cleanup_free_ char *cmd = NULL, *all = NULL;
-        int n, r;
+        int n;
 
-        if (!ra->up || !ra->ac)
+        if (!ra->up || !ra->conn)
                 return -ENOTCONN;
         n = redisFormatCommandArgv(&cmd, argc, argv, NULL);
         if (n < 0)
@@ -432,7 +471,6 @@ int redis_async_command_unanswered(RedisAsync *ra, redisCallbackFn *fn, void *pr
         memcpy(all, skip, sizeof skip - 1);
         memcpy(all + sizeof skip - 1, cmd, (size_t) n);
         memcpy(all + sizeof skip - 1 + n, ping, sizeof ping - 1);
-        /* One entry in hiredis' reply queue for the one reply that comes: the PING's. */
-        r = redisAsyncFormattedCommand(ra->ac, fn, privdata, all, sizeof skip - 1 + (size_t) n + sizeof ping - 1);
-        return r == REDIS_OK ? 0 : -ENOTCONN;
+        /* One callback for the one reply that comes: the PING's. */
+        return ra_append(ra, all, sizeof skip - 1 + (size_t) n + sizeof ping - 1, fn, privdata);
 }

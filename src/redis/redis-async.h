@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* A non-blocking Redis connection on an sd-event loop (hiredis 0.14's redisAsyncContext), which
+/* A non-blocking Redis connection on an sd-event loop (redis/conn.h: TCP, unix socket or TLS), which
  * authenticates, selects its database and reconnects with backoff when the connection is lost.
+ * Reply callbacks have hiredis' type; their context argument is always NULL.
  *
  * Commands are only accepted while connected (-ENOTCONN otherwise). When the connection drops, every
  * pending callback receives a NULL reply, then the state callback says "down"; after a successful

@@ -1,10 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* A blocking Redis connection that carries its own last error, and the Sidekiq pushes. */
 
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <sys/time.h>
 
 #include "redis/redis.h"
 #include "redis/keys.h"
@@ -20,34 +18,17 @@ static int set_error(Redis *r, int err, const char *fmt, ...) {
         return err;
 }
 
-int redis_context_error(Redis *r) {
-        redisContext *c = r->ctx;
-        int saved = errno, err;
+/* The connection failed (or a wait timed out): r->error says so, the connection is dropped. */
+static int conn_error(Redis *r, int err) {
+        char why[sizeof r->error];
 
-        if (!c)
-                return set_error(r, -ENOMEM, "out of memory connecting to Redis at %s", r->where);
-        switch (c->err) {
-        case REDIS_ERR_IO:
-                err = saved > 0 ? saved : EIO;
-                if (err == EAGAIN || err == EINPROGRESS)
-                        err = ETIMEDOUT;
-                break;
-        case REDIS_ERR_EOF:
-                err = ECONNRESET;
-                break;
-        case REDIS_ERR_PROTOCOL:
-                err = EPROTO;
-                break;
-        case REDIS_ERR_OOM:
-                err = ENOMEM;
-                break;
-        default: /* name resolution and the like */
-                err = EHOSTUNREACH;
-                break;
-        }
-        if (err == ETIMEDOUT)
-                return set_error(r, -err, "Redis at %s did not answer in time", r->where);
-        return set_error(r, -err, "Redis at %s: %s", r->where, c->errstr[0] ? c->errstr : strerror(err));
+        snprintf(why, sizeof why, "%s", r->conn ? redis_conn_error(r->conn) : "");
+        redis_done(r);
+        if (err == -ETIMEDOUT)
+                return set_error(r, err, "Redis at %s did not answer in time", r->where);
+        if (err == -ENOMEM)
+                return set_error(r, err, "out of memory talking to Redis at %s", r->where);
+        return set_error(r, err, "Redis at %s: %s", r->where, why[0] ? why : strerror(-err));
 }
 
 static bool prefix(const char *s, size_t n, const char *p) {
@@ -74,8 +55,6 @@ int redis_reply_error(Redis *r, const redisReply *reply) {
 static int check_reply(Redis *r, redisReply *reply, redisReply **ret) {
         _cleanup_reply_ redisReply *owned = reply;
 
-        if (!reply)
-                return redis_context_error(r);
         if (reply->type == REDIS_REPLY_ERROR)
                 return redis_reply_error(r, reply);
         if (ret)
@@ -111,8 +90,6 @@ static int redis_open_sentinel(Redis *r, const RedisURL *u, usec_t timeout) {
 }
 
 int redis_open(Redis *r, const RedisURL *u, usec_t timeout) {
-        struct timeval tv = { .tv_sec = (time_t) (timeout / USEC_PER_SEC),
-                              .tv_usec = (suseconds_t) (timeout % USEC_PER_SEC) };
         int n = 0, k;
 
         if (u->sentinels)
@@ -120,23 +97,15 @@ int redis_open(Redis *r, const RedisURL *u, usec_t timeout) {
         redis_done(r);
         redis_url_describe(u, r->where, sizeof r->where);
         r->error[0] = 0;
+        r->timeout = timeout;
 
-        errno = 0;
-        r->ctx = u->path ? redisConnectUnixWithTimeout(u->path, tv)
-                         : redisConnectWithTimeout(u->host, (int) u->port, tv);
-        if (!r->ctx || r->ctx->err) {
-                k = redis_context_error(r);
-                redis_done(r);
-                return k;
+        k = redis_conn_new(u, &r->conn, r->error, sizeof r->error);
+        if (k < 0) {
+                char why[sizeof r->error];
+                snprintf(why, sizeof why, "%s", r->error[0] ? r->error : strerror(-k));
+                return set_error(r, k, "Redis at %s: %s", r->where, why);
         }
-        /* hiredis 0.14 does not open its socket with O_CLOEXEC; handlers must not inherit it. */
-        (void) fcntl(r->ctx->fd, F_SETFD, FD_CLOEXEC);
-        if (redisSetTimeout(r->ctx, tv) != REDIS_OK) {
-                k = redis_context_error(r);
-                redis_done(r);
-                return k;
-        }
-
+        /* Queued while connecting, sent in one write: one round trip. */
         if (u->password) {
                 k = u->username ? redis_append(r, "AUTH %s %s", u->username, u->password)
                                 : redis_append(r, "AUTH %s", u->password);
@@ -149,6 +118,17 @@ int redis_open(Redis *r, const RedisURL *u, usec_t timeout) {
                 if (k < 0)
                         goto fail;
                 n++;
+        }
+        /* Wait for the connection (and the TLS handshake) even when nothing is queued. */
+        while (!redis_conn_is_ready(r->conn)) {
+                k = redis_conn_flush(r->conn);
+                if (k < 0)
+                        return conn_error(r, k);
+                if (redis_conn_is_ready(r->conn))
+                        break;
+                k = redis_conn_wait(r->conn, timeout);
+                if (k < 0)
+                        return conn_error(r, k);
         }
         for (int i = 0; i < n; i++) {
                 k = redis_get_reply(r, NULL);
@@ -163,45 +143,69 @@ fail:
 }
 
 void redis_done(Redis *r) {
-        if (r->ctx)
-                redisFree(r->ctx);
-        r->ctx = NULL;
+        r->conn = redis_conn_free(r->conn);
 }
 
 int redis_command(Redis *r, redisReply **ret, const char *fmt, ...) {
         va_list ap;
-        redisReply *reply;
+        int k;
 
+        if (!r->conn)
+                return conn_error(r, -ENOTCONN);
         va_start(ap, fmt);
-        reply = redisvCommand(r->ctx, fmt, ap);
+        k = redis_conn_appendv(r->conn, fmt, ap);
         va_end(ap);
-        return check_reply(r, reply, ret);
+        if (k < 0)
+                return conn_error(r, k);
+        return redis_get_reply(r, ret);
 }
 
 int redis_command_argv(Redis *r, redisReply **ret, int argc, const char **argv, const size_t *argvlen) {
-        return check_reply(r, redisCommandArgv(r->ctx, argc, argv, argvlen), ret);
+        int k = redis_append_argv(r, argc, argv, argvlen);
+        return k < 0 ? k : redis_get_reply(r, ret);
 }
 
 int redis_append(Redis *r, const char *fmt, ...) {
         va_list ap;
         int k;
 
+        if (!r->conn)
+                return conn_error(r, -ENOTCONN);
         va_start(ap, fmt);
-        k = redisvAppendCommand(r->ctx, fmt, ap);
+        k = redis_conn_appendv(r->conn, fmt, ap);
         va_end(ap);
-        return k == REDIS_OK ? 0 : redis_context_error(r);
+        return k < 0 ? conn_error(r, k) : 0;
 }
 
 int redis_append_argv(Redis *r, int argc, const char **argv, const size_t *argvlen) {
-        return redisAppendCommandArgv(r->ctx, argc, argv, argvlen) == REDIS_OK ? 0 : redis_context_error(r);
+        int k;
+
+        if (!r->conn)
+                return conn_error(r, -ENOTCONN);
+        k = redis_conn_append_argv(r->conn, argc, argv, argvlen);
+        return k < 0 ? conn_error(r, k) : 0;
 }
 
 int redis_get_reply(Redis *r, redisReply **ret) {
-        void *reply = NULL;
+        redisReply *reply = NULL;
+        int k;
 
-        if (redisGetReply(r->ctx, &reply) != REDIS_OK)
-                return redis_context_error(r);
-        return check_reply(r, reply, ret);
+        if (!r->conn)
+                return conn_error(r, -ENOTCONN);
+        for (;;) {
+                k = redis_conn_take_reply(r->conn, &reply);
+                if (k == 0) {
+                        k = redis_conn_process(r->conn);
+                        if (k >= 0)
+                                k = redis_conn_take_reply(r->conn, &reply);
+                }
+                if (k > 0)
+                        return check_reply(r, reply, ret);
+                if (k == 0)
+                        k = redis_conn_wait(r->conn, r->timeout);
+                if (k < 0)
+                        return conn_error(r, k);
+        }
 }
 
 int redis_push_job(Redis *r, const char *queue, const char *json, size_t len) {
@@ -215,7 +219,7 @@ int redis_push_job(Redis *r, const char *queue, const char *json, size_t len) {
                 return k;
         /* read both replies even if the first failed, so the connection stays in step */
         k = redis_get_reply(r, NULL);
-        if (k < 0 && r->ctx->err)
+        if (k < 0 && !r->conn)
                 return k;
         k2 = redis_get_reply(r, NULL);
         return k2 < 0 ? k2 : k;

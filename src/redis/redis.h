@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* A blocking Redis connection (hiredis) that carries its own last error, and the Sidekiq pushes.
+/* A blocking Redis connection (redis/conn.h, waited on with poll()) that carries its own last error,
+ * and the Sidekiq pushes.
  *
  * Errors are negative errno: -ECONNREFUSED/-ENOENT/-EHOSTUNREACH... when Redis cannot be reached,
- * -ETIMEDOUT for a timeout, -EACCES when authentication is refused, -EAGAIN when Redis answers
+ * -ETIMEDOUT for a timeout, -EACCES when authentication is refused,
+ * -EKEYREJECTED when the server's TLS certificate fails verification, -ENOKEY when the server
+ * refuses our TLS client certificate (or its absence), -EAGAIN when Redis answers
  * LOADING/BUSY/TRYAGAIN/MASTERDOWN, -ENXIO when the URL's database index does not exist there
  * (a configuration error), -EPROTO for any other error reply, -ECONNRESET when the
  * connection dropped. r->error always holds a readable sentence (never the password). */
@@ -11,13 +14,15 @@
 #include <hiredis/hiredis.h>
 #include <stddef.h>
 
+#include "redis/conn.h"
 #include "redis/url.h"
 #include "util/util.h"
 
 #define REDIS_TIMEOUT_DEFAULT (2 * USEC_PER_SEC)
 
 typedef struct Redis {
-        redisContext *ctx;
+        RedisConn *conn;
+        usec_t timeout;
         char where[256]; /* "127.0.0.1:6379" or the socket path */
         char error[512];
 } Redis;
@@ -47,6 +52,5 @@ int redis_push_job(Redis *r, const char *queue, const char *json, size_t len);
 /* Enqueue later: ZADD schedule <at> <json>. */
 int redis_schedule_job(Redis *r, double at, const char *json, size_t len);
 
-/* Map a hiredis context error / an error reply to a negative errno, filling r->error. */
-int redis_context_error(Redis *r);
+/* Map an error reply to a negative errno, filling r->error. */
 int redis_reply_error(Redis *r, const redisReply *reply);

@@ -79,6 +79,13 @@ static int parse_unix(const char *rest, RedisURL *u, const char **ret_reason) {
                                 *ret_reason = "db= must be a database number (0, 1, ...)";
                                 return -EINVAL;
                         }
+                } else if (l > 5 && !strncmp(p, "user=", 5)) {
+                        free(u->username);
+                        u->username = NULL;
+                        if (percent_decode(p + 5, l - 5, &u->username) < 0) {
+                                *ret_reason = "bad %-escape in the user name";
+                                return -EINVAL;
+                        }
                 } else if (l > 9 && !strncmp(p, "password=", 9)) {
                         free(u->password);
                         u->password = NULL;
@@ -87,7 +94,7 @@ static int parse_unix(const char *rest, RedisURL *u, const char **ret_reason) {
                                 return -EINVAL;
                         }
                 } else {
-                        *ret_reason = "unknown unix socket URL parameter (allowed: db=N, password=P)";
+                        *ret_reason = "unknown unix socket URL parameter (allowed: db=N, user=U, password=P)";
                         return -EINVAL;
                 }
                 p = *amp ? amp + 1 : amp;
@@ -173,11 +180,19 @@ static int parse_tcp(const char *rest, RedisURL *u, const char **ret_reason) {
         }
 
         if (slash && slash[1] != 0) {
-                if (strchr(slash + 1, '?')) {
+                const char *q = strchr(slash + 1, '?');
+                size_t dblen = q ? (size_t) (q - slash - 1) : strlen(slash + 1);
+
+                if (q && !u->tls) {
                         *ret_reason = "query parameters are not supported in redis:// URLs";
                         return -EINVAL;
                 }
-                if (parse_db(slash + 1, strlen(slash + 1), &u->db) < 0) {
+                if (q && strcmp(q + 1, "verify=none") != 0) {
+                        *ret_reason = "unknown rediss:// URL parameter (allowed: verify=none)";
+                        return -EINVAL;
+                }
+                u->tls_no_verify = q;
+                if (dblen > 0 && parse_db(slash + 1, dblen, &u->db) < 0) {
                         *ret_reason = "the path must be a database number: redis://host:6379/0";
                         return -EINVAL;
                 }
@@ -195,15 +210,15 @@ int redis_url_parse(const char *s, RedisURL *ret, const char **ret_reason) {
         }
         if (!strncmp(s, "redis://", 8))
                 r = parse_tcp(s + 8, &u, ret_reason);
-        else if (!strncmp(s, "unix://", 7))
+        else if (!strncmp(s, "rediss://", 9)) {
+                u.tls = true;
+                r = parse_tcp(s + 9, &u, ret_reason);
+        } else if (!strncmp(s, "unix://", 7))
                 r = parse_unix(s + 7, &u, ret_reason);
         else if (!strncmp(s, REDIS_SENTINEL_SCHEME, strlen(REDIS_SENTINEL_SCHEME)))
                 r = redis_sentinel_url_parse(s + strlen(REDIS_SENTINEL_SCHEME), &u, ret_reason);
-        else if (!strncmp(s, "rediss://", 9)) {
-                *ret_reason = "TLS (rediss://) is not supported; use a local stunnel or a unix socket";
-                r = -EINVAL;
-        } else {
-                *ret_reason = "URL must start with redis://, unix:// or redis+sentinel://";
+        else {
+                *ret_reason = "URL must start with redis://, rediss://, unix:// or redis+sentinel://";
                 r = -EINVAL;
         }
         if (r < 0) {
@@ -344,7 +359,7 @@ char *redis_url_mask(const char *url) {
 }
 
 int redis_url_copy(const RedisURL *u, RedisURL *ret) {
-        *ret = (RedisURL) { .port = u->port, .db = u->db };
+        *ret = (RedisURL) { .port = u->port, .db = u->db, .tls = u->tls, .tls_no_verify = u->tls_no_verify };
         if ((u->host && !(ret->host = strdup(u->host))) || (u->path && !(ret->path = strdup(u->path))) ||
             (u->username && !(ret->username = strdup(u->username))) ||
             (u->password && !(ret->password = strdup(u->password))) ||

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Where Redis is: redis://[[user]:password@]host[:port][/db], unix:///path[?db=N][&password=P], or
- * a set of sentinels and a master name (redis+sentinel://..., see redis/sentinel.h). */
+/* Where Redis is: redis://[[user]:password@]host[:port][/db], the same over TLS as
+ * rediss://...[/db][?verify=none], unix:///path[?db=N][&user=U][&password=P], or a set of
+ * sentinels and a master name (redis+sentinel://..., see redis/sentinel.h). */
 #pragma once
 
 #include <stdbool.h>
@@ -19,6 +20,8 @@ typedef struct RedisURL {
         char *password; /* never log this */
         unsigned db;
         RedisSentinels *sentinels; /* redis+sentinel://: host and port come from these, or NULL */
+        bool tls;       /* rediss:// */
+        bool tls_no_verify; /* rediss://...?verify=none: no certificate or host name check */
 } RedisURL;
 
 /* Parse a URL. -EINVAL with *ret_reason saying which part is wrong. */
@@ -41,6 +44,7 @@ const char *redis_url_describe(const RedisURL *u, char *buf, size_t n);
 /* The URL with any password replaced by "****", for messages. A new string, or NULL. */
 char *redis_url_mask(const char *url);
 
-/* A deep copy. */
+/* A deep copy. -ENOMEM. */
 int redis_url_copy(const RedisURL *u, RedisURL *ret);
+
 void redis_url_done(RedisURL *u);

@@ -22,7 +22,7 @@ if [ $rc != 0 ]; then
         for f in "$work"/crash/*; do
                 [ -e "$f" ] || continue
                 echo "crashing input $(basename "$f") (base64): $(base64 -w0 "$f" | head -c 4000)"
-                cp "$f" "$keep/$(basename "$(dirname "$corpus")")-$(basename "$corpus")-$(basename "$f")"
+                cp "$f" "$keep/$(basename "$corpus")-$(basename "$f")"
         done
 fi
 exit $rc

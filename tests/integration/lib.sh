@@ -43,6 +43,7 @@ redis_start() {
         REDIS_PIDS+=("$REDIS_PID")
         export REDIS_URL="unix://$REDIS_SOCK"
         wait_for "redis to accept connections" 20 redis-cli -s "$REDIS_SOCK" ${REDIS_AUTH:+-a "$REDIS_AUTH" --no-auth-warning} PING
+        acl_maybe_use
 }
 
 # redis_start_tcp [NAME] [args...]: same on a free loopback TCP port; sets REDIS_PORT.
@@ -56,6 +57,29 @@ redis_start_tcp() {
         REDIS_PIDS+=("$REDIS_PID")
         export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
         wait_for "redis to listen on $REDIS_PORT" 20 redis-cli -p "$REDIS_PORT" ${REDIS_AUTH:+-a "$REDIS_AUTH" --no-auth-warning} PING
+        acl_maybe_use
+}
+
+# acl_setup: create the ACL user of README.md ("A Redis ACL user for jobs") with password
+# jobs-acl-pw; the default user stays, for the test's own redis_cli.
+JOBS_ACL_PASSWORD=jobs-acl-pw
+acl_setup() {
+        local line
+        line=$(grep -m1 '^ACL SETUSER jobs on ' "$JOBS_SOURCE_DIR/README.md") || fail "no ACL line in README.md"
+        # shellcheck disable=SC2086
+        redis_cli ${line//>PASSWORD/>$JOBS_ACL_PASSWORD} >/dev/null
+}
+
+# With JOBS_TEST_ACL=1 in the environment every test's programs talk to Redis as that user
+# (which is how its command list was found): redis_start* call this.
+acl_maybe_use() {
+        [ -n "${JOBS_TEST_ACL:-}" ] && [ -z "${REDIS_AUTH:-}" ] || return 0
+        acl_setup
+        case "$REDIS_URL" in
+        unix://*) REDIS_URL="$REDIS_URL?user=jobs&password=$JOBS_ACL_PASSWORD" ;;
+        redis://*) REDIS_URL="redis://jobs:$JOBS_ACL_PASSWORD@${REDIS_URL#redis://}" ;;
+        esac
+        export REDIS_URL
 }
 
 redis_stop() {

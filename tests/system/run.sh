@@ -117,9 +117,9 @@ write_schedule() { # write_schedule ENTRY...   entries: tick added outage
 }
 
 # The flow an administrator follows for a host-local schedule: edit, daemon-reload (runs the
-# generator), start the target so new timers are started.
+# generator). jobs-reload.path starts the new timers and stops the removed ones; the checks wait for it.
 reload_schedule() {
-        ct systemctl daemon-reload && ct systemctl start jobs.target
+        ct systemctl daemon-reload
 }
 
 timers() { ct systemctl list-timers --no-pager --no-legend; }
@@ -142,7 +142,11 @@ t_installed() {
         ct test -f /etc/default/jobs || { fail "/etc/default/jobs not installed"; r=1; }
         local u envs
         # (a template is asked about through an instance of it)
-        for u in jobs-worker.service $(ct sh -c 'cd /lib/systemd/system && ls jobs-*.service' | grep -v '^jobs-worker.service$' |
+        s=$(ct systemctl is-active jobs-reload.path); note "jobs-reload.path: $s"
+        [ "$s" = active ] || { fail "jobs-reload.path is $s"; r=1; }
+        # (jobs-reload.service talks to systemd only, not to Redis)
+        for u in jobs-worker.service $(ct sh -c 'cd /lib/systemd/system && ls jobs-*.service' |
+                                       grep -v -e '^jobs-worker.service$' -e '^jobs-reload.service$' |
                                        sed 's/@\.service$/@0.service/'); do
                 envs=$(ct systemctl show -P EnvironmentFiles "$u")
                 [[ "$envs" == */etc/default/jobs\ * ]] || { fail "$u does not read /etc/default/jobs (EnvironmentFiles=$envs)"; r=1; }
@@ -387,6 +391,37 @@ exposure() {
 }
 le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 <= b + 0) }'; }
 
+timer_active() { [ "$(ct systemctl is-active "$1")" = active ]; }
+no_failed_jobs_units() { [ -z "$(ct systemctl list-units --failed --plain --no-legend 'jobs-*')" ]; }
+system_running() { [ "$(ct systemctl is-system-running)" = running ]; }
+
+t_schedule_files() {
+        local r=0 before
+        need_unit jobs.target jobs-reload.path || return 1
+        before=$(ct systemctl is-system-running)
+        note "system state before: $before"
+        printf '[Job]\nName=systest-extra\nClass=SystestTick\nEvery=1h\n' | write_in /etc/jobs/systest-extra.schedule 0644
+        reload_schedule || { fail "daemon-reload failed"; return 1; }
+        wait_until 30 timer_active jobs-systest-extra.timer ||
+                { fail "the timer of a new schedule file is $(ct systemctl is-active jobs-systest-extra.timer)"; r=1; }
+        timer_listed jobs-systest-added.timer || { fail "the other schedule's timer is gone"; r=1; }
+        rm -f "$CT_ROOT/etc/jobs/systest-extra.schedule"
+        reload_schedule || { fail "daemon-reload failed"; return 1; }
+        wait_until 30 not timer_listed jobs-systest-extra.timer ||
+                { fail "the timer of a removed schedule file is still listed"; r=1; }
+        if ! wait_until 30 no_failed_jobs_units; then
+                ct systemctl list-units --failed --no-pager --plain --no-legend
+                fail "failed units after removing a schedule file"; r=1
+        fi
+        if [ "$before" = running ] && ! wait_until 30 system_running; then
+                fail "the system is $(ct systemctl is-system-running) after removing a schedule file"; r=1
+        fi
+        note "jobs-reload.service: $(ct systemctl show -P Result jobs-reload.service)"
+        jlines jobs-reload.service | tail -3
+        [ "$(ct systemctl show -P Result jobs-reload.service)" = success ] || { fail "jobs-reload.service failed"; r=1; }
+        return $r
+}
+
 t_bad_schedule() {
         local r=0 since
         need_unit jobs.target || return 1
@@ -614,6 +649,7 @@ echo "# installed $(basename "$DEB") in $(( $(now_ms) - t0 )) ms"
 check "installed: worker enabled and active, jobs.target active, no timer scheduled by the package" t_installed
 check "a timer of the test's schedule fires; the worker runs the job (start/done with fields); enqueue log tagged" t_timer_fires
 check "editing the schedule and daemon-reload changes list-timers" t_schedule_edit
+check "a schedule file added + daemon-reload starts its timer; removed, it stops cleanly (nothing failed)" t_schedule_files
 check "watchdog: SIGSTOPped worker killed and restarted, running job completes" t_watchdog
 check "kill -9 during a batch: worker restarted, no job lost" t_kill9
 check "fire while Redis is down: enqueue unit fails, retries, job enqueued once Redis is back" t_redis_outage

@@ -49,6 +49,28 @@ static void test_delay_clamped(void **state) {
         assert_true((at - now) * 1e6 < (double) UINT64_MAX);
 }
 
+/* At the largest retry_count a payload may carry the job is dead, and what goes to the dead set still
+ * parses (found by the payload fuzzer: 999,999 became 1,000,000, which job_parse() refused). */
+static void test_retry_count_limit(void **state) {
+        static const char *const in[] = { JOB(",\"retry\":1000000,\"retry_count\":999999"),
+                                          JOB(",\"retry\":2000000,\"retry_count\":1000000") };
+
+        for (size_t i = 0; i < ELEMENTSOF(in); i++) {
+                _cleanup_(json_decrefp) json_t *j = job_from(in[i]), *back = NULL;
+                _cleanup_free_ char *text = NULL;
+                const char *reason = NULL;
+                RetryAction a;
+                size_t len;
+                double at;
+
+                assert_int_equal(retry_apply(j, "E", "m", 1764240000.0, 0, &a, &at), 0);
+                assert_int_equal(a, RETRY_ACTION_DEAD);
+                assert_int_equal(job_get_retry_count(j), JOB_RETRY_COUNT_MAX);
+                assert_int_equal(job_serialize(j, SIZE_MAX, &text, &len), 0);
+                assert_int_equal(job_parse(text, len, SIZE_MAX, &back, &reason), 0);
+        }
+}
+
 static void test_first_failure(void **state) {
         _cleanup_(json_decrefp) json_t *j = job_from(JOB(",\"retry\":true"));
         RetryAction a;
@@ -144,6 +166,7 @@ int main(void) {
                 cmocka_unit_test(test_max_attempts),
                 cmocka_unit_test(test_delay),
                 cmocka_unit_test(test_delay_clamped),
+                cmocka_unit_test(test_retry_count_limit),
                 cmocka_unit_test(test_first_failure),
                 cmocka_unit_test(test_later_failure_and_retry_queue),
                 cmocka_unit_test(test_exhausted),

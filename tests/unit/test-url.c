@@ -59,9 +59,46 @@ static void test_unix(void **state) {
         assert_string_equal(u.password, "a&b");
         redis_url_done(&u);
 
+        assert_int_equal(redis_url_parse("unix:///tmp/r.sock?user=jobs&password=pw", &u, &reason), 0);
+        assert_string_equal(u.username, "jobs");
+        assert_string_equal(u.password, "pw");
+        redis_url_done(&u);
+
         assert_int_equal(redis_url_parse("unix:///tmp/r.sock", &u, &reason), 0);
         assert_string_equal(u.path, "/tmp/r.sock");
         assert_int_equal(u.db, 0);
+        redis_url_done(&u);
+}
+
+static void test_tls(void **state) {
+        RedisURL u = {}, copy = {};
+        const char *reason = NULL;
+
+        assert_int_equal(redis_url_parse("rediss://app:secret@redis.example:6380/2", &u, &reason), 0);
+        assert_true(u.tls);
+        assert_false(u.tls_no_verify);
+        assert_string_equal(u.host, "redis.example");
+        assert_int_equal(u.port, 6380);
+        assert_string_equal(u.username, "app");
+        assert_string_equal(u.password, "secret");
+        assert_int_equal(u.db, 2);
+        assert_int_equal(redis_url_copy(&u, &copy), 0);
+        assert_true(copy.tls);
+        assert_string_equal(copy.password, "secret");
+        redis_url_done(&copy);
+        redis_url_done(&u);
+
+        assert_int_equal(redis_url_parse("rediss://h/3?verify=none", &u, &reason), 0);
+        assert_true(u.tls && u.tls_no_verify);
+        assert_int_equal(u.db, 3);
+        redis_url_done(&u);
+        assert_int_equal(redis_url_parse("rediss://h:7000/?verify=none", &u, &reason), 0);
+        assert_true(u.tls && u.tls_no_verify);
+        assert_int_equal(u.db, 0);
+        redis_url_done(&u);
+
+        assert_int_equal(redis_url_parse("redis://h/0", &u, &reason), 0);
+        assert_false(u.tls);
         redis_url_done(&u);
 }
 
@@ -70,7 +107,8 @@ static void test_errors(void **state) {
                 const char *url, *reason;
         } cases[] = {
                 { "http://h", "redis://" },
-                { "rediss://h", "TLS" },
+                { "https://h", "rediss://" },
+                { "rediss://h/0?verify=full", "verify=none" },
                 { "redis://h:0", "port" },
                 { "redis://h:65536", "port" },
                 { "redis://h:abc", "port" },
@@ -124,6 +162,7 @@ static void test_mask(void **state) {
         (void) state;
         check_mask("redis://:s3cret@db:6379/2", "redis://:****@db:6379/2");
         check_mask("redis://app:p@ss@db/0", "redis://app:****@db/0");
+        check_mask("rediss://app:p%40ss@db:6380/0?verify=none", "rediss://app:****@db:6380/0?verify=none");
         check_mask("redis://db:6379/0", "redis://db:6379/0");
         check_mask("redis://:@db", "redis://:@db");
         check_mask("unix:///run/r.sock?db=1&password=x%40y&z", "unix:///run/r.sock?db=1&password=****&z");
@@ -229,7 +268,7 @@ static void test_credential(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_tcp),   cmocka_unit_test(test_unix),
-                cmocka_unit_test(test_errors), cmocka_unit_test(test_pick),
+                cmocka_unit_test(test_tls), cmocka_unit_test(test_errors), cmocka_unit_test(test_pick),
                 cmocka_unit_test(test_credential), cmocka_unit_test(test_mask),
                 cmocka_unit_test(test_sentinel),
         };

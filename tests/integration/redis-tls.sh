@@ -1,0 +1,146 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# rediss:// against Debian's redis-server on a TLS port, with certificates made here by openssl:
+# jobs-enqueue, the worker and jobsctl status over TLS (CA from the redis-ca credential or
+# SSL_CERT_FILE); a wrong CA, a wrong host name and an expired certificate each refused with a clear
+# error and exit 78; ?verify=none skips the checks; mutual TLS with the redis-cert/redis-key
+# credentials, refused with exit 77 without them. Passwords stay masked.
+. "$(dirname "$0")/worker-lib.sh"
+. "$(dirname "$0")/jobsctl-lib.sh"
+
+# --- certificates ---------------------------------------------------------------------------------
+P="$T/pki"
+mkdir -p "$P"
+newkey() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:prime256v1 -out "$P/$1.key" 2>/dev/null; }
+# ca NAME: a self-signed CA
+ca() {
+        newkey "$1"
+        openssl req -x509 -new -key "$P/$1.key" -out "$P/$1.crt" -days 30 -subj "/CN=jobs test $1" 2>/dev/null
+}
+# cert NAME CA DAYS SAN: a certificate signed by CA (DAYS -1: expired)
+cert() {
+        newkey "$1"
+        openssl req -new -key "$P/$1.key" -out "$P/$1.csr" -subj "/CN=$1" -addext "subjectAltName=$4" 2>/dev/null
+        openssl x509 -req -in "$P/$1.csr" -CA "$P/$2.crt" -CAkey "$P/$2.key" -CAcreateserial -days "$3" \
+                -copy_extensions copy -out "$P/$1.crt" 2>/dev/null
+}
+ca ca
+ca other-ca
+cert server ca 30 "DNS:localhost,IP:127.0.0.1"
+cert wronghost ca 30 "DNS:redis.invalid"
+cert expired ca -1 "DNS:localhost,IP:127.0.0.1"
+cert client ca 30 "DNS:jobs-client"
+cert stranger other-ca 30 "DNS:jobs-client"
+openssl x509 -in "$P/expired.crt" -noout -checkend 0 >/dev/null && fail "the expired certificate is not expired"
+
+# --- a TLS-only server (plus a unix socket for the test's own redis-cli) --------------------------
+TLS_PORT=$(free_port)
+export REDIS_AUTH=s3cret-pw DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/no-such-bus"
+redis_start redis --tls-port "$TLS_PORT" --tls-cert-file "$P/server.crt" --tls-key-file "$P/server.key" \
+        --tls-ca-cert-file "$P/ca.crt" --tls-auth-clients no --requirepass s3cret-pw
+use_cert() { redis_cli CONFIG SET tls-cert-file "$P/$1.crt" tls-key-file "$P/$1.key" >/dev/null; }
+
+CRED="$T/credentials"
+mkdir -p "$CRED"
+cp "$P/ca.crt" "$CRED/redis-ca"
+export CREDENTIALS_DIRECTORY="$CRED"
+URL="rediss://:s3cret-pw@localhost:$TLS_PORT/0"
+export REDIS_URL="$URL"
+
+# OpenSSL's words for a chain it cannot trust (the server may send its CA along)
+UNTRUSTED="unable to get local issuer certificate|self-signed certificate in certificate chain"
+
+# --- success: enqueue, a worker runs the job, jobsctl status -------------------------------------
+expect_exit 0 "$E" -q tls Hello -a '["over tls"]'
+assert_eq "$(redis_cli LLEN queue:tls)" 1 "job pushed over TLS"
+handler Hello <<'EOF2'
+read -r payload
+echo "$JOB_ID" >>"$JOBS_TEST_MARK/done"
+EOF2
+start_worker w1 -q tls
+wait_for "the job to run over TLS" 30 lines_at_least "$T/done" 1
+wait_log w1 "Finished Hello job"
+log_has w1 "Connected to Redis at localhost:$TLS_PORT" || fail "worker log: $(cat "$T/w1.log")"
+ok "jobs-enqueue pushed and the worker ran the job over TLS (CA from the redis-ca credential)"
+
+jid=$("$E" -q tls Hello)
+wait_log w1 "Finished Hello job $jid"
+ok "the worker picks up a job enqueued while it waits (blocking fetch over TLS)"
+
+expect_exit 0 "$C" status
+assert_contains "$OUT" "rediss://:****@localhost:$TLS_PORT/0"
+[[ "$OUT$ERR" != *s3cret-pw* ]] || fail "password shown by jobsctl status: $OUT$ERR"
+! grep -q s3cret-pw "$T/w1.log" || fail "password in the worker's log"
+ok "jobsctl status over TLS, the password masked"
+
+acl_setup
+expect_exit 0 "$E" --redis "rediss://jobs:$JOBS_ACL_PASSWORD@localhost:$TLS_PORT/0" -q tls Hello
+wait_log w1 "Finished Hello job $OUT"
+ok "rediss://user:password@host: the ACL user of README.md over TLS"
+
+# SSL_CERT_FILE as OpenSSL's default verify paths honour it, without the credential
+rm "$CRED/redis-ca"
+expect_exit 0 env SSL_CERT_FILE="$P/ca.crt" "$E" -q tls Hello
+expect_exit 78 "$E" -q tls Hello
+assert_match "$ERR" "certificate of localhost was not accepted: ($UNTRUSTED)"
+ok "without the credential the system store is used (SSL_CERT_FILE honoured, else refused)"
+
+# --- refusals: each a clear error and exit 78 (EX_CONFIG) ----------------------------------------
+cp "$P/other-ca.crt" "$CRED/redis-ca"
+expect_exit 78 "$E" -q tls Hello
+assert_match "$ERR" "certificate of localhost was not accepted: ($UNTRUSTED)"
+assert_contains "$ERR" "redis-ca"
+[[ "$ERR" != *s3cret-pw* ]] || fail "password in the error: $ERR"
+expect_exit 78 "$C" status
+assert_match "$ERR" "not accepted: ($UNTRUSTED)"
+ok "wrong CA: jobs-enqueue and jobsctl exit 78, naming the reason"
+
+cp "$P/ca.crt" "$CRED/redis-ca"
+use_cert wronghost
+expect_exit 78 "$E" -q tls Hello
+assert_contains "$ERR" "certificate of localhost was not accepted: hostname mismatch"
+expect_exit 0 "$E" --redis "rediss://:s3cret-pw@localhost:$TLS_PORT/0?verify=none" -q tls Hello
+ok "wrong host name: exit 78 (hostname mismatch); ?verify=none skips the check"
+
+use_cert expired
+expect_exit 78 "$E" -q tls Hello
+assert_contains "$ERR" "certificate of localhost was not accepted: certificate has expired"
+ok "expired certificate: exit 78 (certificate has expired)"
+
+start_worker_bad() {
+        JOBS_LOG_FIELDS=1 "$W" --handler-dir "$H" -C "$WORKER_TEST_CONF" -q tls >"$T/$1.log" 2>&1 &
+        WORKER_PID=$!
+        WORKER_PIDS+=("$WORKER_PID")
+}
+start_worker_bad w2
+wait_log w2 "certificate has expired"
+stop_worker "$WORKER_PID"
+! grep -q s3cret-pw "$T/w2.log" || fail "password in the worker's log"
+ok "the worker says why it cannot connect (certificate has expired) and keeps retrying"
+use_cert server
+
+# --- mutual TLS -----------------------------------------------------------------------------------
+redis_cli CONFIG SET tls-auth-clients yes >/dev/null
+CERT_REFUSED="requires a client certificate"
+expect_exit 77 "$E" -q tls Hello
+assert_match "$ERR" "$CERT_REFUSED"
+assert_contains "$ERR" "redis-cert"
+expect_exit 77 "$C" status
+assert_match "$ERR" "$CERT_REFUSED"
+cp "$P/stranger.crt" "$CRED/redis-cert"
+cp "$P/stranger.key" "$CRED/redis-key"
+expect_exit 77 "$E" -q tls Hello
+assert_match "$ERR" "did not accept our client certificate"
+cp "$P/client.crt" "$CRED/redis-cert"
+cp "$P/client.key" "$CRED/redis-key"
+expect_exit 0 "$E" -q tls Hello
+wait_log w1 "Finished Hello job $OUT"
+expect_exit 0 "$C" status
+ok "mutual TLS: refused with exit 77 without a client certificate or with one of another CA, works with redis-cert/redis-key"
+
+redis_cli CLIENT KILL TYPE normal >/dev/null
+wait_log w1 "is reachable again"
+jid=$("$E" -q tls Hello)
+wait_log w1 "Finished Hello job $jid" 60
+ok "the worker reconnects over mutual TLS after its connections were killed and keeps working"
+stop_worker "${WORKER_PIDS[0]}"
