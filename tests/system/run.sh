@@ -42,6 +42,9 @@ jlines() {
         ct journalctl --no-pager -q -o cat -u "$unit" "$@"
 }
 jcount() { jlines "$@" | grep -c . ; }
+# grep -q for the end of a pipe: it reads all its input, so under pipefail a long journal does not
+# fail the pipe with SIGPIPE when the match comes early.
+has() { grep "$@" >/dev/null; }
 
 main_pid() { ct systemctl show -P MainPID jobs-worker.service; }
 worker_restarts() { ct systemctl show -P NRestarts jobs-worker.service; }
@@ -162,7 +165,7 @@ t_installed() {
         pkg_timers=$(ct sh -c 'cd /lib/systemd/system && ls jobs-*.timer jobs.target.wants 2>/dev/null' || true)
         [ -z "$pkg_timers" ] || { fail "the package installs timers: $pkg_timers"; r=1; }
         timers | sed 's/^/list-timers: /'
-        ! timers | grep -q ' jobs-' || { fail "jobs timers scheduled right after install"; r=1; }
+        ! timers | has ' jobs-' || { fail "jobs timers scheduled right after install"; r=1; }
         ct test -f /usr/share/jobs/examples/jobs.schedule || { fail "example schedule not installed"; r=1; }
         return $r
 }
@@ -188,7 +191,7 @@ t_timer_fires() {
         job_started "$jid" || { fail "no JOB_STATUS=start for $jid"; r=1; }
         [ "$(jcount jobs-worker.service JOB_ID="$jid" JOB_STATUS=done JOB_CLASS=SystestTick JOB_QUEUE=default)" -ge 1 ] ||
                 { fail "done entry lacks JOB_CLASS/JOB_QUEUE"; r=1; }
-        jlines jobs-worker.service JOB_ID="$jid" | grep -q "systest tick $jid" ||
+        jlines jobs-worker.service JOB_ID="$jid" | has "systest tick $jid" ||
                 { fail "handler output not logged with the job's fields"; r=1; }
         local tagged
         tagged=$(ct journalctl --no-pager -q -u jobs-systest-tick.service JOBS_SERVICE=enqueue -o cat | grep -c .)
@@ -326,7 +329,7 @@ t_graceful_stop() {
 # A cgroup per job (Delegate=yes): named after the job, killed whole at its end, accounted, limited.
 worker_cgroup() { echo "/sys/fs/cgroup$(ct sed -n 's/^0:://p' "/proc/$(main_pid)/cgroup")"; }
 pid_gone() { ! ct kill -0 "$1" 2>/dev/null; }
-cgls_shows() { ct systemd-cgls --no-pager -u jobs-worker.service | grep -q "$1"; }
+cgls_shows() { ct systemd-cgls --no-pager -u jobs-worker.service | has "$1"; }
 no_job_cgroups() { [ -z "$(ct sh -c "ls -d $1/job-* 2>/dev/null")" ]; }
 t_cgroups() {
         local r=0 jid cg svc orphan line
@@ -335,7 +338,7 @@ t_cgroups() {
         cg=$(worker_cgroup); svc=${cg%/worker}
         note "worker in $cg; controllers for the jobs: $(ct cat "$svc/cgroup.subtree_control")"
         [ "${cg##*/}" = worker ] || { fail "the worker is not in its leaf cgroup: $cg"; jlines jobs-worker.service | tail -5; return 1; }
-        jlines jobs-worker.service | grep -q "Running each job in a cgroup of its own" || { fail "no line about job cgroups"; r=1; }
+        jlines jobs-worker.service | has "Running each job in a cgroup of its own" || { fail "no line about job cgroups"; r=1; }
 
         jid=$(enqueue --args '[5]' SystestSleep) || { fail "enqueue failed"; return 1; }
         wait_until 30 cgls_shows "job-SystestSleep-$jid" || { fail "systemd-cgls -u jobs-worker does not show job-SystestSleep-$jid"; r=1; }
@@ -490,10 +493,10 @@ t_jobsctl_status() {
         out=$(ct jobsctl status) || { printf '%s\n' "$out"; fail "jobsctl status failed"; return 1; }
         printf '%s\n' "$out" | sed -n '/^Processes/,$p'
         pid=$(main_pid)
-        printf '%s\n' "$out" | grep -q ":$pid:" || { fail "worker MainPID $pid not among the processes"; r=1; }
+        printf '%s\n' "$out" | has ":$pid:" || { fail "worker MainPID $pid not among the processes"; r=1; }
         local t
         for t in $(timers | grep -o 'jobs-[^ ]*\.timer' | sort -u); do
-                printf '%s\n' "$out" | grep -q " $t " || { fail "timer $t not shown"; r=1; }
+                printf '%s\n' "$out" | has " $t " || { fail "timer $t not shown"; r=1; }
         done
         return $r
 }
@@ -526,7 +529,7 @@ t_upgrade() {
         dpkg-deb -e "$DEB" "$ctrl"
         if [ -e "$ctrl/preinst" ] && grep -q 'stop' "$ctrl/preinst"; then fail "preinst stops units"; r=1; fi
         # shellcheck disable=SC2016 # a literal $1 in the maintainer script
-        if grep -B2 'deb-systemd-invoke stop' "$ctrl/prerm" | grep -q '"$1" = upgrade'; then fail "prerm stops on upgrade"; r=1; fi
+        if grep -B2 'deb-systemd-invoke stop' "$ctrl/prerm" | has '"$1" = upgrade'; then fail "prerm stops on upgrade"; r=1; fi
         grep -q "_dh_action=restart" "$ctrl/postinst" || { fail "postinst does not restart the worker"; r=1; }
         rm -rf "$ctrl"
         # Dynamic: a real upgrade (the same package with a higher version) while a job runs.
