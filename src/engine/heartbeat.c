@@ -115,7 +115,9 @@ void heartbeat_send(JobsWorker *w) {
         char busy[16], beat[32], rss[24], rtt[24];
         int r;
 
-        if (!redis_async_is_up(w->redis))
+        /* Signed off (worker_maybe_finish_stop()): a beat now would register the worker again, and
+         * Sidekiq's process list would show a stopped worker until its entry expired. */
+        if (!redis_async_is_up(w->redis) || w->final_in_flight)
                 return;
         if (w->heartbeat.in_flight) {
                 /* Three beats and 15 s without an answer: the connection is dead without saying so. */

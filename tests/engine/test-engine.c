@@ -576,6 +576,24 @@ static void test_stop_with_ack_unanswered(void **state) {
         assert_int_equal(status, 0);
 }
 
+/* Stopped while Redis is slow to answer the sign-off: heartbeats due meanwhile must not register
+ * the worker again (Sidekiq's process list would show it after it exited). Redis is paused for
+ * five heartbeat periods, so without the rule at least one beat lands after the sign-off. */
+static void test_no_beat_after_sign_off(void **state) {
+        char id[256];
+        pid_t w;
+
+        w = worker_start("A", 1, false);
+        WAIT_FOR("the worker in processes", identity_of(w, id, sizeof id));
+        assert_int_equal(kill(t.server, SIGSTOP), 0);
+        assert_int_equal(kill(w, SIGTERM), 0);
+        usleep(1000 * 1000);
+        assert_int_equal(kill(t.server, SIGCONT), 0);
+        assert_int_equal(worker_wait(w), 0);
+        assert_int_equal(cmd_int("SISMEMBER processes %s", id), 0);
+        assert_int_equal(cmd_int("EXISTS %s", id), 0);
+}
+
 static void test_scheduled(void **state) {
         char payload[256];
         pid_t w;
@@ -635,6 +653,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_scheduled, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_active_job, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stop_with_ack_unanswered, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_no_beat_after_sign_off, setup, teardown),
         };
         return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
