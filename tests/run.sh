@@ -5,6 +5,7 @@
 # one line "N passed, N failed" from meson's summaries. Exits non-zero when anything failed.
 # Tests are independent (each its own temp dir, Redis socket or free port), and most of their time
 # is spent waiting on other processes: $JOBS_TEST_PROCESSES of them run at once (default 2 × cores).
+# The system tests take one .deb built while the tests compile (or $JOBS_DEB).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
@@ -34,12 +35,34 @@ count() { # add up meson's "Ok:/Fail:..." summary from a testlog
 }
 
 status=0
-rm -rf build-ci build-valgrind
+rm -rf build-ci build-valgrind build-fuzz
+# The .deb for both system tests, built once while the tests are compiled.
+if $system && [ -z "${JOBS_DEB:-}" ]; then
+        mkdir -p build-deb
+        packaging/build-deb.sh "$top/build-deb" >build-deb/build.log 2>&1 &
+        deb_pid=$!
+fi
 meson setup build-ci -Db_sanitize=address,undefined -Db_lundef=false \
         $( $system && echo -Dsystem_tests=true || true ) | tail -n 3
 ninja -C build-ci >/dev/null
-meson test -C build-ci --print-errorlogs --num-processes "$procs" 2>&1 | tee build-ci/summary.txt || status=1
+meson test -C build-ci --print-errorlogs --num-processes "$procs" --no-suite system 2>&1 | tee build-ci/summary.txt || status=1
 count build-ci/summary.txt
+
+# The system tests spend their time waiting on booted containers: the single-host one runs beside
+# the valgrind and fuzzing runs below; the fleet one (four hosts, clock-bound) after them, alone.
+if $system; then
+        if [ -z "${JOBS_DEB:-}" ]; then
+                if wait "$deb_pid"; then
+                        JOBS_DEB=$(tail -n 1 build-deb/build.log)
+                        export JOBS_DEB
+                else
+                        tail -n 20 build-deb/build.log
+                        echo "building the .deb failed: the system tests build it themselves"
+                fi
+        fi
+        meson test -C build-ci --print-errorlogs system >build-ci/system.txt 2>&1 &
+        system_pid=$!
+fi
 
 meson setup build-valgrind -Dbuildtype=debug | tail -n 3
 ninja -C build-valgrind >/dev/null
@@ -53,9 +76,16 @@ count build-valgrind/summary.txt
 
 # the libFuzzer harnesses, 15 s each over their corpus (tests/fuzz/run.sh alone runs them longer)
 if command -v clang >/dev/null; then
-        rm -rf build-fuzz
         tests/fuzz/run.sh --ci 2>&1 | tee build-ci/fuzz-summary.txt || status=1
         count build-ci/fuzz-summary.txt
+fi
+
+if $system; then
+        wait "$system_pid" || status=1
+        cat build-ci/system.txt
+        count build-ci/system.txt
+        meson test -C build-ci --print-errorlogs system-fleet 2>&1 | tee build-ci/fleet.txt || status=1
+        count build-ci/fleet.txt
 fi
 
 echo "$passed passed, $failed failed"

@@ -24,5 +24,5 @@ for n in payload schedule worker-conf url duration json-ruby; do targets+=("test
 ninja -C build-fuzz "${targets[@]}" >/dev/null
 names=()
 for n in "$@"; do names+=("fuzz-$n"); done
-FUZZ_SECONDS=$secs meson test -C build-fuzz --no-rebuild --suite fuzz --print-errorlogs --num-processes 1 \
+FUZZ_SECONDS=$secs meson test -C build-fuzz --no-rebuild --suite fuzz --print-errorlogs --num-processes "$(nproc)" \
         -t $(( (secs + 60) / 60 + 1 )) "${names[@]}"
