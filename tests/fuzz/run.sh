@@ -15,8 +15,8 @@ if [ "${1:-}" = --ci ]; then
 fi
 command -v clang >/dev/null || { echo "tests/fuzz/run.sh: clang is needed (apt-get install clang)" >&2; exit 69; }
 if [ ! -d build-fuzz ]; then
-        # (the programs are not built here: clang's warnings are not the release compiler's)
-        CC=clang meson setup build-fuzz -Dfuzz=true -Dtests=false -Dwerror=false \
+        # (only the harnesses and the library are built here, with -Werror as everywhere)
+        CC=clang meson setup build-fuzz -Dfuzz=true -Dtests=false \
                 -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized | tail -n 3
 fi
 targets=()
