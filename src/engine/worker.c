@@ -336,6 +336,16 @@ static void on_redis_state(RedisAsync *ra, bool up, const char *error, void *use
         JobsWorker *w = userdata;
         int r;
 
+        if (!up && redis_async_config_error(ra)) {
+                if (w->exit_code == 0) {
+                        log_error("%s. The URL names a database this Redis does not have: fix Redis= in worker.conf "
+                                  "or REDIS_URL, then start the worker again.", strna(error));
+                        w->exit_code = -EINVAL; /* jobs-worker exits 78, and is not restarted */
+                        worker_begin_stop(w, "configuration error");
+                }
+                worker_maybe_finish_stop(w);
+                return;
+        }
         if (!up) {
                 worker_redis_outage(w, error);
                 heartbeat_connection_lost(&w->heartbeat);

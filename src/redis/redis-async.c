@@ -32,6 +32,7 @@ struct RedisAsync {
         unsigned attempts;
         bool up;
         bool handshake_failed;
+        bool config_error;            /* the handshake failed on the URL itself (a database Redis lacks) */
         bool closed;
         char master[288];             /* through sentinels: host:port of the master they named */
         char status[320];
@@ -214,6 +215,7 @@ static void on_handshake_reply(redisAsyncContext *ac, void *r, void *privdata) {
         if (!r || !e)
                 return;
         ra->handshake_failed = true;
+        ra->config_error = ra->config_error || (!strncmp(e, "ERR", 3) && strstr(e, "DB index"));
         snprintf(ra->status, sizeof ra->status, "%s: %s", ra->name, e);
 }
 
@@ -239,6 +241,9 @@ static int on_reset_defer(sd_event_source *s, void *userdata) {
         if (ra->handshake_failed) {
                 /* the status already names the connection */
                 ra_drop(ra);
+                /* no retry will fix the URL: the owner hears it (it was never up) */
+                if (ra->config_error && ra->cb)
+                        ra->cb(ra, false, ra->status, ra->userdata);
                 ra_schedule_reconnect(ra);
         } else
                 ra_lost(ra, why);
@@ -394,6 +399,10 @@ RedisAsync *redis_async_free(RedisAsync *ra) {
         sd_event_unref(ra->event);
         free(ra);
         return NULL;
+}
+
+bool redis_async_config_error(const RedisAsync *ra) {
+        return ra && ra->config_error;
 }
 
 bool redis_async_is_up(const RedisAsync *ra) {

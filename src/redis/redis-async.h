@@ -33,6 +33,9 @@ RedisAsync *redis_async_free(RedisAsync *ra);
 DEFINE_TRIVIAL_CLEANUP_FUNC(RedisAsync *, redis_async_free);
 
 bool redis_async_is_up(const RedisAsync *ra);
+/* The last handshake failed on the URL itself (SELECT of a database the server does not have):
+ * reconnecting will not help. */
+bool redis_async_config_error(const RedisAsync *ra);
 /* "connected", or why not ("Connection refused, retrying in 400ms"). */
 const char *redis_async_status(const RedisAsync *ra);
 unsigned redis_async_attempts(const RedisAsync *ra);

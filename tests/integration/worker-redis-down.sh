@@ -53,3 +53,16 @@ wait_for "the idle worker to exit with Redis down" 20 exited
 rc=0; wait "$WORKER_PID" || rc=$?
 assert_eq "$rc" 0 "exit status"
 ok "an idle worker stops at once while Redis is down"
+
+# A database this Redis does not have: a configuration error no retry fixes. The worker says so
+# and exits 78, which its unit does not restart.
+redis_start
+"$W" --handler-dir "$H" -C "$WORKER_TEST_CONF" --redis "unix://$REDIS_SOCK?db=999" >"$T/db.log" 2>&1 &
+pid=$!
+exited() { ! kill -0 "$pid" 2>/dev/null; }
+wait_for "the worker to exit on a missing database" 60 exited
+rc=0; wait "$pid" || rc=$?
+assert_eq "$rc" 78 "exit status"
+assert_contains "$(cat "$T/db.log")" "DB index is out of range. The URL names a database this Redis does not have"
+grep -q '^RestartPreventExitStatus=.*\b78\b' "$JOBS_SOURCE_DIR/units/jobs-worker.service" || fail "jobs-worker.service restarts on 78"
+ok "a database Redis does not have: exit 78 with the reason, not restarted"
