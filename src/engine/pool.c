@@ -13,7 +13,6 @@
 #include "engine/pool.h"
 #include "engine/worker-internal.h"
 
-extern char **environ;
 
 typedef enum ProcState {
         PROC_DOWN,      /* not running; maybe a respawn timer */
@@ -44,7 +43,8 @@ typedef struct PoolProcess {
 struct Pool {
         JobsWorker *worker;
         PoolConfig config;
-        char **env;
+        const char **env;          /* exec_env_build(): what any handler gets, plus the protocol's */
+        char *env_extra[2];
         PoolProcess *procs;
         JobsJob *wait_head, *wait_tail;
         bool stopping;
@@ -305,7 +305,7 @@ static int proc_spawn(PoolProcess *p) {
                 (void) setpgid(0, 0);
                 if (dup2(in_r, STDIN_FILENO) < 0 || dup2(rep_w, 3) < 0)
                         _exit(127);
-                execve(pool->config.argv[0], pool->config.argv, pool->env);
+                execve(pool->config.argv[0], pool->config.argv, (char **) pool->env);
                 fprintf(stderr, "Cannot run %s: %s\n", pool->config.argv[0], strerror(errno));
                 _exit(127);
         }
@@ -333,48 +333,24 @@ fail:
         return r;
 }
 
-/* The environment of pool processes: ours minus the service's supervision, plus the protocol's. */
-static char **pool_env(const PoolConfig *c) {
-        static const char *const drop[] = { "NOTIFY_SOCKET=", "WATCHDOG_USEC=", "WATCHDOG_PID=", "LISTEN_FDS=",
-                                            "LISTEN_PID=", "LISTEN_FDNAMES=", "JOBS_HANDLER_PROTOCOL=", "JOBS_POOL=" };
-        size_t n = 0, k = 0;
-        char **env;
-
-        while (environ && environ[n])
-                n++;
-        env = calloc(n + 3, sizeof *env);
-        if (!env)
-                return NULL;
-        for (size_t i = 0; i < n; i++) {
-                bool skip = false;
-                for (size_t d = 0; d < ELEMENTSOF(drop) && !skip; d++)
-                        skip = strncmp(environ[i], drop[d], strlen(drop[d])) == 0;
-                if (!skip)
-                        env[k++] = environ[i]; /* borrowed */
-        }
-        env[k++] = strdupf("JOBS_HANDLER_PROTOCOL=%d", POOL_PROTOCOL_VERSION);
-        env[k++] = strdupf("JOBS_POOL=%s", c->name);
-        if (!env[k - 1] || !env[k - 2]) {
-                free(env[k - 1]);
-                free(env[k - 2]);
-                free(env);
-                return NULL;
-        }
-        return env;
+/* The environment of pool processes: the allowlist every handler gets, with [Worker]'s
+ * Environment= and PassEnvironment= (a pool serves several classes: [Class] settings do not apply),
+ * plus the protocol's. Never the Redis URL, passwords or the credentials directory. */
+static int pool_env(Pool *pool) {
+        pool->env_extra[0] = strdupf("JOBS_HANDLER_PROTOCOL=%d", POOL_PROTOCOL_VERSION);
+        pool->env_extra[1] = strdupf("JOBS_POOL=%s", pool->config.name);
+        if (!pool->env_extra[0] || !pool->env_extra[1])
+                return -ENOMEM;
+        return exec_env_build(NULL, &pool->worker->config.exec, NULL, pool->env_extra, ELEMENTSOF(pool->env_extra),
+                              &pool->env);
 }
 
 static Pool *pool_free(Pool *pool) {
-        size_t n = 0;
-
         if (!pool)
                 return NULL;
-        while (pool->env && pool->env[n])
-                n++;
-        if (n >= 2) {
-                free(pool->env[n - 1]);
-                free(pool->env[n - 2]);
-        }
         free(pool->env);
+        for (size_t i = 0; i < ELEMENTSOF(pool->env_extra); i++)
+                free(pool->env_extra[i]);
         free(pool->procs);
         pool_config_done(&pool->config);
         free(pool);
@@ -396,12 +372,12 @@ static Pool *pool_get(JobsWorker *w, const PoolConfig *c) {
                 free(pool);
                 return NULL;
         }
-        pool->env = pool_env(&pool->config);
         pool->procs = calloc(pool->config.size, sizeof *pool->procs);
         a = reallocarray(w->pools, w->n_pools + 1, sizeof *a);
-        if (!pool->env || !pool->procs || !a)
+        if (a)
+                w->pools = a; /* the old array is gone either way once this succeeded */
+        if (pool_env(pool) < 0 || !pool->procs || !a)
                 return pool_free(pool);
-        w->pools = a;
         w->pools[w->n_pools++] = pool;
         log_info("Pool %s: starting %u process(es) of %s.", pool->config.name, pool->config.size, pool->config.argv[0]);
         for (unsigned i = 0; i < pool->config.size; i++) {

@@ -38,6 +38,7 @@ EOS
 cat >"$T/pool.conf" <<EOF
 [Worker]
 $WORKER_TEST_SETTINGS
+PassEnvironment=JOBS_SK_RAN AJ_OUT
 [Pool]
 Name=ruby
 Class=Hello Billing::* HelloJob

@@ -9,10 +9,13 @@
 redis_start
 mkdir -p "$T/ran"
 export POOL_T="$T"
+export JOBS_TEST_SECRET=worker-only
 cat >"$T/h.py" <<'EOS'
 #!/usr/bin/python3
 import json, os, sys, time
 d = os.environ["POOL_T"]
+with open(d + "/env.%d" % os.getpid(), "w") as f:
+    f.write("".join(k + "\n" for k in sorted(os.environ)))
 reply = os.fdopen(3, "w", buffering=1)
 reply.write("jobs-handler %s\n" % os.environ.get("POOL_VERSION", "1"))
 for line in sys.stdin:
@@ -40,6 +43,8 @@ chmod +x "$T/v2.sh"
 cat >"$T/pool.conf" <<EOF
 [Worker]
 $WORKER_TEST_SETTINGS
+PassEnvironment=POOL_T POOL_VERSION
+Environment=POOL_GREETING=hello
 ShutdownTimeoutSec=1s
 [Pool]
 Name=py
@@ -77,6 +82,17 @@ wait_for "20 Rec jobs" 60 all_ran "$T/rec"
 n=$(pids_of "$T/rec")
 [ "$n" -ge 1 ] && [ "$n" -le 2 ] || fail "20 jobs ran in $n processes, expected the pool's 2"
 ok "a pool of 2 runs 20 jobs in its 2 long-lived processes"
+
+# What a pool process sees: the handlers' allowlist, [Worker]'s Environment= and PassEnvironment=,
+# the protocol's variables; never the worker's REDIS_URL (set for it by the test) or credentials.
+env_file=$(ls "$T"/env.* | head -1)
+for v in PATH POOL_T POOL_GREETING JOBS_POOL JOBS_HANDLER_PROTOCOL; do
+        grep -qx "$v" "$env_file" || fail "$v missing from a pool process's environment"
+done
+for v in REDIS_URL CREDENTIALS_DIRECTORY NOTIFY_SOCKET JOBS_TEST_SECRET; do
+        ! grep -qx "$v" "$env_file" || fail "$v leaked into a pool process's environment"
+done
+ok "pool processes get the handlers' allowlisted environment, not the worker's"
 
 : >"$T/cyc"
 for i in $(seq 9); do "$E" --args "[$i]" Cycle >>"$T/cyc"; done
