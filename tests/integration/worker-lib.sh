@@ -26,6 +26,14 @@ handler() {
         chmod +x "$H/$1"
 }
 
+# notify_listen: a listener on $T/notify.sock (the NOTIFY_SOCKET to give the worker) writing what
+# it hears to $T/notify.log, one line per field; killed at exit.
+notify_listen() {
+        python3 "$JOBS_SOURCE_DIR/tests/integration/notify-listen.py" "$T/notify.sock" "$T/notify.log" &
+        on_exit "kill $! 2>/dev/null || true"
+        wait_for "the notify listener" 60 grep -q LISTENING "$T/notify.log"
+}
+
 # start_worker NAME [ARGS...]: a worker in the background, log in $T/NAME.log, pid in WORKER_PID.
 # Without -C it reads $WORKER_TEST_CONF; a test's own config file holds $WORKER_TEST_SETTINGS.
 start_worker() {

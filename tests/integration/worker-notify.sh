@@ -10,10 +10,7 @@ handler Work <<'EOF2'
 echo "$JOB_ID" >>"$JOBS_TEST_MARK/done"
 EOF2
 
-python3 "$JOBS_SOURCE_DIR/tests/integration/notify-listen.py" "$T/notify.sock" "$T/notify.log" &
-LISTENER=$!
-on_exit "kill $LISTENER 2>/dev/null || true"
-wait_for "listener" 60 grep -q LISTENING "$T/notify.log"
+notify_listen
 
 NOTIFY_SOCKET="$T/notify.sock" WATCHDOG_USEC=500000 start_worker w
 notified() { grep -c -- "$1" "$T/notify.log" || true; }

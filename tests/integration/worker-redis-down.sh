@@ -13,10 +13,7 @@ cat >"$T/worker.conf" <<EOF2
 PassEnvironment=JOBS_TEST_MARK
 ShutdownTimeoutSec=10min
 EOF2
-python3 "$JOBS_SOURCE_DIR/tests/integration/notify-listen.py" "$T/notify.sock" "$T/notify.log" &
-LISTENER=$!
-on_exit "kill $LISTENER 2>/dev/null || true"
-wait_for "listener" 60 grep -q LISTENING "$T/notify.log"
+notify_listen
 
 # Redis is not there yet: the socket path is where it will be.
 mkdir -p "$T/store"
