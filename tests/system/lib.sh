@@ -59,6 +59,9 @@ wait_until() {
 
 now_ms() { date +%s%3N; }
 
+# For wait_for and checks: the command's status negated.
+not() { ! "$@"; }
+
 # TAP bookkeeping shared by the system tests (they set n=0 failed=0): tap_line RC DESC T0 < OUTPUT
 # prints "ok N - DESC" or "not ok N - DESC", the output as comments and the time since T0.
 tap_line() {

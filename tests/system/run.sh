@@ -129,7 +129,6 @@ timers() { ct systemctl list-timers --no-pager --no-legend; }
 # Listed with a next elapse: a timer whose entry was removed may linger as "not-found" with NEXT "-"
 # until reset-failed or reboot, but it never fires again.
 timer_listed() { timers | awk -v u="$1" '$1 != "-" { for (i = 1; i <= NF; i++) if ($i == u) f = 1 } END { exit !f }'; }
-not() { ! "$@"; }
 
 # Checks -------------------------------------------------------------------------------------------
 
