@@ -118,9 +118,11 @@ end
 # not 0.10000000000000001); otherwise Redis gets a second member and the job runs twice.
 e = rs.find_job(r1)
 check(Sidekiq.dump_json(e.item) == e.value, "retry entry written as Ruby would write it, so Sidekiq API calls that address it by value work:\n  ours: #{e.value}\n  Ruby: #{Sidekiq.dump_json(e.item)}")
-e.reschedule(Time.now.to_f)
+# first to a later time, so that the poller cannot take it while the set is read, then to now
+e.reschedule(Time.now.to_f + 1800)
 copies = Sidekiq::RetrySet.new.select { |x| x.jid == r1 }
 check(copies.size == 1, "SortedEntry#reschedule moved the entry instead of adding a copy: #{copies.map(&:score)}")
+copies[0].reschedule(Time.now.to_f)
 ' "$T/sidekiq-retry.json" "$f_r2" "$f_flaky" "$f_r1" "$f_r0" "$f_rf"
 ok "failed jobs land in Sidekiq::RetrySet / DeadSet with Sidekiq's fields and types"
 ok "SortedEntry#reschedule moves jobs-worker's retry entry"
@@ -151,9 +153,11 @@ s_jid=$("$BIN/jobs-enqueue" --in 1h --args '[0.1, {"t": 1e-7}]' Record)
 rb '
 e = Sidekiq::ScheduledSet.new.find_job(ARGV[0])
 check(Sidekiq.dump_json(e.item) == e.value, "jobs-enqueue payload written as Ruby would write it:\n  ours: #{e.value}\n  Ruby: #{Sidekiq.dump_json(e.item)}")
-e.reschedule(Time.now.to_f)
+# first to a later time, so that the poller cannot take it while the set is read, then to now
+e.reschedule(Time.now.to_f + 1800)
 copies = Sidekiq::ScheduledSet.new.select { |x| x.jid == ARGV[0] }
 check(copies.size == 1, "SortedEntry#reschedule moved the scheduled job instead of adding a copy: #{copies.map(&:score)}")
+copies[0].reschedule(Time.now.to_f)
 ' "$s_jid"
 wait_for "jobs-worker to run the rescheduled job" 60 worker_ran "$s_jid"
 ok "SortedEntry#reschedule: jobs-worker's poller retries it; exhausted, it goes to Sidekiq::DeadSet"
