@@ -6,6 +6,7 @@
 
 #include "redis/sentinel.h"
 #include "redis/url.h"
+#include "util/secret.h"
 #include "util/util.h"
 
 #define REDIS_DB_MAX 100000
@@ -305,57 +306,14 @@ const char *redis_url_describe(const RedisURL *u, char *buf, size_t n) {
         return buf;
 }
 
-/* Copy url with [from, to) replaced by the mask. */
-static char *mask_range(const char *url, size_t from, size_t to) {
-        return strdupf("%.*s****%s", (int) from, url, url + to);
-}
-
-/* url with the value of query parameter name ("password=") masked, or NULL if it has none. */
-static char *mask_param(const char *url, const char *name) {
-        size_t l = strlen(name);
-        const char *p = strchr(url, '?');
-
-        for (p = p ? p + 1 : NULL; p && *p;) {
-                const char *amp = strchrnul(p, '&');
-                if (!strncmp(p, name, l) && amp > p + l)
-                        return mask_range(url, (size_t) (p + l - url), (size_t) (amp - url));
-                p = *amp ? amp + 1 : amp;
-        }
-        return NULL;
-}
-
-/* The password of the userinfo masked: a new string. */
-static char *mask_userinfo(const char *url) {
-        const char *rest, *colon;
-
-        rest = strstr(url, "://");
-        if (!rest)
-                return strdup(url);
-        rest += 3;
-        /* as parse_tcp(): userinfo is before the last '@' of the authority, the password after its ':' */
-        size_t alen = strcspn(rest, "/");
-        const char *at = memrchr(rest, '@', alen);
-        if (!at)
-                return strdup(url);
-        colon = memchr(rest, ':', (size_t) (at - rest));
-        if (!colon || colon + 1 == at)
-                return strdup(url);
-        return mask_range(url, (size_t) (colon + 1 - url), (size_t) (at - url));
-}
-
 char *redis_url_mask(const char *url) {
-        _cleanup_free_ char *m = NULL;
-        char *q;
+        /* A mask is at most strlen(SECRET_MASK) bytes for every byte of the secret it hides. */
+        size_t size = strlen(url) * strlen(SECRET_MASK) + 1;
+        char *m = malloc(size);
 
-        if (!strncmp(url, "unix://", 7)) {
-                q = mask_param(url, "password=");
-                return q ? q : strdup(url);
-        }
-        m = mask_userinfo(url);
-        if (!m || strncmp(m, REDIS_SENTINEL_SCHEME, strlen(REDIS_SENTINEL_SCHEME)))
-                return TAKE_PTR(m);
-        q = mask_param(m, "sentinel_password=");
-        return q ? q : TAKE_PTR(m);
+        if (m)
+                (void) secret_mask(url, m, size);
+        return m;
 }
 
 int redis_url_copy(const RedisURL *u, RedisURL *ret) {

@@ -41,7 +41,8 @@ int redis_url_read_password(const char *path, char **ret);
 /* host:port or the socket path, for messages; never includes the password. */
 const char *redis_url_describe(const RedisURL *u, char *buf, size_t n);
 
-/* The URL with any password replaced by "****", for messages. A new string, or NULL. */
+/* The URL with any password replaced by SECRET_MASK (secret_mask()), for messages. A new string, or
+ * NULL. */
 char *redis_url_mask(const char *url);
 
 /* A deep copy. -ENOMEM. */

@@ -5,7 +5,17 @@
 #include "util/util.h"
 
 #define PASSWORD_PARAM "password="
+#define SENTINEL_PREFIX "sentinel_"
 #define URL_END " \t\r\n\"'<>"  /* where a URL quoted in a message ends */
+
+/* p starts a query parameter: "password=" or "sentinel_password=" right after '?' or '&'. */
+static bool param_start(const char *begin, const char *p) {
+        size_t l = strlen(SENTINEL_PREFIX);
+
+        if ((size_t) (p - begin) > l && strncmp(p - l, SENTINEL_PREFIX, l) == 0)
+                p -= l;
+        return p > begin && (p[-1] == '?' || p[-1] == '&');
+}
 
 /* Where the next secret at or after p starts and how long it is; false if there is none. begin is
  * the start of the whole text. */
@@ -25,8 +35,7 @@ static bool next_secret(const char *begin, const char *p, const char **ret_start
                                 }
                         }
                 }
-                if (strncmp(p, PASSWORD_PARAM, strlen(PASSWORD_PARAM)) == 0 &&
-                    p > begin && (p[-1] == '?' || p[-1] == '&')) {
+                if (strncmp(p, PASSWORD_PARAM, strlen(PASSWORD_PARAM)) == 0 && param_start(begin, p)) {
                         const char *s = p + strlen(PASSWORD_PARAM);
                         size_t l = strcspn(s, URL_END "&#");
                         if (l > 0) {

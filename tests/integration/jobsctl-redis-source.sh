@@ -60,11 +60,11 @@ ok "\$REDIS_URL and the credential directory first"
 # --redis wins over everything; a password in the URL is used and never printed.
 REDIS_URL="unix:///nonexistent" expect_exit 0 "$C" --redis "unix://$sock?db=1&password=$REDIS_AUTH" status
 assert_contains "$OUT" "Processed:  1111"
-assert_contains "$OUT" "unix://$sock?db=1&password=**** (from --redis; password from the URL)"
+assert_contains "$OUT" "unix://$sock?db=1&password=*** (from --redis; password from the URL)"
 [[ "$OUT$ERR" != *"$REDIS_AUTH"* ]] || fail "password printed"
 rc=0; out=$("$C" --redis "redis://:$REDIS_AUTH@127.0.0.1:1/0" status 2>&1) || rc=$?
 assert_eq "$rc" 69
-assert_contains "$out" "redis://:****@127.0.0.1:1/0"
+assert_contains "$out" "redis://:***@127.0.0.1:1/0"
 [[ "$out" != *"$REDIS_AUTH"* ]] || fail "password printed in an error"
 ok "--redis first, password masked"
 

@@ -51,7 +51,7 @@ for cmd in status queues processes "retries list" "dead list" "scheduled list" "
         [[ "$OUT$ERR" != *"$PW"* ]] || fail "jobsctl $cmd shows the password"
 done
 expect_exit 0 "$C" status
-assert_contains "$OUT" "redis://jobs:****@127.0.0.1:$REDIS_PORT/0"
+assert_contains "$OUT" "redis://jobs:***@127.0.0.1:$REDIS_PORT/0"
 jid=$(redis_cli ZRANGE retry 0 0 | python3 -c 'import json,sys; print(json.load(sys.stdin)["jid"])')
 expect_exit 0 "$C" retries kill "$jid"
 assert_eq "$(redis_cli ZCARD dead)" 1 "job killed into the dead set"

@@ -68,7 +68,7 @@ wait_log w1 "Finished Hello job $jid"
 ok "the worker picks up a job enqueued while it waits (blocking fetch over TLS)"
 
 expect_exit 0 "$C" status
-assert_contains "$OUT" "rediss://:****@localhost:$TLS_PORT/0"
+assert_contains "$OUT" "rediss://:***@localhost:$TLS_PORT/0"
 [[ "$OUT$ERR" != *s3cret-pw* ]] || fail "password shown by jobsctl status: $OUT$ERR"
 ! grep -q s3cret-pw "$T/w1.log" || fail "password in the worker's log"
 ok "jobsctl status over TLS, the password masked"

@@ -24,11 +24,16 @@ static void test_mask(void **state) {
         expect("rediss://u:p%40ss@h/0 and redis://:two@h2", "rediss://u:***@h/0 and redis://:***@h2");
         expect("unix:///run/redis.sock?db=1&password=Hunter2PW", "unix:///run/redis.sock?db=1&password=***");
         expect("unix:///s?password=x#frag", "unix:///s?password=***#frag");
+        expect("redis+sentinel://h1/m?sentinel_username=u&sentinel_password=s",
+               "redis+sentinel://h1/m?sentinel_username=u&sentinel_password=***");
+        expect("redis+sentinel://h1/m?sentinel_password=s&x", "redis+sentinel://h1/m?sentinel_password=***&x");
         /* nothing to hide */
         expect("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0");
         expect("unix:///run/redis.sock", "unix:///run/redis.sock");
         expect("mail me@host, see http://x/a@b", "mail me@host, see http://x/a@b");
         expect("password=plain text", "password=plain text");
+        expect("sentinel_password=plain", "sentinel_password=plain");
+        expect("?xsentinel_password=s", "?xsentinel_password=s");
         expect("redis://:@h", "redis://:@h");
         expect("", "");
 }

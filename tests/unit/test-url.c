@@ -160,18 +160,18 @@ static void check_mask(const char *url, const char *expected) {
 
 static void test_mask(void **state) {
         (void) state;
-        check_mask("redis://:s3cret@db:6379/2", "redis://:****@db:6379/2");
-        check_mask("redis://app:p@ss@db/0", "redis://app:****@db/0");
-        check_mask("rediss://app:p%40ss@db:6380/0?verify=none", "rediss://app:****@db:6380/0?verify=none");
+        check_mask("redis://:s3cret@db:6379/2", "redis://:***@db:6379/2");
+        check_mask("redis://app:p@ss@db/0", "redis://app:***@db/0");
+        check_mask("rediss://app:p%40ss@db:6380/0?verify=none", "rediss://app:***@db:6380/0?verify=none");
         check_mask("redis://db:6379/0", "redis://db:6379/0");
         check_mask("redis://:@db", "redis://:@db");
-        check_mask("unix:///run/r.sock?db=1&password=x%40y&z", "unix:///run/r.sock?db=1&password=****&z");
-        check_mask("unix:///run/r.sock?password=x", "unix:///run/r.sock?password=****");
+        check_mask("unix:///run/r.sock?db=1&password=x%40y&z", "unix:///run/r.sock?db=1&password=***&z");
+        check_mask("unix:///run/r.sock?password=x", "unix:///run/r.sock?password=***");
         check_mask("unix:///run/r.sock", "unix:///run/r.sock");
         check_mask("redis+sentinel://:pw@h1,h2:26380/m/1?sentinel_password=spw",
-                   "redis+sentinel://:****@h1,h2:26380/m/1?sentinel_password=****");
+                   "redis+sentinel://:***@h1,h2:26380/m/1?sentinel_password=***");
         check_mask("redis+sentinel://h1/m?sentinel_username=u&sentinel_password=s",
-                   "redis+sentinel://h1/m?sentinel_username=u&sentinel_password=****");
+                   "redis+sentinel://h1/m?sentinel_username=u&sentinel_password=***");
 }
 
 static void test_sentinel(void **state) {
