@@ -170,8 +170,9 @@ int main(int argc, char **argv) {
         }
         if (attached) {
                 r = attach(w);
-                if (r < 0)
-                        fprintf(stderr, "hello-worker: %s\n", *jobs_worker_errstr(w) ? jobs_worker_errstr(w) : strerror(-r));
+                if (r < 0) /* the worker's reason, or the loop's */
+                        fprintf(stderr, "hello-worker: %s\n", *jobs_worker_errstr(w) ? jobs_worker_errstr(w)
+                                                                                 : strerror(-r));
         } else
                 r = jobs_worker_run(w); /* logs why it failed; jobs_worker_errstr(w) has it too */
         return r < 0 ? EX_SOFTWARE : 0;
