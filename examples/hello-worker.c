@@ -2,13 +2,16 @@
 /* An embedded worker with C handlers: "SayHello" logs its arguments, "Noop" does nothing (for the
  * benchmark). Build against libjobs; run with the same options as jobs-worker's basics:
  *
- *     hello-worker [-r URL] [-q QUEUE]... [-c N] [--stop-after N]
+ *     hello-worker [-r URL] [-q QUEUE]... [-c N] [--stop-after N] [--attach]
  *
- * --stop-after N stops the worker (as on SIGTERM) once N jobs ran, to time a batch. A bad option
- * value is refused with the reason before anything runs. */
+ * --stop-after N stops the worker (as on SIGTERM) once N jobs ran, to time a batch. --attach runs
+ * the worker on the program's own sd-event loop, as a program with other work on its loop would
+ * (attach(), below). A bad option value is refused with the reason before anything runs. */
 
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +44,46 @@ static int noop(JobsJob *job, void *userdata) {
         return 0;
 }
 
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        (void) s;
+        (void) si;
+        jobs_worker_stop(userdata); /* the program's signals are its own: it tells the worker */
+        return 0;
+}
+
+static void on_stopped(JobsWorker *w, int exit_code, void *userdata) {
+        (void) w;
+        sd_event_exit(userdata, exit_code); /* here the worker was the loop's only work */
+}
+
+/* The worker on the program's loop: SIGCHLD blocked and SIGPIPE ignored first (jobs/jobs.h), the
+ * program's own SIGTERM and SIGINT sources stop it, on_stopped ends the loop. */
+static int attach(JobsWorker *w) {
+        sd_event *e = NULL;
+        sigset_t mask;
+        int r;
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0 || signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+                return -errno;
+        r = sd_event_new(&e);
+        if (r >= 0)
+                r = sd_event_add_signal(e, NULL, SIGTERM, on_signal, w);
+        if (r >= 0)
+                r = sd_event_add_signal(e, NULL, SIGINT, on_signal, w);
+        if (r >= 0)
+                r = jobs_worker_attach_event(w, e, SD_EVENT_PRIORITY_NORMAL);
+        if (r >= 0)
+                r = jobs_worker_start(w, on_stopped, e);
+        if (r >= 0)
+                r = sd_event_loop(e);
+        sd_event_unref(e);
+        return r;
+}
+
 /* A whole decimal number in [min, max], nothing else ("5x", "-1" and "" are refused). */
 static int parse_number(const char *s, unsigned long min, unsigned long max, unsigned long *ret) {
         unsigned long v;
@@ -62,10 +105,12 @@ int main(int argc, char **argv) {
                 { "queue", required_argument, NULL, 'q' },
                 { "concurrency", required_argument, NULL, 'c' },
                 { "stop-after", required_argument, NULL, 's' },
+                { "attach", no_argument, NULL, 'a' },
                 {},
         };
         JOBS_CLEANUP_WORKER JobsWorker *w = NULL;
         Counter counter = {};
+        bool attached = false;
         unsigned long n;
         int o, r;
 
@@ -91,6 +136,9 @@ int main(int argc, char **argv) {
                                 why = "not a number";
                         else
                                 r = jobs_worker_set_concurrency(w, (unsigned) n);
+                        break;
+                case 'a':
+                        attached = true;
                         break;
                 case 's':
                         r = parse_number(optarg, 1, 1000000000, &counter.stop_after);
@@ -120,6 +168,12 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "hello-worker: %s\n", jobs_worker_errstr(w));
                 return EX_SOFTWARE;
         }
-        r = jobs_worker_run(w); /* logs why it failed; jobs_worker_errstr(w) has it too */
+        if (attached) {
+                r = attach(w);
+                if (r < 0) /* the worker's reason, or the loop's */
+                        fprintf(stderr, "hello-worker: %s\n", *jobs_worker_errstr(w) ? jobs_worker_errstr(w)
+                                                                                 : strerror(-r));
+        } else
+                r = jobs_worker_run(w); /* logs why it failed; jobs_worker_errstr(w) has it too */
         return r < 0 ? EX_SOFTWARE : 0;
 }

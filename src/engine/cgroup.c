@@ -146,6 +146,7 @@ static void cgroup_remove(CgroupTree *t, const char *name) {
                 removal_free(rm); /* left for the next worker's start */
                 return;
         }
+        (void) sd_event_source_set_priority(rm->source, t->priority);
         (void) sd_event_source_set_io_fd_own(rm->source, true);
         /* It may have become empty between the rmdir and the watch. */
         if (removal_try(rm) != -EBUSY)

@@ -23,6 +23,7 @@ typedef struct CgroupTree {
         int root_fd;              /* the delegated cgroup, -1: no cgroups per job */
         char *root;               /* its path under /sys/fs/cgroup */
         sd_event *event;
+        int64_t priority;         /* of its sources on event */
         CgroupRemoval *removals;  /* killed job cgroups waiting to be empty */
 } CgroupTree;
 

@@ -33,7 +33,7 @@ static int bus_open(DeadAlert *a, sd_event *event) {
         r = sd_bus_open_system(&bus);
         if (r < 0)
                 return r;
-        r = sd_bus_attach_event(bus, event, SD_EVENT_PRIORITY_NORMAL);
+        r = sd_bus_attach_event(bus, event, a->priority);
         if (r < 0)
                 return r;
         a->bus = TAKE_PTR(bus);

@@ -10,6 +10,7 @@
 typedef struct DeadAlert {
         sd_bus *bus; /* opened at the first dead job, kept; dropped when it failed */
         unsigned n_requested;
+        int64_t priority; /* of the bus on the event loop */
 } DeadAlert;
 
 void dead_alert_init(DeadAlert *a);

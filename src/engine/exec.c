@@ -267,16 +267,20 @@ int exec_spawn(JobsJob *j, const char *path) {
         r = sd_event_add_io(w->event, &j->out_source, out_r, EPOLLIN, on_output, j);
         if (r >= 0) {
                 (void) sd_event_source_set_io_fd_own(j->out_source, true);
+                (void) sd_event_source_set_priority(j->out_source, w->priority);
                 out_r = -1;
                 r = sd_event_add_io(w->event, &j->err_source, err_r, EPOLLIN, on_output, j);
         }
         if (r >= 0) {
                 (void) sd_event_source_set_io_fd_own(j->err_source, true);
+                (void) sd_event_source_set_priority(j->err_source, w->priority);
                 err_r = -1;
                 timeout = worker_config_timeout_for(&w->config, j->class);
                 if (timeout > 0)
                         r = sd_event_add_time_relative(w->event, &j->timeout_source, CLOCK_MONOTONIC, timeout, 0,
                                                        on_timeout, j);
+                if (r >= 0 && j->timeout_source)
+                        (void) sd_event_source_set_priority(j->timeout_source, w->priority);
         }
         if (r < 0) {
                 /* The job ends through its exit, as a failure. */

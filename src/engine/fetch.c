@@ -430,6 +430,7 @@ static int fetch_waits_open(JobsWorker *w) {
                 r = redis_async_new(w->event, &w->url, name, on_wait_state, wt, &wt->redis);
                 if (r < 0)
                         return r;
+                redis_async_set_priority(wt->redis, w->priority);
         }
         return 0;
 }

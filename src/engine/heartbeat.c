@@ -200,5 +200,8 @@ void heartbeat_connection_lost(Heartbeat *h) {
 int heartbeat_start(JobsWorker *w) {
         int r = sd_event_add_time_relative(w->event, &w->heartbeat.timer, CLOCK_MONOTONIC, w->config.heartbeat,
                                            w->config.heartbeat / 10, on_heartbeat_timer, w);
-        return r < 0 ? r : 0;
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_priority(w->heartbeat.timer, w->priority);
+        return 0;
 }

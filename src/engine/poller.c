@@ -149,7 +149,10 @@ static int poll_arm(JobsWorker *w) {
                         r = sd_event_source_set_enabled(w->poller.timer, SD_EVENT_ONESHOT);
                 return r;
         }
-        return sd_event_add_time_relative(w->event, &w->poller.timer, CLOCK_MONOTONIC, t, 0, on_poll_timer, w);
+        r = sd_event_add_time_relative(w->event, &w->poller.timer, CLOCK_MONOTONIC, t, 0, on_poll_timer, w);
+        if (r >= 0)
+                (void) sd_event_source_set_priority(w->poller.timer, w->priority);
+        return r;
 }
 
 static int on_poll_timer(sd_event_source *s, uint64_t usec, void *userdata) {

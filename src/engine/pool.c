@@ -101,6 +101,8 @@ static void proc_timer(PoolProcess *p, usec_t after) {
         if (after > 0 &&
             sd_event_add_time_relative(p->pool->worker->event, &p->timer, CLOCK_MONOTONIC, after, 0, on_timer, p) < 0)
                 log_warning("Pool %s: cannot arm a timer for process %u.", p->pool->config.name, p->index);
+        else if (p->timer)
+                (void) sd_event_source_set_priority(p->timer, p->pool->worker->priority);
 }
 
 static void proc_finish_job(PoolProcess *p, bool ok, const char *error_class, const char *message) {
@@ -247,6 +249,8 @@ static void proc_send(PoolProcess *p, JobsJob *j) {
         r = proc_write(p);
         if (r == 0)
                 r = sd_event_add_io(w->event, &p->out_source, p->in_fd, EPOLLOUT, on_writable, p);
+        if (r == 0 && p->out_source)
+                (void) sd_event_source_set_priority(p->out_source, w->priority);
         if (r < 0) {
                 p->out = mfree(p->out);
                 proc_kill(p); /* the job fails through the process's exit */
@@ -319,6 +323,7 @@ static int proc_spawn(PoolProcess *p) {
         r = sd_event_add_io(w->event, &p->reply_source, rep_r, EPOLLIN, on_reply, p);
         if (r >= 0) {
                 (void) sd_event_source_set_io_fd_own(p->reply_source, true);
+                (void) sd_event_source_set_priority(p->reply_source, w->priority);
                 rep_r = -1;
         } else
                 proc_kill(p);

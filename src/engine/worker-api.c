@@ -38,7 +38,8 @@ void worker_error_clear(JobsWorker *w) {
 int worker_check_settable(JobsWorker *w, const char *func) {
         if (!w->started)
                 return 0;
-        return worker_error(w, -EBUSY, "%s(): the worker already ran; settings apply before jobs_worker_run().", func);
+        return worker_error(w, -EBUSY, "%s(): the worker already ran; settings apply before jobs_worker_run() or "
+                            "jobs_worker_start().", func);
 }
 
 const char *jobs_worker_errstr(const JobsWorker *w) {

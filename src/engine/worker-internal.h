@@ -107,7 +107,13 @@ struct JobsWorker {
         WorkerConfig config;
         RedisURL url;
         char where[256];
-        sd_event *event;
+        sd_event *event;          /* the worker's own (jobs_worker_run()) or the program's, attached */
+        int64_t priority;         /* of every event source of the worker */
+        bool own_loop;            /* jobs_worker_run(): signals, watchdog and sd_notify are the worker's */
+        JobsStoppedFn on_stopped; /* jobs_worker_start()'s, called from the stopped source */
+        void *stopped_userdata;
+        sd_event_source *stopped; /* deferred: the end of a started worker, out of the callback it came in */
+        sd_event_source *sigchld;
         RedisAsync *redis;        /* every command but the blocking fetch */
         CgroupTree cgroups;       /* a cgroup per job, if delegated (cgroup.h) */
         CHandler *c_handlers;
@@ -117,7 +123,7 @@ struct JobsWorker {
         char alive_prefix[136];   /* "<boot-id> <pid-namespace> ": 63 + 1 + 63 + 1 */
         char alive_value[168];
         double started_at;
-        bool started;             /* jobs_worker_run() was called: it runs once, settings are fixed */
+        bool started;             /* jobs_worker_run() or _start() was called: it runs once, settings are fixed */
         int error;                /* of the last public call, 0 if it succeeded */
         char *errstr;             /* why, for jobs_worker_errstr(); NULL if none or out of memory */
         WorkerState state;        /* written by worker_set_state() only */

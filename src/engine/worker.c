@@ -22,6 +22,7 @@ static void worker_setup_cgroups(JobsWorker *w) {
         const char *why = NULL;
         int r;
 
+        w->cgroups.priority = w->priority;
         if (!w->config.job_cgroups)
                 return (void) log_info("JobCgroups=no: handlers run in the worker's cgroup and are killed by process "
                                        "group.");
@@ -56,9 +57,9 @@ int jobs_worker_new(JobsWorker **ret) {
         return 0;
 }
 
-JobsWorker *jobs_worker_free(JobsWorker *w) {
-        if (!w)
-                return NULL;
+/* Whatever the worker has on its event loop, gone: handlers killed and reaped, connections closed,
+ * sources removed (all but the stopped source, which may be the one calling). Again: nothing. */
+static void worker_drop_sources(JobsWorker *w) {
         pools_free(w);
         /* The connections first: freeing one calls its pending callbacks (with no reply), and an
          * unanswered end of a job calls back with that job. */
@@ -67,14 +68,22 @@ JobsWorker *jobs_worker_free(JobsWorker *w) {
         while (w->jobs)
                 work_job_remove(w->jobs); /* kills and reaps its handler */
         cgroup_tree_done(&w->cgroups);
-        sd_event_source_disable_unref(w->kick);
-        stats_done(&w->stats);
+        w->kick = sd_event_source_disable_unref(w->kick);
         poller_done(&w->poller);
         heartbeat_done(&w->heartbeat);
-        acker_done(&w->acker);
         fetcher_done(&w->fetcher);
-        sd_event_source_disable_unref(w->stop_timer);
+        w->stop_timer = sd_event_source_disable_unref(w->stop_timer);
+        w->sigchld = sd_event_source_disable_unref(w->sigchld);
         dead_alert_done(&w->dead_alert);
+}
+
+JobsWorker *jobs_worker_free(JobsWorker *w) {
+        if (!w)
+                return NULL;
+        worker_drop_sources(w);
+        stats_done(&w->stats);
+        acker_done(&w->acker);
+        sd_event_source_disable_unref(w->stopped);
         sd_event_unref(w->event);
         for (size_t i = 0; i < w->n_c_handlers; i++)
                 free(w->c_handlers[i].class);
@@ -133,7 +142,8 @@ void worker_update_status(JobsWorker *w, bool force) {
         if (!force && streq(s, w->last_status))
                 return;
         snprintf(w->last_status, sizeof w->last_status, "%s", s);
-        (void) sd_notifyf(false, "STATUS=%s", s);
+        if (w->own_loop)
+                (void) sd_notifyf(false, "STATUS=%s", s);
 }
 
 /* What follows any change: start waiting jobs, fetch more, record finished ones (with the fetch,
@@ -170,6 +180,25 @@ void worker_set_quiet(JobsWorker *w, const char *why) {
         worker_update_status(w, true);
 }
 
+/* The end: every job settled, or the deadline passed. The worker's own loop exits; on a program's
+ * loop the worker lets go of it in a callback of its own, not inside a Redis reply, and says so. */
+static void worker_finish(JobsWorker *w) {
+        if (w->own_loop)
+                (void) sd_event_exit(w->event, w->exit_code);
+        else
+                (void) sd_event_source_set_enabled(w->stopped, SD_EVENT_ONESHOT);
+}
+
+static int on_stopped(sd_event_source *s, void *userdata) {
+        JobsWorker *w = userdata;
+
+        worker_set_state(w, WORKER_STOPPED);
+        worker_drop_sources(w);
+        if (w->on_stopped)
+                w->on_stopped(w, w->exit_code, w->stopped_userdata); /* may free w */
+        return 0;
+}
+
 static void on_final_reply(redisAsyncContext *ac, void *reply, void *privdata) {
         JobsWorker *w = privdata;
         redisReply *r = reply;
@@ -182,7 +211,7 @@ static void on_final_reply(redisAsyncContext *ac, void *reply, void *privdata) {
         worker_set_state(w, WORKER_STOPPED);
         log_info("Stopped: processed %" PRIu64 ", failed %" PRIu64 ".", w->stats.processed, w->stats.failed);
         worker_update_status(w, true);
-        (void) sd_event_exit(w->event, w->exit_code);
+        worker_finish(w);
 }
 
 /* Every job settled and recorded: put back whatever a lost reply left in our lists, sign off. */
@@ -200,7 +229,7 @@ void worker_maybe_finish_stop(JobsWorker *w) {
                          redis_async_status(w->redis));
                 worker_set_state(w, WORKER_STOPPED);
                 worker_update_status(w, true);
-                (void) sd_event_exit(w->event, w->exit_code);
+                worker_finish(w);
                 return;
         }
         stats_flush(&w->stats, w->redis);
@@ -239,7 +268,7 @@ static int on_stop_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
 
         log_warning("Redis did not confirm everything before the deadline; %u job(s) stay in this worker's in-flight "
                     "lists and are recovered by the next worker.", w->n_jobs);
-        (void) sd_event_exit(w->event, w->exit_code);
+        worker_finish(w);
         return 0;
 }
 
@@ -257,8 +286,9 @@ static int on_stop_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         if (n > 0)
                 log_warning("Shutdown timeout reached: killed %u handler(s); their jobs go back to their queues.", n);
         w->stop_timer = sd_event_source_disable_unref(w->stop_timer);
-        (void) sd_event_add_time_relative(w->event, &w->stop_timer, CLOCK_MONOTONIC, WORKER_STOP_GRACE_USEC, 0,
-                                          on_stop_deadline, w);
+        if (sd_event_add_time_relative(w->event, &w->stop_timer, CLOCK_MONOTONIC, WORKER_STOP_GRACE_USEC, 0,
+                                       on_stop_deadline, w) >= 0)
+                (void) sd_event_source_set_priority(w->stop_timer, w->priority);
         return 0;
 }
 
@@ -270,19 +300,21 @@ void worker_begin_stop(JobsWorker *w, const char *why) {
         worker_set_state(w, WORKER_STOPPING);
         log_info("Stopping (%s): waiting up to %s for %u running job(s).", why,
                  format_duration(d, sizeof d, w->config.shutdown_timeout), w->n_running);
-        (void) sd_notifyf(false, "STOPPING=1\nEXTEND_TIMEOUT_USEC=%" PRIu64,
-                          w->config.shutdown_timeout + 2 * WORKER_STOP_GRACE_USEC);
+        if (w->own_loop)
+                (void) sd_notifyf(false, "STOPPING=1\nEXTEND_TIMEOUT_USEC=%" PRIu64,
+                                  w->config.shutdown_timeout + 2 * WORKER_STOP_GRACE_USEC);
         fetch_cancel(w);
         work_start_pending(w);
         pools_stop(w);
-        (void) sd_event_add_time_relative(w->event, &w->stop_timer, CLOCK_MONOTONIC, w->config.shutdown_timeout, 0,
-                                          on_stop_timeout, w);
+        if (sd_event_add_time_relative(w->event, &w->stop_timer, CLOCK_MONOTONIC, w->config.shutdown_timeout, 0,
+                                       on_stop_timeout, w) >= 0)
+                (void) sd_event_source_set_priority(w->stop_timer, w->priority);
         worker_update_status(w, true);
         worker_kick(w);
 }
 
 void jobs_worker_stop(JobsWorker *w) {
-        if (!w || !w->event)
+        if (!w || !w->started)
                 return; /* not running yet; once it ran, the state says stopped */
         worker_begin_stop(w, "requested");
 }
@@ -395,17 +427,11 @@ static int worker_identity(JobsWorker *w) {
 /* A failed run: its reason kept for jobs_worker_errstr() and logged, as jobs-worker shows it. */
 #define run_fail(w, r, ...) log_error_errno(worker_error((w), (r), __VA_ARGS__), "%s", jobs_worker_errstr(w))
 
-int jobs_worker_run(JobsWorker *w) {
+/* What a run and a start check and make first: the queues, the Redis URL, the identity. */
+static int worker_prepare(JobsWorker *w) {
         const char *reason = NULL;
-        sigset_t mask;
         int r;
 
-        assert_return(w, -EINVAL);
-        worker_error_clear(w);
-        if (w->started)
-                return worker_error(w, -EBUSY, "jobs_worker_run(): this worker already ran; a worker runs once, make "
-                                    "another with jobs_worker_new().");
-        w->started = true;
         if (w->config.n_queues == 0) {
                 r = worker_config_add_queue(&w->config, "default", &reason);
                 if (r < 0)
@@ -422,6 +448,56 @@ int jobs_worker_run(JobsWorker *w) {
         if (r < 0)
                 return run_fail(w, r, "Cannot make a process identity: %m");
         w->started_at = epoch_now();
+        return 0;
+}
+
+/* The worker's part on its loop, once SIGCHLD is watched: cgroups, heartbeat, Redis. */
+static int worker_begin(JobsWorker *w) {
+        int r;
+
+        worker_setup_cgroups(w);
+        w->dead_alert.priority = w->priority;
+        r = sd_event_add_defer(w->event, &w->kick, on_kick, w);
+        if (r < 0)
+                return run_fail(w, r, "Cannot create the event loop: %m");
+        (void) sd_event_source_set_enabled(w->kick, SD_EVENT_OFF);
+        (void) sd_event_source_set_priority(w->kick, w->priority);
+        r = heartbeat_start(w);
+        if (r < 0)
+                return run_fail(w, r, "Cannot start the heartbeat: %m");
+
+        /* The idle waits get connections of their own, one per queue, at the first idle wait (fetch.c). */
+        r = redis_async_new(w->event, &w->url, "Redis", on_redis_state, w, &w->redis);
+        if (r < 0)
+                return run_fail(w, r, "Cannot connect to Redis at %s: %m", w->where);
+        redis_async_set_priority(w->redis, w->priority);
+        log_info("Starting as %s, Redis at %s%s.", w->identity, w->where, w->watchdog ? ", watchdog on" : "");
+        /* Ready without Redis: a host boots, stops and upgrades whether Redis is up or not; STATUS=
+         * says the worker waits for it, the journal says so once (worker_redis_outage()). */
+        w->ready = true;
+        if (w->own_loop)
+                (void) sd_notify(false, "READY=1");
+        worker_update_status(w, true);
+        return 0;
+}
+
+int jobs_worker_run(JobsWorker *w) {
+        sigset_t mask;
+        int r;
+
+        assert_return(w, -EINVAL);
+        worker_error_clear(w);
+        if (w->started)
+                return worker_error(w, -EBUSY, "jobs_worker_run(): this worker already ran; a worker runs once, make "
+                                    "another with jobs_worker_new().");
+        if (w->event)
+                return worker_error(w, -EBUSY, "jobs_worker_run(): an event loop is attached: call jobs_worker_start() "
+                                    "and run that loop instead.");
+        w->started = true;
+        w->own_loop = true;
+        r = worker_prepare(w);
+        if (r < 0)
+                return r;
 
         /* Signals become events; a dropped Redis socket must not kill us with SIGPIPE. */
         sigemptyset(&mask);
@@ -437,6 +513,7 @@ int jobs_worker_run(JobsWorker *w) {
         r = sd_event_new(&w->event);
         if (r < 0)
                 return run_fail(w, r, "Cannot create the event loop: %m");
+        /* The watchdog only on a loop of the worker's own: a program's loop is the program's to ping. */
         r = sd_event_set_watchdog(w->event, true);
         if (r < 0)
                 return run_fail(w, r, "Cannot enable the watchdog: %m");
@@ -445,32 +522,113 @@ int jobs_worker_run(JobsWorker *w) {
             (r = sd_event_add_signal(w->event, NULL, SIGINT, on_signal, w)) < 0 ||
             (r = sd_event_add_signal(w->event, NULL, SIGTSTP, on_signal, w)) < 0 ||
             (r = sd_event_add_signal(w->event, NULL, SIGHUP, on_signal, w)) < 0 ||
-            (r = sd_event_add_signal(w->event, NULL, SIGCHLD, on_sigchld, w)) < 0)
+            (r = sd_event_add_signal(w->event, &w->sigchld, SIGCHLD, on_sigchld, w)) < 0)
                 return run_fail(w, r, "Cannot watch signals: %m");
-        worker_setup_cgroups(w);
-        r = sd_event_add_defer(w->event, &w->kick, on_kick, w);
+        r = worker_begin(w);
         if (r < 0)
-                return run_fail(w, r, "Cannot create the event loop: %m");
-        (void) sd_event_source_set_enabled(w->kick, SD_EVENT_OFF);
-        r = heartbeat_start(w);
-        if (r < 0)
-                return run_fail(w, r, "Cannot start the heartbeat: %m");
-
-        /* The idle waits get connections of their own, one per queue, at the first idle wait (fetch.c). */
-        r = redis_async_new(w->event, &w->url, "Redis", on_redis_state, w, &w->redis);
-        if (r < 0)
-                return run_fail(w, r, "Cannot connect to Redis at %s: %m", w->where);
-        log_info("Starting as %s, Redis at %s%s.", w->identity, w->where, w->watchdog ? ", watchdog on" : "");
-        /* Ready without Redis: a host boots, stops and upgrades whether Redis is up or not; STATUS=
-         * says the worker waits for it, the journal says so once (worker_redis_outage()). */
-        w->ready = true;
-        (void) sd_notify(false, "READY=1");
-        worker_update_status(w, true);
+                return r;
 
         r = sd_event_loop(w->event);
         worker_set_state(w, WORKER_STOPPED); /* also when stopped before Redis was reached */
         w->stop_timer = sd_event_source_disable_unref(w->stop_timer); /* a stop that ended before its deadline */
         if (r < 0)
                 return run_fail(w, r, "Event loop failed: %m");
+        return r;
+}
+
+int jobs_worker_attach_event(JobsWorker *w, sd_event *event, int64_t priority) {
+        _cleanup_(sd_event_unrefp) sd_event *e = NULL;
+        int r;
+
+        assert_return(w, -EINVAL);
+        worker_error_clear(w);
+        if (w->started)
+                return worker_error(w, -EBUSY, "jobs_worker_attach_event(): the worker already started; attach its "
+                                    "event loop before jobs_worker_start().");
+        if (w->event)
+                return worker_error(w, -EBUSY, "jobs_worker_attach_event(): an event loop is attached already; a worker "
+                                    "has one.");
+        if (event)
+                e = sd_event_ref(event);
+        else {
+                r = sd_event_default(&e);
+                if (r < 0)
+                        return worker_error(w, r, "jobs_worker_attach_event(): cannot get the thread's default event "
+                                            "loop: %m");
+        }
+        w->event = TAKE_PTR(e);
+        w->priority = priority;
+        return 0;
+}
+
+sd_event *jobs_worker_get_event(JobsWorker *w) {
+        assert_return(w, NULL);
+        return w->event;
+}
+
+/* What a program must have done before a start: SIGCHLD blocked (for the worker's source), SIGPIPE
+ * ignored or blocked (a handler closing its pipe must not end the program). */
+static int worker_check_signals(JobsWorker *w) {
+        struct sigaction sa;
+        sigset_t mask;
+
+        if (pthread_sigmask(SIG_SETMASK, NULL, &mask) != 0 || sigaction(SIGPIPE, NULL, &sa) < 0)
+                return worker_error(w, -EINVAL, "jobs_worker_start(): cannot read the signal mask.");
+        if (!sigismember(&mask, SIGCHLD))
+                return worker_error(w, -EINVAL, "jobs_worker_start(): SIGCHLD is not blocked: the worker watches it on "
+                                    "the event loop to reap its handlers; block it with sigprocmask() in every thread "
+                                    "(before creating threads), then start the worker.");
+        if (sa.sa_handler == SIG_DFL && !sigismember(&mask, SIGPIPE))
+                return worker_error(w, -EINVAL, "jobs_worker_start(): SIGPIPE would end the program when a handler "
+                                    "process closes its pipe: ignore it (signal(SIGPIPE, SIG_IGN)) first.");
+        return 0;
+}
+
+static int worker_start(JobsWorker *w) {
+        int r;
+
+        r = worker_prepare(w);
+        if (r < 0)
+                return r;
+        r = sd_event_add_signal(w->event, &w->sigchld, SIGCHLD, on_sigchld, w);
+        if (r == -EBUSY)
+                return worker_error(w, r, "jobs_worker_start(): the event loop has a SIGCHLD source already: the worker "
+                                    "needs its own to reap its handlers; remove the program's (the worker reaps every "
+                                    "child process of the program).");
+        if (r < 0)
+                return worker_error(w, r, "jobs_worker_start(): cannot watch SIGCHLD: %m");
+        (void) sd_event_source_set_priority(w->sigchld, w->priority);
+        r = sd_event_add_defer(w->event, &w->stopped, on_stopped, w);
+        if (r < 0)
+                return worker_error(w, r, "jobs_worker_start(): cannot add an event source: %m");
+        (void) sd_event_source_set_enabled(w->stopped, SD_EVENT_OFF);
+        (void) sd_event_source_set_priority(w->stopped, w->priority);
+        return worker_begin(w);
+}
+
+int jobs_worker_start(JobsWorker *w, JobsStoppedFn on_stopped_fn, void *userdata) {
+        int r;
+
+        assert_return(w, -EINVAL);
+        worker_error_clear(w);
+        if (w->started)
+                return worker_error(w, -EBUSY, "jobs_worker_start(): this worker already %s; a worker runs once, make "
+                                    "another with jobs_worker_new().", w->own_loop ? "ran" : "started");
+        if (!w->event)
+                return worker_error(w, -EINVAL, "jobs_worker_start(): no event loop attached: call "
+                                    "jobs_worker_attach_event() first (NULL attaches the thread's default loop).");
+        r = worker_check_signals(w);
+        if (r < 0)
+                return r;
+        w->started = true;
+        w->on_stopped = on_stopped_fn;
+        w->stopped_userdata = userdata;
+        r = worker_start(w);
+        if (r < 0) {
+                /* Nothing of the worker stays on the program's loop. */
+                worker_drop_sources(w);
+                w->stopped = sd_event_source_disable_unref(w->stopped);
+                worker_set_state(w, WORKER_STOPPED);
+        }
         return r;
 }

@@ -16,6 +16,7 @@ typedef struct ReplyCallback {
 
 struct RedisAsync {
         sd_event *event;
+        int64_t priority;             /* of each source below */
         RedisURL url;
         char *name;
         RedisConn *conn;
@@ -105,6 +106,7 @@ static void ra_schedule_reconnect(RedisAsync *ra) {
         if (sd_event_add_time_relative(ra->event, &ra->reconnect_timer, CLOCK_MONOTONIC, ra->backoff, 0,
                                        on_reconnect_timer, ra) < 0)
                 return;
+        (void) sd_event_source_set_priority(ra->reconnect_timer, ra->priority);
         /* Through sentinels, a failover names a new master within seconds: look again soon. */
         ra->backoff = MIN(ra->backoff * 2, ra->url.sentinels ? REDIS_ASYNC_BACKOFF_SENTINEL_MAX : REDIS_ASYNC_BACKOFF_MAX);
 }
@@ -253,7 +255,8 @@ static int on_reset_defer(sd_event_source *s, void *userdata) {
 void redis_async_reset(RedisAsync *ra) {
         if (!ra || !ra->conn || ra->reset_defer)
                 return;
-        (void) sd_event_add_defer(ra->event, &ra->reset_defer, on_reset_defer, ra);
+        if (sd_event_add_defer(ra->event, &ra->reset_defer, on_reset_defer, ra) >= 0)
+                (void) sd_event_source_set_priority(ra->reset_defer, ra->priority);
 }
 
 static void on_ready_reply(redisAsyncContext *ac, void *r, void *privdata) {
@@ -316,6 +319,7 @@ static int ra_connect(RedisAsync *ra) {
                 return r;
         }
         (void) sd_event_source_set_enabled(ra->io, SD_EVENT_OFF);
+        (void) sd_event_source_set_priority(ra->io, ra->priority);
         ra->io_events = 0;
         snprintf(ra->status, sizeof ra->status, "%s: connecting", ra->name);
 
@@ -376,6 +380,15 @@ int redis_async_new(sd_event *e, const RedisURL *u, const char *name, RedisAsync
                 return r;
         *ret = TAKE_PTR(ra);
         return 0;
+}
+
+void redis_async_set_priority(RedisAsync *ra, int64_t priority) {
+        sd_event_source *sources[] = { ra->io, ra->reconnect_timer, ra->reset_defer, ra->flush_defer };
+
+        ra->priority = priority;
+        for (size_t i = 0; i < ELEMENTSOF(sources); i++)
+                if (sources[i])
+                        (void) sd_event_source_set_priority(sources[i], priority);
 }
 
 void redis_async_close(RedisAsync *ra) {

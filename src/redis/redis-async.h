@@ -30,6 +30,8 @@ typedef void (*RedisAsyncStateFn)(RedisAsync *ra, bool up, const char *error, vo
 int redis_async_new(sd_event *e, const RedisURL *u, const char *name, RedisAsyncStateFn cb,
                     void *userdata, RedisAsync **ret);
 RedisAsync *redis_async_free(RedisAsync *ra);
+/* The sd-event priority of the connection's sources, these and those it adds later. */
+void redis_async_set_priority(RedisAsync *ra, int64_t priority);
 DEFINE_TRIVIAL_CLEANUP_FUNC(RedisAsync *, redis_async_free);
 
 bool redis_async_is_up(const RedisAsync *ra);

@@ -3,7 +3,8 @@
  * tests its server: a private redis-server on a unix socket in a temporary directory, workers forked
  * from the test running C handlers, and the test reading Redis (hiredis) to check what they did:
  * acks and stats, Sidekiq's retry fields, the poller, dead and dropped jobs, invalid payloads, the
- * heartbeat, stopping through the signal list, and recovery of a killed worker's in-flight jobs.
+ * heartbeat, stopping through the signal list, recovery of a killed worker's in-flight jobs, and a
+ * worker attached to a program's own sd-event loop.
  * Workers beat and poll every 200 ms (HeartbeatSec=, PollIntervalSec=); every wait polls Redis or
  * a file until a deadline, and nothing asserts a duration. */
 
@@ -23,6 +24,7 @@
 #include <cmocka.h>
 #include <hiredis/hiredis.h>
 #include <jansson.h>
+#include <systemd/sd-event.h>
 
 #include "jobs/jobs.h"
 
@@ -609,6 +611,152 @@ static void test_scheduled(void **state) {
         assert_int_equal(worker_stop(w), 0);
 }
 
+/* --- a worker on a program's own sd-event loop (jobs_worker_attach_event()) --------------------- */
+
+typedef struct Embedder {
+        Handler h;
+        JobsWorker *w;
+        sd_event *e;
+        unsigned ticks;
+        int ticks_fd;             /* the tick count, for the test to see the loop turn */
+        bool stop_asked, stopped;
+        int exit_code;
+} Embedder;
+
+/* The program's own timer: counts, asks the worker to stop once the test made the stop file, and
+ * ends the loop one tick after the worker said it stopped (the loop outlives the worker). */
+static int on_tick(sd_event_source *s, uint64_t usec, void *userdata) {
+        Embedder *m = userdata;
+        char path[160], text[24];
+        int n;
+
+        n = snprintf(text, sizeof text, "%20u\n", ++m->ticks);
+        if (pwrite(m->ticks_fd, text, (size_t) n, 0) != n)
+                return sd_event_exit(m->e, 2);
+        snprintf(path, sizeof path, "%s/stop", t.dir);
+        if (!m->stop_asked && access(path, F_OK) == 0) {
+                m->stop_asked = true;
+                jobs_worker_stop(m->w);
+        }
+        if (m->stopped)
+                return sd_event_exit(m->e, 0);
+        return sd_event_source_set_time_relative(s, 10 * 1000) < 0 ||
+               sd_event_source_set_enabled(s, SD_EVENT_ONESHOT) < 0 ? sd_event_exit(m->e, 3) : 0;
+}
+
+static void on_worker_stopped(JobsWorker *w, int exit_code, void *userdata) {
+        Embedder *m = userdata;
+        sd_event_source *own = NULL;
+        char line[64];
+        int n;
+
+        /* The worker's SIGCHLD source is gone from the loop: the program may add its own. */
+        n = snprintf(line, sizeof line, "stopped %d sigchld %d\n", exit_code,
+                     sd_event_add_signal(m->e, &own, SIGCHLD, NULL, NULL));
+        assert_int_equal(write(m->h.fd, line, (size_t) n), n);
+        sd_event_source_unref(own);
+        m->stopped = true;
+        m->exit_code = exit_code;
+}
+
+static pid_t embedder_start(void) {
+        pid_t pid = fork();
+        char path[160];
+
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                Embedder m = { .h = { .tag = "E" } };
+                sd_event_source *tick = NULL;
+                sigset_t mask;
+                int r;
+
+                redisFree(t.redis);
+                t.redis = NULL;
+                jobs_log_open("test-engine");
+                /* What jobs/jobs.h asks of the program: SIGCHLD blocked, SIGPIPE ignored. */
+                sigemptyset(&mask);
+                sigaddset(&mask, SIGCHLD);
+                sigprocmask(SIG_BLOCK, &mask, NULL);
+                signal(SIGPIPE, SIG_IGN);
+                snprintf(path, sizeof path, "%s/ticks", t.dir);
+                m.ticks_fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+                m.h.fd = open(t.log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+                r = m.ticks_fd < 0 || m.h.fd < 0 ? -errno : sd_event_new(&m.e);
+                if (r >= 0)
+                        r = sd_event_add_time_relative(m.e, &tick, CLOCK_MONOTONIC, 10 * 1000, 0, on_tick, &m);
+                if (r >= 0)
+                        r = jobs_worker_new(&m.w);
+                if (r >= 0)
+                        r = jobs_worker_load_config(m.w, t.conf);
+                if (r >= 0)
+                        r = jobs_worker_set_redis(m.w, t.url);
+                if (r >= 0)
+                        r = jobs_worker_register(m.w, "Ok", on_ok, &m.h);
+                if (r >= 0)
+                        r = jobs_worker_attach_event(m.w, m.e, SD_EVENT_PRIORITY_NORMAL);
+                if (r >= 0)
+                        r = jobs_worker_start(m.w, on_worker_stopped, &m);
+                if (r >= 0)
+                        r = sd_event_loop(m.e); /* the program's loop: the worker turns with it */
+                if (r < 0)
+                        fprintf(stderr, "embedder: %s: %s\n", strerror(-r), jobs_worker_errstr(m.w));
+                jobs_worker_free(m.w);
+                sd_event_source_unref(tick);
+                sd_event_unref(m.e);
+                exit(r < 0 ? 1 : r > 0 ? r : !m.stopped ? 4 : m.exit_code < 0 ? 5 : 0);
+        }
+        t.workers[0] = pid;
+        return pid;
+}
+
+static unsigned ticks_read(void) {
+        char path[160], text[24] = "";
+        FILE *f;
+
+        snprintf(path, sizeof path, "%s/ticks", t.dir);
+        f = fopen(path, "re");
+        if (!f)
+                return 0;
+        if (!fgets(text, sizeof text, f))
+                text[0] = 0;
+        fclose(f);
+        return (unsigned) strtoul(text, NULL, 10);
+}
+
+/* Jobs run on the program's loop while its own timer keeps firing; the program stops the worker
+ * from its timer, is told it stopped (signed off in Redis, sources gone), and ends its loop itself. */
+static void test_attached(void **state) {
+        char jid[25], path[160];
+        unsigned ticks;
+        pid_t w;
+
+        for (unsigned i = 0; i < 5; i++) {
+                jid_of(i, jid);
+                push("Ok", jid, "[1]", "true");
+        }
+        w = embedder_start();
+        WAIT_FOR("5 jobs counted", cmd_int("GET stat:processed") == 5);
+        ticks = ticks_read();
+        WAIT_FOR("the program's timer to fire on", ticks_read() > ticks + 2);
+        for (unsigned i = 5; i < 10; i++) {
+                jid_of(i, jid);
+                push("Ok", jid, "[2]", "true");
+        }
+        WAIT_FOR("10 jobs counted", cmd_int("GET stat:processed") == 10);
+        assert_int_equal(log_count("E Ok "), 10);
+        assert_int_equal(cmd_int("SCARD processes"), 1);
+
+        snprintf(path, sizeof path, "%s/stop", t.dir);
+        assert_int_equal(close(open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)), 0);
+        assert_int_equal(worker_wait(w), 0); /* on_stopped came, then the program's timer ended its loop */
+        assert_int_equal(log_count("stopped 0 sigchld 0\n"), 1);
+        assert_int_equal(cmd_int("SCARD processes"), 0); /* signed off */
+        assert_int_equal(cmd_int("HLEN jobs:inflight"), 0);
+        assert_int_equal(unlink(path), 0);
+        snprintf(path, sizeof path, "%s/ticks", t.dir);
+        assert_int_equal(unlink(path), 0);
+}
+
 /* What Rails' SidekiqAdapter pushes (Sidekiq 6, and Sidekiq 7's wrapper): the C handler of the
  * wrapped class runs with the ActiveJob arguments. */
 static void test_active_job(void **state) {
@@ -654,6 +802,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_active_job, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stop_with_ack_unanswered, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_no_beat_after_sign_off, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_attached, setup, teardown),
         };
         return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

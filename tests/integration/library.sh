@@ -38,3 +38,12 @@ LD_LIBRARY_PATH="$(dirname "$so")" JOBS_LOG_LEVEL=info "$T/hello-worker" -r "$RE
 grep -q "Finished Noop job $jid" "$T/hello.log" || fail "job not run: $(cat "$T/hello.log")"
 assert_eq "$(redis-cli -s "$REDIS_SOCK" GET stat:processed)" 1 "processed"
 ok "the program runs a job with the installed library"
+
+# The same on the program's own sd-event loop (jobs_worker_attach_event(), jobs_worker_start()).
+jid=$("$BIN/jobs-enqueue" Noop)
+LD_LIBRARY_PATH="$(dirname "$so")" JOBS_LOG_LEVEL=info "$T/hello-worker" -r "$REDIS_URL" --stop-after 1 --attach \
+        >"$T/attach.log" 2>&1 || fail "hello-worker --attach failed: $(cat "$T/attach.log")"
+grep -q "Finished Noop job $jid" "$T/attach.log" || fail "job not run on the program's loop: $(cat "$T/attach.log")"
+assert_eq "$(redis-cli -s "$REDIS_SOCK" GET stat:processed)" 2 "processed"
+assert_eq "$(redis-cli -s "$REDIS_SOCK" SCARD processes)" 0 "processes left registered"
+ok "the program runs a job with the worker attached to its own event loop"

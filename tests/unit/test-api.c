@@ -49,6 +49,9 @@ static void test_null_worker(void **state) {
         assert_int_equal(jobs_worker_register(NULL, "X", handler, NULL), -EINVAL);
         assert_int_equal(jobs_worker_run(NULL), -EINVAL);
         jobs_worker_stop(NULL);
+        assert_int_equal(jobs_worker_attach_event(NULL, NULL, 0), -EINVAL);
+        assert_null(jobs_worker_get_event(NULL));
+        assert_int_equal(jobs_worker_start(NULL, NULL, NULL), -EINVAL);
 }
 
 static void test_null_job(void **state) {
@@ -185,6 +188,144 @@ static void test_run_error_text(void **state) {
         assert_int_equal(jobs_worker_run(w), -EBUSY);
 }
 
+static void signals_set(bool sigchld_blocked, bool sigpipe_ignored) {
+        sigset_t mask;
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        assert_int_equal(sigprocmask(sigchld_blocked ? SIG_BLOCK : SIG_UNBLOCK, &mask, NULL), 0);
+        assert_true(signal(SIGPIPE, sigpipe_ignored ? SIG_IGN : SIG_DFL) != SIG_ERR);
+}
+
+static void on_stopped_count(JobsWorker *w, int exit_code, void *userdata) {
+        int *calls = userdata;
+
+        assert_int_equal(exit_code, 0);
+        (*calls)++;
+        assert_int_equal(jobs_worker_run(w), -EBUSY); /* a call on the worker from its own callback */
+        /* Nothing of the worker is left on the loop: its SIGCHLD is free again. */
+        assert_int_equal(sd_event_add_signal(jobs_worker_get_event(w), NULL, SIGCHLD, NULL, NULL), 0);
+        assert_int_equal(sd_event_exit(jobs_worker_get_event(w), 0), 0);
+}
+
+static void on_stopped_free(JobsWorker *w, int exit_code, void *userdata) {
+        sd_event *e = jobs_worker_get_event(w);
+
+        jobs_worker_free(w); /* allowed here: ASan and valgrind check it */
+        *(JobsWorker **) userdata = NULL;
+        assert_int_equal(sd_event_exit(e, 0), 0);
+}
+
+/* An embedder's loop: what start asks first (a loop, SIGCHLD blocked, SIGPIPE ignored) with the
+ * error text, then -EBUSY for everything after; a stop without Redis ends in on_stopped, which may
+ * free the worker, and the program's loop runs on without the worker's sources. */
+static void test_attach(void **state) {
+        JOBS_CLEANUP_WORKER JobsWorker *w = NULL;
+        _cleanup_(sd_event_unrefp) sd_event *e = NULL;
+        sd_event_source *s = NULL;
+        JobsWorker *freed = NULL;
+        sigset_t mask;
+        int calls = 0;
+
+        assert_int_equal(sd_event_new(&e), 0);
+        assert_int_equal(jobs_worker_new(&w), 0);
+        assert_int_equal(jobs_worker_set_redis(w, "unix:///nonexistent/redis.sock"), 0);
+        assert_int_equal(jobs_worker_start(w, NULL, NULL), -EINVAL);
+        assert_errstr_has(w, "no event loop attached");
+        assert_null(jobs_worker_get_event(w));
+        assert_int_equal(jobs_worker_attach_event(w, e, 5), 0);
+        assert_ptr_equal(jobs_worker_get_event(w), e);
+        assert_int_equal(jobs_worker_attach_event(w, e, 5), -EBUSY);
+        assert_errstr_has(w, "attached already");
+        assert_int_equal(jobs_worker_run(w), -EBUSY);
+        assert_errstr_has(w, "call jobs_worker_start()");
+
+        signals_set(false, true);
+        assert_int_equal(jobs_worker_start(w, NULL, NULL), -EINVAL);
+        assert_errstr_has(w, "SIGCHLD is not blocked");
+        signals_set(true, false);
+        assert_int_equal(jobs_worker_start(w, NULL, NULL), -EINVAL);
+        assert_errstr_has(w, "SIGPIPE");
+        signals_set(true, true);
+        jobs_worker_stop(w); /* not started: nothing happens */
+        assert_int_equal(w->state, WORKER_STARTING);
+
+        /* The program's signals stay the program's: none blocked, none watched by the worker. */
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGTSTP);
+        sigaddset(&mask, SIGHUP);
+        assert_int_equal(sigprocmask(SIG_UNBLOCK, &mask, NULL), 0);
+        assert_int_equal(jobs_worker_start(w, on_stopped_count, &calls), 0);
+        assert_int_equal(sigprocmask(SIG_BLOCK, NULL, &mask), 0);
+        assert_false(sigismember(&mask, SIGTERM) || sigismember(&mask, SIGINT) || sigismember(&mask, SIGTSTP) ||
+                     sigismember(&mask, SIGHUP));
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        assert_int_equal(sigprocmask(SIG_BLOCK, &mask, NULL), 0);
+        assert_int_equal(sd_event_add_signal(e, &s, SIGTERM, NULL, NULL), 0);
+        s = sd_event_source_unref(s);
+        /* Every source of the worker has the priority it was attached with. */
+        sd_event_source *sources[] = { w->kick, w->sigchld, w->stopped, w->heartbeat.timer };
+        for (size_t i = 0; i < ELEMENTSOF(sources); i++) {
+                int64_t priority = 0;
+                assert_int_equal(sd_event_source_get_priority(sources[i], &priority), 0);
+                assert_int_equal(priority, 5);
+        }
+
+        assert_int_equal(jobs_worker_attach_event(w, e, 0), -EBUSY);
+        assert_errstr_has(w, "already started");
+        assert_int_equal(jobs_worker_start(w, NULL, NULL), -EBUSY);
+        assert_errstr_has(w, "already started");
+        assert_int_equal(jobs_worker_run(w), -EBUSY);
+        assert_int_equal(jobs_worker_set_concurrency(w, 2), -EBUSY);
+
+        jobs_worker_stop(w);
+        assert_int_equal(sd_event_loop(e), 0); /* on_stopped_count exits it */
+        assert_int_equal(calls, 1);
+        assert_int_equal(w->state, WORKER_STOPPED);
+        assert_null(w->redis);
+        assert_null(w->kick);
+        assert_null(w->sigchld);
+        jobs_worker_stop(w); /* stopped: nothing happens */
+        assert_int_equal(calls, 1);
+        e = sd_event_unref(e);
+        w = jobs_worker_free(w);
+
+        /* Freed by its on_stopped. */
+        assert_int_equal(sd_event_new(&e), 0);
+        assert_int_equal(jobs_worker_new(&freed), 0);
+        assert_int_equal(jobs_worker_set_redis(freed, "unix:///nonexistent/redis.sock"), 0);
+        assert_int_equal(jobs_worker_attach_event(freed, e, 0), 0);
+        assert_int_equal(jobs_worker_start(freed, on_stopped_free, &freed), 0);
+        jobs_worker_stop(freed);
+        assert_int_equal(sd_event_loop(e), 0);
+        assert_null(freed);
+        e = sd_event_unref(e);
+
+        /* A loop with a SIGCHLD source of its own: the worker cannot reap there, and says so. */
+        assert_int_equal(sd_event_new(&e), 0);
+        assert_int_equal(sd_event_add_signal(e, &s, SIGCHLD, NULL, NULL), 0);
+        assert_int_equal(jobs_worker_new(&w), 0);
+        assert_int_equal(jobs_worker_set_redis(w, "unix:///nonexistent/redis.sock"), 0);
+        assert_int_equal(jobs_worker_attach_event(w, e, 0), 0);
+        assert_int_equal(jobs_worker_start(w, NULL, NULL), -EBUSY);
+        assert_errstr_has(w, "has a SIGCHLD source already");
+        assert_null(w->kick); /* nothing of the worker stays on the loop */
+        assert_null(w->stopped);
+        s = sd_event_source_unref(s);
+        w = jobs_worker_free(w);
+
+        /* NULL: the thread's default loop. */
+        assert_int_equal(jobs_worker_new(&w), 0);
+        assert_int_equal(jobs_worker_attach_event(w, NULL, 0), 0);
+        sd_event *d = NULL;
+        assert_int_equal(sd_event_default(&d), 0);
+        assert_ptr_equal(jobs_worker_get_event(w), d);
+        sd_event_unref(d);
+}
+
 static void test_freep(void **state) {
         JobsWorker *w = NULL;
 
@@ -204,6 +345,7 @@ int main(void) {
                 cmocka_unit_test(test_load_config),
                 cmocka_unit_test(test_runs_once),
                 cmocka_unit_test(test_run_error_text),
+                cmocka_unit_test(test_attach),
                 cmocka_unit_test(test_freep),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
