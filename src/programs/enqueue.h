@@ -25,16 +25,17 @@ typedef struct EnqueueRequest {
         const char *calendars[SCHEDULE_CALENDARS_MAX]; /* --calendar, n_calendars of them */
         size_t n_calendars;
         usec_t trigger;        /* --trigger-time: when the timer fired; 0: now */
-        /* --wait-replicas, --wait-timeout (else $JOBS_WAIT_REPLICAS, $JOBS_WAIT_TIMEOUT): replicas
-         * that must confirm the push, else exit 75 (the job is on the master all the same). */
+        /* --wait-replicas, --wait-timeout (with an entry, else $JOBS_WAIT_REPLICAS and
+         * $JOBS_WAIT_TIMEOUT): replicas that must confirm the push, else exit 75 (the job is on the
+         * master all the same). */
         unsigned wait_replicas;
         usec_t wait_timeout;
 } EnqueueRequest;
 
 /* The host name recorded with a claim: $JOBS_HOSTNAME (tests, containers), else gethostname(). */
 #define ENQUEUE_HOSTNAME_ENV "JOBS_HOSTNAME"
-/* The defaults of --wait-replicas and --wait-timeout, read by the timers' services from
- * /etc/default/jobs. */
+/* The defaults of --wait-replicas and --wait-timeout for runs of a schedule entry, read by the
+ * timers' services from /etc/default/jobs. */
 #define ENQUEUE_WAIT_REPLICAS_ENV "JOBS_WAIT_REPLICAS"
 #define ENQUEUE_WAIT_TIMEOUT_ENV "JOBS_WAIT_TIMEOUT"
 

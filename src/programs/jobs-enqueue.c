@@ -30,8 +30,9 @@ static void help(void) {
                "      --max-payload BYTES  refuse jobs larger than this (default: %d)\n"
                "      --timeout DURATION connect and command timeout (default: 2s)\n"
                "      --wait-replicas N  after the push, wait until N replicas have it (Redis WAIT), else\n"
-               "                         exit 75 (default: $JOBS_WAIT_REPLICAS, else 0: do not wait)\n"
-               "      --wait-timeout DURATION  how long to wait for them (default: $JOBS_WAIT_TIMEOUT, else 1s)\n"
+               "                         exit 75 (default 0: do not wait; with --entry $JOBS_WAIT_REPLICAS)\n"
+               "      --wait-timeout DURATION  how long to wait for them (default 1s; with --entry\n"
+               "                         $JOBS_WAIT_TIMEOUT)\n"
                "      --entry NAME       a run of schedule entry NAME: enqueue its occurrence once across\n"
                "                         every host sharing this Redis (see jobs-schedule(5))\n"
                "      --calendar EXPR    a calendar of the entry (repeatable); the occurrence is its\n"
@@ -46,11 +47,16 @@ static void help(void) {
                program_invocation_short_name, REDIS_URL_DEFAULT, JOB_RETRY_DEFAULT, JOB_PAYLOAD_MAX_DEFAULT);
 }
 
-/* The defaults of --wait-replicas and --wait-timeout: a timer's service reads them from
- * /etc/default/jobs. A bad value is a configuration error (78), which the services do not retry. */
+/* The defaults of --wait-replicas and --wait-timeout for runs of a schedule entry: its timer's
+ * service reads them from /etc/default/jobs. Only there: a retry after a 75 finds the entry's claim,
+ * while a run without one (Scope=host, by hand) would push its job again on every retry for as long
+ * as the replicas are away. A bad value is a configuration error (78), which the services do not
+ * retry. */
 static int parse_wait_env(EnqueueRequest *req, bool replicas_set, bool timeout_set) {
         const char *e;
 
+        if (!req->entry)
+                return 0;
         e = getenv(ENQUEUE_WAIT_REPLICAS_ENV);
         if (!replicas_set && e && *e && enqueue_parse_wait_replicas("$" ENQUEUE_WAIT_REPLICAS_ENV, e, &req->wait_replicas) < 0)
                 return EX_CONFIG;
@@ -218,8 +224,7 @@ int main(int argc, char **argv) {
         if (r != 0)
                 return r;
         if (wait_timeout_set && req.wait_replicas == 0) {
-                log_error("--wait-timeout applies when waiting for replicas: pass --wait-replicas N too "
-                          "(or set $" ENQUEUE_WAIT_REPLICAS_ENV ").");
+                log_error("--wait-timeout applies when waiting for replicas: pass --wait-replicas N too.");
                 return EX_USAGE;
         }
 

@@ -1,10 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # jobs-enqueue --wait-replicas: Redis WAIT after the push. Without a replica it exits 75 and says
-# the job is on the master; bad values are refused with 64 (78 from the environment). Against a
-# master with one replica an exit 0 means the replica has the job; with the replica stopped
-# (SIGSTOP: connected, but confirming nothing) a push, a schedule entry's claim and a retry of that
-# run that finds the claim all exit 75, and once it runs again the retry exits 0 without a second job.
+# the job is on the master; bad values are refused with 64 (78 from $JOBS_WAIT_*, which only runs of
+# a schedule entry read). Against a master with one replica an exit 0 means the replica has the
+# job; with the replica stopped (SIGSTOP: connected, but confirming nothing) a push, a schedule
+# entry's claim and a retry of that run that finds the claim all exit 75, and once it runs again
+# the retry exits 0 without a second job.
 . "$(dirname "$0")/lib.sh"
 
 E="$BIN/jobs-enqueue"
@@ -20,11 +21,14 @@ assert_contains "$ERR" "$(jid_of "$(redis_cli LINDEX queue:default 0)")" "messag
 assert_eq "$OUT" "" "no jid on standard output"
 expect_exit 75 timeout 60 "$E" --wait-replicas=1 --wait-timeout=200ms --in 5min Later
 assert_eq "$(redis_cli ZCARD schedule)" 1 "a scheduled job waits too"
-expect_exit 75 env JOBS_WAIT_REPLICAS=1 JOBS_WAIT_TIMEOUT=200ms timeout 60 "$E" FromEnv
+# $JOBS_WAIT_* are the defaults for runs of a schedule entry (the timers' services) only: a run
+# without a claim would push its job again on every retry of its service.
+expect_exit 75 env JOBS_WAIT_REPLICAS=1 JOBS_WAIT_TIMEOUT=200ms timeout 60 "$E" --entry env --occurrence 1767225600 FromEnv
 assert_contains "$ERR" "only 0 of 1 replicas confirmed it within 200ms" "\$JOBS_WAIT_REPLICAS and \$JOBS_WAIT_TIMEOUT"
-expect_exit 0 env JOBS_WAIT_REPLICAS=1 "$E" --wait-replicas=0 NoWait
+expect_exit 0 env JOBS_WAIT_REPLICAS=1 "$E" --entry env --occurrence 1767229200 --wait-replicas=0 NoWait
+expect_exit 0 env JOBS_WAIT_REPLICAS=1 JOBS_WAIT_TIMEOUT=200ms "$E" NoEntry
 expect_exit 0 "$E" --wait-replicas=0 NoWait
-assert_eq "$(redis_cli LLEN queue:default)" 4 "pushed: Alone, FromEnv and the two NoWait"
+assert_eq "$(redis_cli LLEN queue:default)" 5 "pushed: Alone, FromEnv, NoEntry and the two NoWait"
 ok "without a replica --wait-replicas=1 exits 75 within its timeout; the job is on the master"
 
 for v in -1 abc 1x 101 99999999999999999999999 ''; do
@@ -37,11 +41,11 @@ for v in 0 500us 11min abc -1s; do
 done
 expect_exit 64 "$E" --wait-timeout=1s Bad
 assert_contains "$ERR" "--wait-timeout applies when waiting for replicas" "--wait-timeout alone"
-expect_exit 78 env JOBS_WAIT_REPLICAS=two "$E" Bad
+expect_exit 78 env JOBS_WAIT_REPLICAS=two "$E" --entry env --occurrence 1767232800 Bad
 assert_contains "$ERR" "Invalid \$JOBS_WAIT_REPLICAS 'two'" "bad \$JOBS_WAIT_REPLICAS"
-expect_exit 78 env JOBS_WAIT_REPLICAS=1 JOBS_WAIT_TIMEOUT=forever "$E" Bad
+expect_exit 78 env JOBS_WAIT_REPLICAS=1 JOBS_WAIT_TIMEOUT=forever "$E" --entry env --occurrence 1767232800 Bad
 assert_contains "$ERR" "Invalid \$JOBS_WAIT_TIMEOUT 'forever'" "bad \$JOBS_WAIT_TIMEOUT"
-assert_eq "$(redis_cli LLEN queue:default)" 4 "nothing pushed by a refused run"
+assert_eq "$(redis_cli LLEN queue:default)" 5 "nothing pushed by a refused run"
 ok "bad --wait-replicas and --wait-timeout exit 64, bad \$JOBS_WAIT_* 78, each naming itself"
 redis_stop
 
