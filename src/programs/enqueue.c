@@ -56,6 +56,26 @@ int enqueue_parse_epoch(const char *option, const char *s, usec_t *ret) {
         return 0;
 }
 
+int enqueue_parse_wait_replicas(const char *what, const char *s, unsigned *ret) {
+        uint64_t v;
+
+        if (parse_u64(s, &v) < 0 || v > REDIS_WAIT_REPLICAS_MAX)
+                return log_error_errno(-EINVAL, "Invalid %s '%s': use a number of replicas from 0 (do not wait) to %u.",
+                                       what, s, REDIS_WAIT_REPLICAS_MAX);
+        *ret = (unsigned) v;
+        return 0;
+}
+
+int enqueue_parse_wait_timeout(const char *what, const char *s, usec_t *ret) {
+        usec_t v;
+
+        if (parse_duration(s, &v) < 0 || v < USEC_PER_MSEC || v > REDIS_WAIT_TIMEOUT_MAX)
+                return log_error_errno(-EINVAL, "Invalid %s '%s': use a duration from 1ms to 10min, such as 500ms or 2s.",
+                                       what, s);
+        *ret = v;
+        return 0;
+}
+
 static int exit_status_for_redis(int r) {
         switch (r) {
         case -ETIMEDOUT:
@@ -163,6 +183,20 @@ static int enqueue_occurrence(const EnqueueRequest *req, EntryCalendars *cal, Cl
         return 0;
 }
 
+/* After a push with --wait-replicas: 0 when enough replicas confirmed it, else log and EX_TEMPFAIL.
+ * what names what was waited for ("Foo job J", "claim of entry E (host H, job J)"); retry says
+ * what running again does. */
+static int enqueue_check_wait(const RedisWait *w, const char *what, const char *retry) {
+        char t[DURATION_MAX];
+
+        if (w->replicas == 0 || w->acked >= w->replicas)
+                return 0;
+        log_error("The %s is on the Redis master, but only %u of %u replicas confirmed it within %s: it is lost "
+                  "if the master fails before a replica has it. %s",
+                  what, w->acked, w->replicas, format_duration(t, sizeof t, w->timeout), retry);
+        return EX_TEMPFAIL;
+}
+
 /* The journal fields of the line that says a job was enqueued. */
 typedef struct EnqueueFields {
         char jid[16 + JOB_JID_MAX], compat[16 + JOB_JID_MAX], class[16 + JOB_CLASS_MAX], queue[16 + JOB_QUEUE_MAX];
@@ -178,8 +212,8 @@ static const char *const *enqueue_fields(EnqueueFields *f, const char *jid, cons
         return f->list;
 }
 
-static int claim_and_push(Redis *redis, const EnqueueRequest *req, json_t *job, const char *payload, size_t len,
-                          double now, char jid[static JOB_JID_LEN + 1]) {
+static int claim_and_push(Redis *redis, const EnqueueRequest *req, RedisWait *wait, json_t *job, const char *payload,
+                          size_t len, double now, char jid[static JOB_JID_LEN + 1]) {
         _cleanup_(entry_calendars_done) EntryCalendars cal = {};
         char host[CLAIM_HOST_MAX + 1], when[TIMESTAMP_MAX];
         _cleanup_free_ char *calendars = NULL;
@@ -203,7 +237,7 @@ static int claim_and_push(Redis *redis, const EnqueueRequest *req, json_t *job, 
                 c.calendars = calendars;
         }
 
-        r = redis_claim_push(redis, &c, &res);
+        r = redis_claim_push(redis, &c, wait, &res);
         if (r < 0) {
                 log_error("Failed to enqueue %s for entry %s: %s", req->class, req->entry,
                           r == -EPROTO && !redis->error[0] ? "unexpected reply to the claim script" : redis->error);
@@ -231,7 +265,11 @@ static int claim_and_push(Redis *redis, const EnqueueRequest *req, json_t *job, 
                                    format_timestamp(held, sizeof held, res.holder_occurrence, true), res.holder_host,
                                    res.holder_jid);
                 jid[0] = 0;
-                return 0;
+                char what[128 + SCHEDULE_NAME_MAX + sizeof res.holder_host + sizeof res.holder_jid];
+                snprintf(what, sizeof what, "claim of entry %s (host %s, job %s)", req->entry, res.holder_host,
+                         res.holder_jid);
+                return enqueue_check_wait(wait, what, "A retry of this run waits for the replicas again and enqueues the "
+                                                      "job only if the master lost it.");
         }
         memcpy(jid, job_get_jid(job), JOB_JID_LEN + 1);
         /* Some occurrences passed with no host claiming them: count them (a second round trip, only
@@ -254,7 +292,12 @@ static int claim_and_push(Redis *redis, const EnqueueRequest *req, json_t *job, 
         else if (log_get_target() != LOG_TARGET_STDERR)
                 log_fields(LOG_INFO, 0, fields, "Enqueued %s job %s on queue %s for occurrence %s of entry %s.", req->class,
                            jid, job_get_queue(job), when, req->entry);
-        return 0;
+        char what[64 + JOB_JID_LEN + JOB_CLASS_MAX];
+        snprintf(what, sizeof what, "%s job %s", req->class, jid);
+        return enqueue_check_wait(wait, what,
+                                  res.manual ? "A manual run has no claim: a retry of it counts as the entry's scheduled "
+                                               "run, enqueued unless that occurrence is claimed already."
+                                             : "A retry of this run enqueues it again only if the master lost it.");
 }
 
 int enqueue_run(const EnqueueRequest *req, char jid[static JOB_JID_LEN + 1]) {
@@ -263,6 +306,7 @@ int enqueue_run(const EnqueueRequest *req, char jid[static JOB_JID_LEN + 1]) {
         _cleanup_(redis_source_done) RedisSource src = {};
         _cleanup_(redis_url_done) RedisURL url = {};
         _cleanup_(redis_done) Redis redis = {};
+        RedisWait wait = { .replicas = req->wait_replicas, .timeout = req->wait_timeout };
         const char *reason;
         double now = epoch_now(), at;
         size_t len;
@@ -351,10 +395,10 @@ int enqueue_run(const EnqueueRequest *req, char jid[static JOB_JID_LEN + 1]) {
 
         r = redis_open(&redis, &url, req->timeout);
         if (r >= 0 && req->entry)
-                return claim_and_push(&redis, req, job, payload, len, now, jid);
+                return claim_and_push(&redis, req, &wait, job, payload, len, now, jid);
         if (r >= 0)
-                r = at > 0 ? redis_schedule_job(&redis, at, payload, len)
-                           : redis_push_job(&redis, job_get_queue(job), payload, len);
+                r = at > 0 ? redis_schedule_job(&redis, at, payload, len, &wait)
+                           : redis_push_job(&redis, job_get_queue(job), payload, len, &wait);
         if (r < 0) {
                 log_error("Failed to enqueue %s: %s", req->class, redis.error);
                 return exit_status_for_redis(r);
@@ -366,5 +410,7 @@ int enqueue_run(const EnqueueRequest *req, char jid[static JOB_JID_LEN + 1]) {
         if (log_get_target() != LOG_TARGET_STDERR)
                 log_fields(LOG_INFO, 0, fields, "Enqueued %s job %s on queue %s%s.", req->class, jid, job_get_queue(job),
                            at > 0 ? " (scheduled)" : "");
-        return 0;
+        char what[64 + JOB_JID_LEN + JOB_CLASS_MAX];
+        snprintf(what, sizeof what, "%s job %s", req->class, jid);
+        return enqueue_check_wait(&wait, what, "Running this again enqueues a second job.");
 }

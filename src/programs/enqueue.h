@@ -25,15 +25,25 @@ typedef struct EnqueueRequest {
         const char *calendars[SCHEDULE_CALENDARS_MAX]; /* --calendar, n_calendars of them */
         size_t n_calendars;
         usec_t trigger;        /* --trigger-time: when the timer fired; 0: now */
+        /* --wait-replicas, --wait-timeout (with an entry, else $JOBS_WAIT_REPLICAS and
+         * $JOBS_WAIT_TIMEOUT): replicas that must confirm the push, else exit 75 (the job is on the
+         * master all the same). */
+        unsigned wait_replicas;
+        usec_t wait_timeout;
 } EnqueueRequest;
 
 /* The host name recorded with a claim: $JOBS_HOSTNAME (tests, containers), else gethostname(). */
 #define ENQUEUE_HOSTNAME_ENV "JOBS_HOSTNAME"
+/* The defaults of --wait-replicas and --wait-timeout for runs of a schedule entry, read by the
+ * timers' services from /etc/default/jobs. */
+#define ENQUEUE_WAIT_REPLICAS_ENV "JOBS_WAIT_REPLICAS"
+#define ENQUEUE_WAIT_TIMEOUT_ENV "JOBS_WAIT_TIMEOUT"
 
 #define ENQUEUE_REQUEST_INIT                                                           \
         (EnqueueRequest) {                                                             \
                 .queue = "default", .retry = { JOB_RETRY_TRUE, JOB_RETRY_DEFAULT },    \
                 .max_payload = JOB_PAYLOAD_MAX_DEFAULT, .timeout = REDIS_TIMEOUT_DEFAULT, \
+                .wait_timeout = REDIS_WAIT_TIMEOUT_DEFAULT,                            \
         }
 
 /* The furthest ahead --in schedules a job. */
@@ -43,6 +53,10 @@ typedef struct EnqueueRequest {
 /* Parse --in / --at values into the request; log and return -EINVAL on bad input. */
 int enqueue_parse_in(const char *s, EnqueueRequest *req);
 int enqueue_parse_at(const char *s, EnqueueRequest *req);
+
+/* --wait-replicas and --wait-timeout values; what names the option or variable in the message. */
+int enqueue_parse_wait_replicas(const char *what, const char *s, unsigned *ret);
+int enqueue_parse_wait_timeout(const char *what, const char *s, usec_t *ret);
 
 /* --occurrence and --trigger-time values (epoch seconds, decimals allowed). */
 int enqueue_parse_epoch(const char *option, const char *s, usec_t *ret);

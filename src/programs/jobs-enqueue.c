@@ -29,6 +29,10 @@ static void help(void) {
                "                         \"2026-12-24 18:00 +01:00\", seconds since the epoch, @EPOCH\n"
                "      --max-payload BYTES  refuse jobs larger than this (default: %d)\n"
                "      --timeout DURATION connect and command timeout (default: 2s)\n"
+               "      --wait-replicas N  after the push, wait until N replicas have it (Redis WAIT), else\n"
+               "                         exit 75 (default 0: do not wait; with --entry $JOBS_WAIT_REPLICAS)\n"
+               "      --wait-timeout DURATION  how long to wait for them (default 1s; with --entry\n"
+               "                         $JOBS_WAIT_TIMEOUT)\n"
                "      --entry NAME       a run of schedule entry NAME: enqueue its occurrence once across\n"
                "                         every host sharing this Redis (see jobs-schedule(5))\n"
                "      --calendar EXPR    a calendar of the entry (repeatable); the occurrence is its\n"
@@ -39,13 +43,33 @@ static void help(void) {
                "  -h, --help             show this help\n"
                "      --version          show the version\n\n"
                "Exit status: 0 enqueued (or, with --entry, already enqueued by a host: nothing printed), 64 usage, 65 bad job data, 69 Redis unavailable,\n"
-               "75 temporary failure (timeout, Redis loading), 77 authentication refused, 78 bad REDIS_URL or database index.\n",
+               "75 temporary failure (timeout, Redis loading, too few replicas confirmed), 77 authentication refused, 78 bad REDIS_URL or database index.\n",
                program_invocation_short_name, REDIS_URL_DEFAULT, JOB_RETRY_DEFAULT, JOB_PAYLOAD_MAX_DEFAULT);
 }
 
-static int parse_argv(int argc, char **argv, EnqueueRequest *req, bool *quiet) {
+/* The defaults of --wait-replicas and --wait-timeout for runs of a schedule entry: its timer's
+ * service reads them from /etc/default/jobs. Only there: a retry after a 75 finds the entry's claim,
+ * while a run without one (Scope=host, by hand) would push its job again on every retry for as long
+ * as the replicas are away. A bad value is a configuration error (78), which the services do not
+ * retry. */
+static int parse_wait_env(EnqueueRequest *req, bool replicas_set, bool timeout_set) {
+        const char *e;
+
+        if (!req->entry)
+                return 0;
+        e = getenv(ENQUEUE_WAIT_REPLICAS_ENV);
+        if (!replicas_set && e && *e && enqueue_parse_wait_replicas("$" ENQUEUE_WAIT_REPLICAS_ENV, e, &req->wait_replicas) < 0)
+                return EX_CONFIG;
+        e = getenv(ENQUEUE_WAIT_TIMEOUT_ENV);
+        if (!timeout_set && e && *e && enqueue_parse_wait_timeout("$" ENQUEUE_WAIT_TIMEOUT_ENV, e, &req->wait_timeout) < 0)
+                return EX_CONFIG;
+        return 0;
+}
+
+static int parse_argv(int argc, char **argv, EnqueueRequest *req, bool *quiet, bool *wait_replicas_set,
+                      bool *wait_timeout_set) {
         enum { ARG_RETRY = 0x100, ARG_IN, ARG_AT, ARG_MAX_PAYLOAD, ARG_TIMEOUT, ARG_VERSION, ARG_ENTRY,
-               ARG_OCCURRENCE, ARG_CALENDAR, ARG_TRIGGER_TIME, ARG_ACTIVE_JOB };
+               ARG_OCCURRENCE, ARG_CALENDAR, ARG_TRIGGER_TIME, ARG_ACTIVE_JOB, ARG_WAIT_REPLICAS, ARG_WAIT_TIMEOUT };
         static const struct option options[] = {
                 { "redis", required_argument, NULL, 'r' },
                 { "queue", required_argument, NULL, 'q' },
@@ -56,6 +80,8 @@ static int parse_argv(int argc, char **argv, EnqueueRequest *req, bool *quiet) {
                 { "at", required_argument, NULL, ARG_AT },
                 { "max-payload", required_argument, NULL, ARG_MAX_PAYLOAD },
                 { "timeout", required_argument, NULL, ARG_TIMEOUT },
+                { "wait-replicas", required_argument, NULL, ARG_WAIT_REPLICAS },
+                { "wait-timeout", required_argument, NULL, ARG_WAIT_TIMEOUT },
                 { "entry", required_argument, NULL, ARG_ENTRY },
                 { "occurrence", required_argument, NULL, ARG_OCCURRENCE },
                 { "calendar", required_argument, NULL, ARG_CALENDAR },
@@ -111,6 +137,18 @@ static int parse_argv(int argc, char **argv, EnqueueRequest *req, bool *quiet) {
                                 log_error("Invalid --timeout '%s': use a duration such as 500ms or 2s.", optarg);
                                 return -EINVAL;
                         }
+                        break;
+                case ARG_WAIT_REPLICAS:
+                        r = enqueue_parse_wait_replicas("--wait-replicas", optarg, &req->wait_replicas);
+                        if (r < 0)
+                                return r;
+                        *wait_replicas_set = true;
+                        break;
+                case ARG_WAIT_TIMEOUT:
+                        r = enqueue_parse_wait_timeout("--wait-timeout", optarg, &req->wait_timeout);
+                        if (r < 0)
+                                return r;
+                        *wait_timeout_set = true;
                         break;
                 case ARG_ENTRY:
                         if (!schedule_name_is_valid(optarg)) {
@@ -174,14 +212,21 @@ static int parse_argv(int argc, char **argv, EnqueueRequest *req, bool *quiet) {
 int main(int argc, char **argv) {
         EnqueueRequest req = ENQUEUE_REQUEST_INIT;
         char jid[JOB_JID_LEN + 1];
-        bool quiet = false;
+        bool quiet = false, wait_replicas_set = false, wait_timeout_set = false;
         int r;
 
         log_open(streq(program_invocation_short_name, "jobsctl enqueue") ? "jobsctl enqueue" : "jobs-enqueue", "enqueue");
 
-        r = parse_argv(argc, argv, &req, &quiet);
+        r = parse_argv(argc, argv, &req, &quiet, &wait_replicas_set, &wait_timeout_set);
         if (r <= 0)
                 return r < 0 ? EX_USAGE : 0;
+        r = parse_wait_env(&req, wait_replicas_set, wait_timeout_set);
+        if (r != 0)
+                return r;
+        if (wait_timeout_set && req.wait_replicas == 0) {
+                log_error("--wait-timeout applies when waiting for replicas: pass --wait-replicas N too.");
+                return EX_USAGE;
+        }
 
         /* Under systemd, native journal entries: the line that names the job carries its fields. */
         log_open_journal();

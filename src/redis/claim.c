@@ -7,14 +7,24 @@
 
 /* KEYS: claim, record, entries set, "queues", queue list, run-now counter.
  * ARGV: occurrence, host, jid, claimed_at, claim ttl, queue, payload, entry, class, calendars,
- *       entries max, record ttl, and the occurrence before this one if known: when it is later than
+ *       entries max, record ttl, the occurrence before this one (0: unknown): when it is later than
  *       the last one claimed, occurrences were missed and the reply names the last one so the
- *       caller can count them (a second round trip only then).
+ *       caller can count them (a second round trip only then); and "1" when a WAIT follows.
+ * WAIT counts the replicas that have this connection's last write (since Redis 7.2; 7.0 counts
+ * from its last command of any kind). A run that finds the occurrence held writes nothing, so it
+ * then sets a key's expiry to what it is (a write that changes nothing): the replicas that have
+ * that also have the claim and job another run wrote before, and a retry of a run whose WAIT fell
+ * short waits for those.
  * Occurrences are compared as numbers (microseconds fit a double exactly until the year 2255)
  * but stored as the strings given. EVAL sends the ~1.5 KB text each time: still one write and
  * one round trip, and unlike EVALSHA never a second one after a restart or SCRIPT FLUSH. */
 static const char claim_script[] =
         "local occ = tonumber(ARGV[1])\n"
+        "local function barrier(key, ttl)\n"
+        "  if ARGV[14] ~= '1' then return end\n"
+        "  local ms = redis.call('PTTL', key)\n"
+        "  if ms > 0 then redis.call('PEXPIRE', key, ms) else redis.call('EXPIRE', key, ttl) end\n"
+        "end\n"
         "if tonumber(redis.call('GET', KEYS[6]) or '0') > 0 then\n"
         "  redis.call('DECR', KEYS[6])\n"
         "  redis.call('SADD', KEYS[4], ARGV[6])\n"
@@ -23,12 +33,14 @@ static const char claim_script[] =
         "end\n"
         "local held = redis.call('GET', KEYS[1])\n"
         "if held then\n"
+        "  barrier(KEYS[1], ARGV[5])\n"
         "  local nl = string.find(held, '\\n', 1, true) or (#held + 1)\n"
         "  return {0, string.sub(held, 1, nl - 1), string.sub(held, nl + 1), ARGV[1]}\n"
         "end\n"
         "local rec = redis.call('HMGET', KEYS[2], 'last', 'host', 'jid')\n"
         "local last = rec[1] and tonumber(rec[1])\n"
         "if last and last >= occ then\n"
+        "  barrier(KEYS[2], ARGV[12])\n"
         "  return {0, rec[2] or '', rec[3] or '', rec[1]}\n"
         "end\n"
         "redis.call('SET', KEYS[1], ARGV[2] .. '\\n' .. ARGV[3], 'EX', ARGV[5])\n"
@@ -41,7 +53,7 @@ static const char claim_script[] =
         "redis.call('EXPIRE', KEYS[2], ARGV[12])\n"
         "redis.call('ZADD', KEYS[3], ARGV[4], ARGV[8])\n"
         "redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -(tonumber(ARGV[11]) + 1))\n"
-        "if last and ARGV[13] and tonumber(ARGV[13]) > last then return {1, rec[1]} end\n"
+        "if last and tonumber(ARGV[13]) > last then return {1, rec[1]} end\n"
         "return {1}\n";
 
 bool claim_record_key(char *buf, size_t n, const char *entry) {
@@ -70,14 +82,14 @@ static int copy_string(const redisReply *e, char *buf, size_t n) {
         return 0;
 }
 
-int redis_claim_push(Redis *r, const ClaimRequest *req, ClaimResult *ret) {
-        enum { N_FIXED = 3 + 6 + 12, PAYLOAD = 15 };
+int redis_claim_push(Redis *r, const ClaimRequest *req, RedisWait *wait, ClaimResult *ret) {
+        enum { N_ARGS = 3 + 6 + 14, PAYLOAD = 15 };
         char claim[512], record[512], list[256], manual[512], occ[32], at[64], ttl[32], emax[32], rttl[32];
         char earlier[32];
-        const char *argv[N_FIXED + 1];
-        size_t len[N_FIXED + 1];
+        const char *argv[N_ARGS];
+        size_t len[N_ARGS];
         _cleanup_reply_ redisReply *reply = NULL;
-        size_t n = 0;
+        bool waits = wait && wait->replicas > 0;
         int k;
 
         if ((size_t) snprintf(claim, sizeof claim, REDIS_KEY_CLAIM_PREFIX "%s:%" PRIu64, req->entry, req->occurrence) >= sizeof claim ||
@@ -92,22 +104,23 @@ int redis_claim_push(Redis *r, const ClaimRequest *req, ClaimResult *ret) {
         snprintf(rttl, sizeof rttl, "%lld", CLAIM_RECORD_TTL_SEC);
         snprintf(earlier, sizeof earlier, "%" PRIu64, req->previous);
 
-        const char *fixed[] = { "EVAL", claim_script, "6", claim, record, REDIS_KEY_ENTRIES, "queues", list, manual,
-                                occ, req->host, req->jid, at, ttl, req->queue, NULL /* payload */, req->entry,
-                                req->class, strempty(req->calendars), emax, rttl };
-        _Static_assert(ELEMENTSOF(fixed) == N_FIXED, "argument count");
-        for (size_t i = 0; i < N_FIXED; i++) {
-                argv[n] = fixed[i];
-                len[n++] = fixed[i] ? strlen(fixed[i]) : 0;
+        const char *args[] = { "EVAL", claim_script, "6", claim, record, REDIS_KEY_ENTRIES, "queues", list, manual,
+                               occ, req->host, req->jid, at, ttl, req->queue, NULL /* payload */, req->entry,
+                               req->class, strempty(req->calendars), emax, rttl, earlier, waits ? "1" : "0" };
+        _Static_assert(ELEMENTSOF(args) == N_ARGS, "argument count");
+        for (size_t i = 0; i < N_ARGS; i++) {
+                argv[i] = args[i];
+                len[i] = args[i] ? strlen(args[i]) : 0;
         }
         argv[PAYLOAD] = req->payload;
         len[PAYLOAD] = req->payload_len;
-        if (req->previous > 0) {
-                argv[n] = earlier;
-                len[n++] = strlen(earlier);
-        }
 
-        k = redis_command_argv(r, &reply, (int) n, argv, len);
+        k = redis_append_argv(r, N_ARGS, argv, len);
+        if (k >= 0)
+                k = redis_append_wait(r, wait);
+        if (k >= 0)
+                k = redis_get_reply(r, &reply);
+        k = redis_finish_wait(r, k, wait);
         if (k < 0)
                 return k;
         if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 || reply->element[0]->type != REDIS_REPLY_INTEGER)

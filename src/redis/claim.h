@@ -71,8 +71,10 @@ typedef struct ClaimResult {
 } ClaimResult;
 
 /* Claim (entry, occurrence) and push, or report the holder. An occurrence at or before the one
- * recorded last is never pushed again, whatever the claim keys' age. */
-int redis_claim_push(Redis *r, const ClaimRequest *req, ClaimResult *ret);
+ * recorded last is never pushed again, whatever the claim keys' age. With wait (may be NULL),
+ * WAIT follows in the same round trip; wait->acked then counts the replicas that have the claim
+ * and its job, whichever run pushed them. */
+int redis_claim_push(Redis *r, const ClaimRequest *req, RedisWait *wait, ClaimResult *ret);
 
 /* Add n to the entry's missed count (after a claim that reported missed_after). */
 int redis_claim_add_missed(Redis *r, const char *entry, unsigned n);

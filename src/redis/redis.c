@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* A blocking Redis connection that carries its own last error, and the Sidekiq pushes. */
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -208,7 +209,37 @@ int redis_get_reply(Redis *r, redisReply **ret) {
         }
 }
 
-int redis_push_job(Redis *r, const char *queue, const char *json, size_t len) {
+int redis_append_wait(Redis *r, const RedisWait *w) {
+        if (!w || w->replicas == 0)
+                return 0;
+        return redis_append(r, "WAIT %u %llu", w->replicas,
+                            (unsigned long long) MAX((w->timeout + USEC_PER_MSEC - 1) / USEC_PER_MSEC, 1ULL));
+}
+
+int redis_finish_wait(Redis *r, int k, RedisWait *w) {
+        _cleanup_reply_ redisReply *reply = NULL;
+        usec_t timeout = r->timeout;
+
+        if (!w || w->replicas == 0)
+                return k;
+        w->acked = 0;
+        if (k < 0) {
+                redis_done(r);
+                return k;
+        }
+        /* Redis answers when enough replicas confirmed or its own timeout ended. */
+        r->timeout = timeout + w->timeout;
+        k = redis_get_reply(r, &reply);
+        r->timeout = timeout;
+        if (k < 0)
+                return k;
+        if (reply->type != REDIS_REPLY_INTEGER || reply->integer < 0)
+                return set_error(r, -EPROTO, "Redis at %s did not answer WAIT with a count of replicas", r->where);
+        w->acked = (unsigned) MIN(reply->integer, (long long) UINT_MAX);
+        return 0;
+}
+
+int redis_push_job(Redis *r, const char *queue, const char *json, size_t len, RedisWait *w) {
         int k, k2;
 
         k = redis_append(r, "SADD " REDIS_KEY_QUEUES " %s", queue);
@@ -217,18 +248,27 @@ int redis_push_job(Redis *r, const char *queue, const char *json, size_t len) {
         k = redis_append(r, "LPUSH " REDIS_KEY_QUEUE_PREFIX "%s %b", queue, json, len);
         if (k < 0)
                 return k;
+        k = redis_append_wait(r, w);
+        if (k < 0)
+                return k;
         /* read both replies even if the first failed, so the connection stays in step */
         k = redis_get_reply(r, NULL);
         if (k < 0 && !r->conn)
                 return k;
         k2 = redis_get_reply(r, NULL);
-        return k2 < 0 ? k2 : k;
+        return redis_finish_wait(r, k2 < 0 ? k2 : k, w);
 }
 
-int redis_schedule_job(Redis *r, double at, const char *json, size_t len) {
+int redis_schedule_job(Redis *r, double at, const char *json, size_t len, RedisWait *w) {
         char score[64];
+        int k;
 
         /* "%.6f": microseconds, always a decimal point, as Sidekiq's Float scores */
         snprintf(score, sizeof score, "%.6f", at);
-        return redis_command(r, NULL, "ZADD " REDIS_KEY_SCHEDULE " %s %b", score, json, len);
+        k = redis_append(r, "ZADD " REDIS_KEY_SCHEDULE " %s %b", score, json, len);
+        if (k >= 0)
+                k = redis_append_wait(r, w);
+        if (k >= 0)
+                k = redis_get_reply(r, NULL);
+        return redis_finish_wait(r, k, w);
 }

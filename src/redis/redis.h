@@ -47,10 +47,29 @@ int redis_append(Redis *r, const char *fmt, ...);
 int redis_append_argv(Redis *r, int argc, const char **argv, const size_t *argvlen);
 int redis_get_reply(Redis *r, redisReply **ret);
 
-/* Enqueue now: SADD queues <q> + LPUSH queue:<q> <json>, pipelined. */
-int redis_push_job(Redis *r, const char *queue, const char *json, size_t len);
-/* Enqueue later: ZADD schedule <at> <json>. */
-int redis_schedule_job(Redis *r, double at, const char *json, size_t len);
+/* Replicas a push waits for: Redis WAIT, queued behind the push's commands (still one round trip).
+ * Replication stays asynchronous; WAIT only says how many replicas have the push. */
+typedef struct RedisWait {
+        unsigned replicas;     /* 0: do not wait */
+        usec_t timeout;        /* how long Redis waits for them (at least 1 ms: WAIT 0 waits forever) */
+        unsigned acked;        /* out: how many replicas confirmed the push */
+} RedisWait;
+
+#define REDIS_WAIT_REPLICAS_MAX 100U
+#define REDIS_WAIT_TIMEOUT_DEFAULT (1 * USEC_PER_SEC)
+#define REDIS_WAIT_TIMEOUT_MAX (10 * 60 * USEC_PER_SEC)
+
+/* Queue WAIT after the commands of a push (nothing when w is NULL or asks for no replica). */
+int redis_append_wait(Redis *r, const RedisWait *w);
+/* Once the push's replies are read, k their outcome: on success read WAIT's reply into w->acked
+ * (its timeout is added to the connection's); on failure drop the connection rather than wait for
+ * it. Returns k, or WAIT's own error. */
+int redis_finish_wait(Redis *r, int k, RedisWait *w);
+
+/* Enqueue now: SADD queues <q> + LPUSH queue:<q> <json>, pipelined, then WAIT if w asks. */
+int redis_push_job(Redis *r, const char *queue, const char *json, size_t len, RedisWait *w);
+/* Enqueue later: ZADD schedule <at> <json>, then WAIT if w asks. */
+int redis_schedule_job(Redis *r, double at, const char *json, size_t len, RedisWait *w);
 
 /* Map an error reply to a negative errno, filling r->error. */
 int redis_reply_error(Redis *r, const redisReply *reply);

@@ -37,7 +37,13 @@ expect_exit 0 "$E" Good
 expect_exit 0 "$E" --in 1s Good
 expect_exit 0 "$E" -q claims --entry nightly --calendar '*-*-* *:*:00' Good
 expect_exit 0 "$E" Bad
-ok "jobs-enqueue as the ACL user: now, later, and a schedule entry's claimed occurrence"
+# WAIT, and the claim script's write that changes nothing (PTTL, PEXPIRE) when it finds the
+# occurrence claimed: no replica here, so both exit 75.
+expect_exit 75 "$E" -q waits --entry acl-wait --occurrence 1767225600 --wait-replicas 1 --wait-timeout 200ms Good
+assert_contains "$ERR" "only 0 of 1 replicas confirmed it" "WAIT as the ACL user"
+expect_exit 75 "$E" -q waits --entry acl-wait --occurrence 1767225600 --wait-replicas 1 --wait-timeout 200ms Good
+assert_contains "$ERR" "The claim of entry acl-wait (host " "the claim found and waited for, as the ACL user"
+ok "jobs-enqueue as the ACL user: now, later, a schedule entry's claimed occurrence, --wait-replicas"
 
 start_worker w1 -q default -q claims
 wait_for "the good jobs to run (the scheduled one moved by the poller)" 60 lines_at_least "$T/good" 3

@@ -53,6 +53,10 @@ UNTRUSTED="unable to get local issuer certificate|self-signed certificate in cer
 # --- success: enqueue, a worker runs the job, jobsctl status -------------------------------------
 expect_exit 0 "$E" -q tls Hello -a '["over tls"]'
 assert_eq "$(redis_cli LLEN queue:tls)" 1 "job pushed over TLS"
+# WAIT, and its longer reply time, over TLS: no replica here, so the job is unconfirmed.
+expect_exit 75 "$E" -q tls-wait --wait-replicas 1 --wait-timeout 300ms Hello
+assert_contains "$ERR" "only 0 of 1 replicas confirmed it within 300ms" "--wait-replicas over TLS"
+assert_eq "$(redis_cli LLEN queue:tls-wait)" 1 "the unconfirmed job is on the master"
 handler Hello <<'EOF2'
 read -r payload
 echo "$JOB_ID" >>"$JOBS_TEST_MARK/done"
