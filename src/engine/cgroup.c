@@ -3,7 +3,8 @@
  * delegated service (the no-internal-processes rule):
  *   jobs-worker.service/            controllers enabled for the children, no process
  *   jobs-worker.service/worker      the worker
- *   jobs-worker.service/job-C-J     one job's handler and whatever it started */
+ *   jobs-worker.service/job-C-J     one job's handler and whatever it started
+ *   jobs-worker.service/pool-P-N    process N of pool P and whatever it started */
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -19,6 +20,7 @@
 #include "util/util.h"
 
 #define CGROUP_FS "/sys/fs/cgroup"
+#define CGROUP_DONE_WAIT_USEC (2 * USEC_PER_SEC) /* at the worker's end, for killed cgroups to empty */
 #define CGROUP_DUPLICATES_MAX 100 /* the same name still being removed, or one jid run twice at once */
 
 struct CgroupRemoval {
@@ -141,9 +143,10 @@ static void cgroup_remove(CgroupTree *t, const char *name) {
         fd = openat(t->root_fd, events, O_RDONLY | O_CLOEXEC);
         r = fd < 0 ? negative_errno() : sd_event_add_io(t->event, &rm->source, fd, EPOLLPRI, on_events, rm);
         if (r < 0) {
+                /* No watch (the event loop already ended, at the worker's stop): kept for
+                 * cgroup_tree_done(), else the next worker's start. */
                 if (fd >= 0)
                         (void) close(fd);
-                removal_free(rm); /* left for the next worker's start */
                 return;
         }
         (void) sd_event_source_set_io_fd_own(rm->source, true);
@@ -161,8 +164,13 @@ static void cgroup_kill_remove(CgroupTree *t, const char *name) {
 }
 
 void cgroup_tree_done(CgroupTree *t) {
+        usec_t deadline = now_usec(CLOCK_MONOTONIC) + CGROUP_DONE_WAIT_USEC;
+
+        /* Killed just now (pool processes, at the worker's end): SIGKILL takes a moment to empty them. */
         while (t->removals) {
-                (void) unlinkat(t->root_fd, t->removals->name, AT_REMOVEDIR);
+                while (unlinkat(t->root_fd, t->removals->name, AT_REMOVEDIR) < 0 && errno == EBUSY &&
+                       now_usec(CLOCK_MONOTONIC) < deadline)
+                        (void) usleep(5 * 1000);
                 removal_free(t->removals);
         }
         t->root_fd = safe_close(t->root_fd);
@@ -258,7 +266,7 @@ static int enable_controllers(int root_fd) {
         return want[0] ? attr_write(root_fd, "cgroup.subtree_control", want) : 0;
 }
 
-/* Job cgroups a dead worker left: whatever is in them goes. */
+/* Job and pool cgroups a dead worker left: whatever is in them goes. */
 static void kill_leftovers(CgroupTree *t) {
         _cleanup_close_ int fd = fcntl(t->root_fd, F_DUPFD_CLOEXEC, 3);
         DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
@@ -268,7 +276,8 @@ static void kill_leftovers(CgroupTree *t) {
                 return;
         fd = -1;
         while ((de = readdir(d)))
-                if (de->d_type == DT_DIR && strncmp(de->d_name, CGROUP_JOB_PREFIX, strlen(CGROUP_JOB_PREFIX)) == 0)
+                if (de->d_type == DT_DIR && (strncmp(de->d_name, CGROUP_JOB_PREFIX, strlen(CGROUP_JOB_PREFIX)) == 0 ||
+                                             strncmp(de->d_name, CGROUP_POOL_PREFIX, strlen(CGROUP_POOL_PREFIX)) == 0))
                         cgroup_kill_remove(t, de->d_name);
         closedir(d);
 }
@@ -352,10 +361,9 @@ static int cgroup_limits(int fd, const ExecSettings *s) {
         return r;
 }
 
-int cgroup_job_new(CgroupTree *t, const char *class, const char *jid, const ExecSettings *s, JobCgroup **ret) {
+/* A cgroup named base (or base-N while one of that name is still being removed) with the limits of s. */
+static int cgroup_make(CgroupTree *t, const char *base, const ExecSettings *s, JobCgroup **ret) {
         _cleanup_free_ JobCgroup *cg = NULL;
-        char base[CGROUP_NAME_MAX - 7]; /* room for "-NN" */
-        size_t off;
         int r;
 
         if (t->root_fd < 0)
@@ -364,10 +372,6 @@ int cgroup_job_new(CgroupTree *t, const char *class, const char *jid, const Exec
         if (!cg)
                 return -ENOMEM;
         cg->fd = -1;
-        off = name_append(base, 0, sizeof base - 1, CGROUP_JOB_PREFIX, SIZE_MAX);
-        off = name_append(base, off, sizeof base - 1, class, CGROUP_NAME_CLASS_MAX);
-        off = name_append(base, off, sizeof base - 1, "-", 1);
-        (void) name_append(base, off, sizeof base - 1, jid, SIZE_MAX);
         for (unsigned n = 1;; n++) {
                 if (n == 1)
                         snprintf(cg->name, sizeof cg->name, "%s", base);
@@ -387,6 +391,28 @@ int cgroup_job_new(CgroupTree *t, const char *class, const char *jid, const Exec
         }
         *ret = TAKE_PTR(cg);
         return 0;
+}
+
+int cgroup_job_new(CgroupTree *t, const char *class, const char *jid, const ExecSettings *s, JobCgroup **ret) {
+        char base[CGROUP_NAME_MAX - 7]; /* room for "-NN" */
+        size_t off;
+
+        off = name_append(base, 0, sizeof base - 1, CGROUP_JOB_PREFIX, SIZE_MAX);
+        off = name_append(base, off, sizeof base - 1, class, CGROUP_NAME_CLASS_MAX);
+        off = name_append(base, off, sizeof base - 1, "-", 1);
+        (void) name_append(base, off, sizeof base - 1, jid, SIZE_MAX);
+        return cgroup_make(t, base, s, ret);
+}
+
+int cgroup_pool_new(CgroupTree *t, const char *pool, unsigned index, const ExecSettings *s, JobCgroup **ret) {
+        char base[CGROUP_NAME_MAX - 7], n[16];
+        size_t off;
+
+        snprintf(n, sizeof n, "-%u", index);
+        off = name_append(base, 0, sizeof base - 1, CGROUP_POOL_PREFIX, SIZE_MAX);
+        off = name_append(base, off, sizeof base - 1, pool, CGROUP_NAME_CLASS_MAX);
+        (void) name_append(base, off, sizeof base - 1, n, SIZE_MAX);
+        return cgroup_make(t, base, s, ret);
 }
 
 int cgroup_job_usage(JobCgroup *cg, CgroupUsage *ret) {
