@@ -27,7 +27,8 @@ static void log_line(void *userdata, LineBuffer *b, const char *line, size_t len
 
 int output_drain(LineBuffer *b, int fd, OutputLineFn fn, void *userdata) {
         for (;;) {
-                ssize_t k = read(fd, b->buf + b->len, sizeof b->buf - b->len);
+                size_t want = sizeof b->buf - b->len;
+                ssize_t k = read(fd, b->buf + b->len, want);
                 char *nl;
                 size_t start = 0;
 
@@ -54,6 +55,9 @@ int output_drain(LineBuffer *b, int fd, OutputLineFn fn, void *userdata) {
                         memmove(b->buf, b->buf + start, b->len - start);
                         b->len -= start;
                 }
+                /* Less than asked for: the pipe is empty for now (epoll says when it is not). */
+                if ((size_t) k < want)
+                        return 0;
         }
 }
 

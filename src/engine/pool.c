@@ -10,6 +10,7 @@
 
 #include <fcntl.h>
 #include <sys/epoll.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 
 #include "engine/pool.h"
@@ -57,6 +58,8 @@ struct Pool {
         bool stopping;
 };
 
+#define POOL_OUTPUT_PRIORITY (SD_EVENT_PRIORITY_NORMAL - 1) /* before fd 3's answers */
+
 static void *mfree(void *p) {
         free(p);
         return NULL;
@@ -86,15 +89,13 @@ static void proc_output_line(void *userdata, LineBuffer *b, const char *line, si
                 (void) log_fields(level, 0, fields, "%.*s", (int) len, line);
 }
 
-/* Log what the process wrote on stdout and stderr so far; with final, a last line without its
- * newline too. Called before its answer ends a job: what it wrote before answering is the job's. */
-static void proc_drain_output(PoolProcess *p, bool final) {
+/* Log what the process wrote on stdout and stderr and had not been read yet, and a last line
+ * without its newline: at its end, with the fields of the job it ran. */
+static void proc_drain_output(PoolProcess *p) {
         output_drain_source(&p->stdout_source, &p->stdout_buf, proc_output_line, p);
         output_drain_source(&p->stderr_source, &p->stderr_buf, proc_output_line, p);
-        if (final) {
-                output_flush(&p->stdout_buf, proc_output_line, p);
-                output_flush(&p->stderr_buf, proc_output_line, p);
-        }
+        output_flush(&p->stdout_buf, proc_output_line, p);
+        output_flush(&p->stderr_buf, proc_output_line, p);
 }
 
 static int on_output(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
@@ -125,7 +126,6 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         PoolProcess *p = userdata;
         char d[DURATION_MAX];
 
-        p->timer = sd_event_source_disable_unref(p->timer);
         if (p->state == PROC_DOWN)
                 return proc_spawn(p), 0;
         if (p->state == PROC_STARTING)
@@ -138,18 +138,28 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
+/* One timer per process, re-armed for each job rather than made anew (0: off). */
 static void proc_timer(PoolProcess *p, usec_t after) {
-        p->timer = sd_event_source_disable_unref(p->timer);
-        if (after > 0 &&
-            sd_event_add_time_relative(p->pool->worker->event, &p->timer, CLOCK_MONOTONIC, after, 0, on_timer, p) < 0)
-                log_warning("Pool %s: cannot arm a timer for process %u.", p->pool->config.name, p->index);
+        int r;
+
+        if (after == 0) {
+                (void) sd_event_source_set_enabled(p->timer, SD_EVENT_OFF);
+                return;
+        }
+        if (p->timer) {
+                r = sd_event_source_set_time_relative(p->timer, after);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(p->timer, SD_EVENT_ONESHOT);
+        } else
+                r = sd_event_add_time_relative(p->pool->worker->event, &p->timer, CLOCK_MONOTONIC, after, 0, on_timer, p);
+        if (r < 0)
+                log_warning_errno(r, "Pool %s: cannot arm a timer for process %u: %m", p->pool->config.name, p->index);
 }
 
 static void proc_finish_job(PoolProcess *p, bool ok, const char *error_class, const char *message) {
         JobsJob *j = p->job;
         const PoolConfig *c = &p->pool->config;
 
-        proc_drain_output(p, false);
         p->job = NULL;
         p->jobs++;
         proc_timer(p, 0);
@@ -202,7 +212,8 @@ static int on_reply(sd_event_source *s, int fd, uint32_t revents, void *userdata
         PoolProcess *p = userdata;
 
         for (;;) {
-                ssize_t k = read(fd, p->buf + p->len, sizeof p->buf - p->len);
+                size_t want = sizeof p->buf - p->len;
+                ssize_t k = read(fd, p->buf + p->len, want);
                 char *nl;
 
                 if (k < 0 && errno == EINTR)
@@ -228,6 +239,9 @@ static int on_reply(sd_event_source *s, int fd, uint32_t revents, void *userdata
                         p->len = 0;
                         proc_protocol_error(p, "wrote a line longer than %d bytes on fd 3", POOL_REPLY_MAX);
                 }
+                /* Less than asked for: the pipe is empty for now, and epoll says when it is not. */
+                if ((size_t) k < want)
+                        return 0;
         }
 }
 
@@ -258,36 +272,54 @@ static int on_writable(sd_event_source *s, int fd, uint32_t revents, void *userd
         return 0;
 }
 
-static void proc_send(PoolProcess *p, JobsJob *j) {
-        JobsWorker *w = p->pool->worker;
-        const PoolConfig *c = &p->pool->config;
+/* The job line, from off on: what the pipe did not take at once, sent when it has room. */
+static char *job_line_rest(JobsJob *j, size_t off, size_t *ret_len) {
         char *line;
-        size_t n;
-        int r;
 
         /* One line per job: a payload written over several lines is sent compact. */
         if (memchr(j->raw, '\n', j->raw_len)) {
                 _cleanup_free_ char *s = json_dumps(j->job, JSON_COMPACT | JSON_ENCODE_ANY);
                 line = s ? strdupf("%s\n", s) : NULL;
-                n = line ? strlen(line) : 0;
-        } else {
-                line = malloc(j->raw_len + 1);
-                if (line) {
-                        memcpy(line, j->raw, j->raw_len);
-                        line[j->raw_len] = '\n';
-                }
-                n = j->raw_len + 1;
+                *ret_len = line ? strlen(line) : 0;
+                return line;
         }
-        if (!line)
-                return ack_finish(j, false, "NoMemoryError", "out of memory handing the job to its pool");
+        line = malloc(j->raw_len + 1 - off);
+        if (line) {
+                memcpy(line, j->raw + off, j->raw_len - off);
+                line[j->raw_len - off] = '\n';
+        }
+        *ret_len = j->raw_len + 1 - off;
+        return line;
+}
+
+static void proc_send(PoolProcess *p, JobsJob *j) {
+        JobsWorker *w = p->pool->worker;
+        const PoolConfig *c = &p->pool->config;
+        ssize_t k = 0;
+        int r;
+
         p->job = j;
         p->state = PROC_BUSY;
         p->timed_out = false;
-        p->out = line;
-        p->out_len = n;
-        p->out_off = 0;
         proc_timer(p, c->timeout > 0 ? c->timeout : worker_config_timeout_for(&w->config, j->class));
-        r = proc_write(p);
+        /* Most payloads are one line that an empty pipe takes whole: written straight from the job. */
+        if (!memchr(j->raw, '\n', j->raw_len)) {
+                struct iovec iov[] = { { j->raw, j->raw_len }, { (char *) "\n", 1 } };
+
+                do
+                        k = writev(p->in_fd, iov, ELEMENTSOF(iov));
+                while (k < 0 && errno == EINTR);
+                if (k == (ssize_t) j->raw_len + 1)
+                        return;
+                if (k < 0 && errno != EAGAIN) {
+                        proc_kill(p); /* EPIPE: it died; the job fails through its exit */
+                        return;
+                }
+                k = MAX(k, 0);
+        }
+        p->out = job_line_rest(j, (size_t) k, &p->out_len);
+        p->out_off = 0;
+        r = p->out ? proc_write(p) : -ENOMEM;
         if (r == 0)
                 r = sd_event_add_io(w->event, &p->out_source, p->in_fd, EPOLLOUT, on_writable, p);
         if (r < 0) {
@@ -331,6 +363,10 @@ static int proc_output_pipe(PoolProcess *p, sd_event_source **ret) {
         k = sd_event_add_io(p->pool->worker->event, ret, r, EPOLLIN, on_output, p);
         if (k < 0)
                 return k;
+        /* What it wrote before its answer is the job's: the kernel flags this pipe readable before fd 3,
+         * and sd-event dispatches what is ready by priority, so its lines are read before the answer
+         * ends the job, without a read per job to make sure. */
+        (void) sd_event_source_set_priority(*ret, POOL_OUTPUT_PRIORITY);
         (void) sd_event_source_set_io_fd_own(*ret, true);
         r = -1;
         return TAKE_FD(w);
@@ -537,7 +573,7 @@ int pool_on_exit(JobsWorker *w, const siginfo_t *si) {
         (void) kill(-p->pid, SIGKILL);
         (void) waitpid(p->pid, NULL, 0);
         was = p->state;
-        proc_drain_output(p, true); /* its last words are its job's */
+        proc_drain_output(p); /* its last words are its job's */
         j = p->job;
         p->job = NULL;
         proc_release(p);
@@ -639,7 +675,7 @@ void pools_free(JobsWorker *w) {
                                 (void) waitpid(p->pid, NULL, 0);
                         }
                         p->job = NULL;
-                        proc_drain_output(p, true);
+                        proc_drain_output(p);
                         proc_release(p);
                 }
                 pool_free(pool); /* waiting jobs are still the worker's: freed with it */
