@@ -247,7 +247,7 @@ static int find_root(char **ret, const char **why) {
 }
 
 /* +cpu +memory +pids +io, those the kernel offers us, for the job cgroups. */
-static int enable_controllers(int root_fd) {
+static int enable_controllers(CgroupTree *t, int root_fd) {
         static const char *const wanted[] = { "cpu", "memory", "pids", "io" };
         char have[CGROUP_FILE_MAX], want[64] = "";
         int r;
@@ -261,6 +261,8 @@ static int enable_controllers(int root_fd) {
                                 strcat(want, "+");
                                 strcat(want, wanted[i]);
                                 strcat(want, " ");
+                                t->memory = t->memory || streq(wanted[i], "memory");
+                                t->io = t->io || streq(wanted[i], "io");
                                 break;
                         }
         return want[0] ? attr_write(root_fd, "cgroup.subtree_control", want) : 0;
@@ -307,7 +309,7 @@ int cgroup_tree_setup(CgroupTree *t, sd_event *event, const char **ret_why) {
                 goto fail;
         }
         kill_leftovers(t);
-        r = enable_controllers(t->root_fd);
+        r = enable_controllers(t, t->root_fd);
         if (r < 0) {
                 *ret_why = "cannot enable the cpu, memory, pids and io controllers for the jobs' cgroups";
                 goto fail;
@@ -333,12 +335,13 @@ static size_t name_append(char *buf, size_t off, size_t max, const char *s, size
         return off;
 }
 
-static int cgroup_limits(int fd, const ExecSettings *s) {
+static int cgroup_limits(int fd, bool memory, const ExecSettings *s) {
         char b[64];
         int r = 0;
 
         /* One job, one unit for the OOM killer: the handler and everything it started go together. */
-        (void) attr_write(fd, "memory.oom.group", "1");
+        if (memory)
+                (void) attr_write(fd, "memory.oom.group", "1");
         if (s->memory_max != EXEC_UNSET) {
                 snprintf(b, sizeof b, "%" PRIu64, s->memory_max);
                 r = attr_write(fd, "memory.max", s->memory_max == EXEC_INFINITY ? "max" : b);
@@ -372,6 +375,8 @@ static int cgroup_make(CgroupTree *t, const char *base, const ExecSettings *s, J
         if (!cg)
                 return -ENOMEM;
         cg->fd = -1;
+        cg->memory = t->memory;
+        cg->io = t->io;
         for (unsigned n = 1;; n++) {
                 if (n == 1)
                         snprintf(cg->name, sizeof cg->name, "%s", base);
@@ -383,7 +388,7 @@ static int cgroup_make(CgroupTree *t, const char *base, const ExecSettings *s, J
                         return negative_errno();
         }
         cg->fd = openat(t->root_fd, cg->name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        r = cg->fd < 0 ? negative_errno() : cgroup_limits(cg->fd, s);
+        r = cg->fd < 0 ? negative_errno() : cgroup_limits(cg->fd, cg->memory, s);
         if (r < 0) {
                 cg->fd = safe_close(cg->fd);
                 (void) unlinkat(t->root_fd, cg->name, AT_REMOVEDIR);
@@ -426,12 +431,13 @@ int cgroup_job_usage(JobCgroup *cg, CgroupUsage *ret) {
         r = keyed_value(b, "usage_usec", &u.cpu_usec);
         if (r < 0)
                 return r;
-        if (attr_read(cg->fd, "memory.peak", b, sizeof b) >= 0)
+        /* Only the files of enabled controllers: a job's end costs no failed opens. */
+        if (cg->memory && attr_read(cg->fd, "memory.peak", b, sizeof b) >= 0)
                 (void) parse_u64(strstrip(b), &u.memory_peak);
-        if (attr_read(cg->fd, "memory.events", b, sizeof b) >= 0)
+        if (cg->memory && attr_read(cg->fd, "memory.events", b, sizeof b) >= 0)
                 (void) keyed_value(b, "oom_kill", &u.oom_kills);
         /* io.stat: one line per device, "8:0 rbytes=N wbytes=N rios=N ..." */
-        if (attr_read(cg->fd, "io.stat", b, sizeof b) >= 0) {
+        if (cg->io && attr_read(cg->fd, "io.stat", b, sizeof b) >= 0) {
                 u.io_read = u.io_write = 0;
                 for (const char *p = b; (p = strstr(p, "bytes=")); p += 6) {
                         uint64_t v = strtoull(p + 6, NULL, 10);
@@ -453,10 +459,11 @@ int cgroup_job_kill(JobCgroup *cg) {
 JobCgroup *cgroup_job_release(CgroupTree *t, JobCgroup *cg) {
         if (!cg)
                 return NULL;
-        (void) cgroup_job_kill(cg);
         cg->fd = safe_close(cg->fd);
-        if (t->root_fd >= 0)
-                cgroup_remove(t, cg->name);
+        /* An empty cgroup is removed at once (rmdir refuses one with a process, or a fork under way,
+         * in it): nothing to kill. Else what is left is killed, and it goes once empty. */
+        if (t->root_fd >= 0 && unlinkat(t->root_fd, cg->name, AT_REMOVEDIR) < 0 && errno == EBUSY)
+                cgroup_kill_remove(t, cg->name);
         free(cg);
         return NULL;
 }

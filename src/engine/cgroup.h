@@ -26,10 +26,12 @@ typedef struct CgroupTree {
         char *root;               /* its path under /sys/fs/cgroup */
         sd_event *event;
         CgroupRemoval *removals;  /* killed job cgroups waiting to be empty */
+        bool memory, io;          /* those controllers are enabled for the job cgroups */
 } CgroupTree;
 
 typedef struct JobCgroup {
         int fd;                   /* its directory */
+        bool memory, io;          /* its tree's */
         char name[CGROUP_NAME_MAX + 1];
 } JobCgroup;
 
@@ -64,5 +66,6 @@ int cgroup_pool_new(CgroupTree *t, const char *pool, unsigned index, const ExecS
 int cgroup_job_usage(JobCgroup *cg, CgroupUsage *ret);
 /* SIGKILL to every process in it (cgroup.kill). */
 int cgroup_job_kill(JobCgroup *cg);
-/* Kill it, remove it once empty (later, by the event loop, if not at once), free it. Returns NULL. */
+/* Remove it if empty, else kill what is in it and remove it once empty (later, by the event loop, if
+ * not at once); free it. Returns NULL. */
 JobCgroup *cgroup_job_release(CgroupTree *t, JobCgroup *cg);

@@ -124,9 +124,8 @@ void exec_on_exit(JobsJob *j, const siginfo_t *si) {
         /* What it used, before what it left behind is killed. */
         if (j->cgroup)
                 (void) cgroup_job_usage(j->cgroup, &j->usage);
-        /* Leave nothing of the handler behind: its cgroup or its group goes with it (the zombie leader
-         * still holds the group id until it is reaped, right after). */
-        (void) cgroup_job_kill(j->cgroup);
+        /* Leave nothing of the handler behind: its group now (the zombie leader still holds the group
+         * id until it is reaped, right after), its cgroup in exec_release(). */
         (void) kill(-j->pid, SIGKILL);
         (void) waitpid(j->pid, NULL, WNOHANG);
         j->pid = -1;
