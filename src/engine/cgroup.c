@@ -3,7 +3,8 @@
  * delegated service (the no-internal-processes rule):
  *   jobs-worker.service/            controllers enabled for the children, no process
  *   jobs-worker.service/worker      the worker
- *   jobs-worker.service/job-C-J     one job's handler and whatever it started */
+ *   jobs-worker.service/job-C-J     one job's handler and whatever it started
+ *   jobs-worker.service/pool-P-N    process N of pool P and whatever it started */
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -19,6 +20,7 @@
 #include "util/util.h"
 
 #define CGROUP_FS "/sys/fs/cgroup"
+#define CGROUP_DONE_WAIT_USEC (2 * USEC_PER_SEC) /* at the worker's end, for killed cgroups to empty */
 #define CGROUP_DUPLICATES_MAX 100 /* the same name still being removed, or one jid run twice at once */
 
 struct CgroupRemoval {
@@ -141,9 +143,10 @@ static void cgroup_remove(CgroupTree *t, const char *name) {
         fd = openat(t->root_fd, events, O_RDONLY | O_CLOEXEC);
         r = fd < 0 ? negative_errno() : sd_event_add_io(t->event, &rm->source, fd, EPOLLPRI, on_events, rm);
         if (r < 0) {
+                /* No watch (the event loop already ended, at the worker's stop): kept for
+                 * cgroup_tree_done(), else the next worker's start. */
                 if (fd >= 0)
                         (void) close(fd);
-                removal_free(rm); /* left for the next worker's start */
                 return;
         }
         (void) sd_event_source_set_priority(rm->source, t->priority);
@@ -162,8 +165,13 @@ static void cgroup_kill_remove(CgroupTree *t, const char *name) {
 }
 
 void cgroup_tree_done(CgroupTree *t) {
+        usec_t deadline = now_usec(CLOCK_MONOTONIC) + CGROUP_DONE_WAIT_USEC;
+
+        /* Killed just now (pool processes, at the worker's end): SIGKILL takes a moment to empty them. */
         while (t->removals) {
-                (void) unlinkat(t->root_fd, t->removals->name, AT_REMOVEDIR);
+                while (unlinkat(t->root_fd, t->removals->name, AT_REMOVEDIR) < 0 && errno == EBUSY &&
+                       now_usec(CLOCK_MONOTONIC) < deadline)
+                        (void) usleep(5 * 1000);
                 removal_free(t->removals);
         }
         t->root_fd = safe_close(t->root_fd);
@@ -240,7 +248,7 @@ static int find_root(char **ret, const char **why) {
 }
 
 /* +cpu +memory +pids +io, those the kernel offers us, for the job cgroups. */
-static int enable_controllers(int root_fd) {
+static int enable_controllers(CgroupTree *t, int root_fd) {
         static const char *const wanted[] = { "cpu", "memory", "pids", "io" };
         char have[CGROUP_FILE_MAX], want[64] = "";
         int r;
@@ -254,12 +262,14 @@ static int enable_controllers(int root_fd) {
                                 strcat(want, "+");
                                 strcat(want, wanted[i]);
                                 strcat(want, " ");
+                                t->memory = t->memory || streq(wanted[i], "memory");
+                                t->io = t->io || streq(wanted[i], "io");
                                 break;
                         }
         return want[0] ? attr_write(root_fd, "cgroup.subtree_control", want) : 0;
 }
 
-/* Job cgroups a dead worker left: whatever is in them goes. */
+/* Job and pool cgroups a dead worker left: whatever is in them goes. */
 static void kill_leftovers(CgroupTree *t) {
         _cleanup_close_ int fd = fcntl(t->root_fd, F_DUPFD_CLOEXEC, 3);
         DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
@@ -269,7 +279,8 @@ static void kill_leftovers(CgroupTree *t) {
                 return;
         fd = -1;
         while ((de = readdir(d)))
-                if (de->d_type == DT_DIR && strncmp(de->d_name, CGROUP_JOB_PREFIX, strlen(CGROUP_JOB_PREFIX)) == 0)
+                if (de->d_type == DT_DIR && (strncmp(de->d_name, CGROUP_JOB_PREFIX, strlen(CGROUP_JOB_PREFIX)) == 0 ||
+                                             strncmp(de->d_name, CGROUP_POOL_PREFIX, strlen(CGROUP_POOL_PREFIX)) == 0))
                         cgroup_kill_remove(t, de->d_name);
         closedir(d);
 }
@@ -299,7 +310,7 @@ int cgroup_tree_setup(CgroupTree *t, sd_event *event, const char **ret_why) {
                 goto fail;
         }
         kill_leftovers(t);
-        r = enable_controllers(t->root_fd);
+        r = enable_controllers(t, t->root_fd);
         if (r < 0) {
                 *ret_why = "cannot enable the cpu, memory, pids and io controllers for the jobs' cgroups";
                 goto fail;
@@ -325,12 +336,13 @@ static size_t name_append(char *buf, size_t off, size_t max, const char *s, size
         return off;
 }
 
-static int cgroup_limits(int fd, const ExecSettings *s) {
+static int cgroup_limits(int fd, bool memory, const ExecSettings *s) {
         char b[64];
         int r = 0;
 
         /* One job, one unit for the OOM killer: the handler and everything it started go together. */
-        (void) attr_write(fd, "memory.oom.group", "1");
+        if (memory)
+                (void) attr_write(fd, "memory.oom.group", "1");
         if (s->memory_max != EXEC_UNSET) {
                 snprintf(b, sizeof b, "%" PRIu64, s->memory_max);
                 r = attr_write(fd, "memory.max", s->memory_max == EXEC_INFINITY ? "max" : b);
@@ -353,10 +365,9 @@ static int cgroup_limits(int fd, const ExecSettings *s) {
         return r;
 }
 
-int cgroup_job_new(CgroupTree *t, const char *class, const char *jid, const ExecSettings *s, JobCgroup **ret) {
+/* A cgroup named base (or base-N while one of that name is still being removed) with the limits of s. */
+static int cgroup_make(CgroupTree *t, const char *base, const ExecSettings *s, JobCgroup **ret) {
         _cleanup_free_ JobCgroup *cg = NULL;
-        char base[CGROUP_NAME_MAX - 7]; /* room for "-NN" */
-        size_t off;
         int r;
 
         if (t->root_fd < 0)
@@ -365,10 +376,8 @@ int cgroup_job_new(CgroupTree *t, const char *class, const char *jid, const Exec
         if (!cg)
                 return -ENOMEM;
         cg->fd = -1;
-        off = name_append(base, 0, sizeof base - 1, CGROUP_JOB_PREFIX, SIZE_MAX);
-        off = name_append(base, off, sizeof base - 1, class, CGROUP_NAME_CLASS_MAX);
-        off = name_append(base, off, sizeof base - 1, "-", 1);
-        (void) name_append(base, off, sizeof base - 1, jid, SIZE_MAX);
+        cg->memory = t->memory;
+        cg->io = t->io;
         for (unsigned n = 1;; n++) {
                 if (n == 1)
                         snprintf(cg->name, sizeof cg->name, "%s", base);
@@ -380,7 +389,7 @@ int cgroup_job_new(CgroupTree *t, const char *class, const char *jid, const Exec
                         return negative_errno();
         }
         cg->fd = openat(t->root_fd, cg->name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        r = cg->fd < 0 ? negative_errno() : cgroup_limits(cg->fd, s);
+        r = cg->fd < 0 ? negative_errno() : cgroup_limits(cg->fd, cg->memory, s);
         if (r < 0) {
                 cg->fd = safe_close(cg->fd);
                 (void) unlinkat(t->root_fd, cg->name, AT_REMOVEDIR);
@@ -388,6 +397,28 @@ int cgroup_job_new(CgroupTree *t, const char *class, const char *jid, const Exec
         }
         *ret = TAKE_PTR(cg);
         return 0;
+}
+
+int cgroup_job_new(CgroupTree *t, const char *class, const char *jid, const ExecSettings *s, JobCgroup **ret) {
+        char base[CGROUP_NAME_MAX - 7]; /* room for "-NN" */
+        size_t off;
+
+        off = name_append(base, 0, sizeof base - 1, CGROUP_JOB_PREFIX, SIZE_MAX);
+        off = name_append(base, off, sizeof base - 1, class, CGROUP_NAME_CLASS_MAX);
+        off = name_append(base, off, sizeof base - 1, "-", 1);
+        (void) name_append(base, off, sizeof base - 1, jid, SIZE_MAX);
+        return cgroup_make(t, base, s, ret);
+}
+
+int cgroup_pool_new(CgroupTree *t, const char *pool, unsigned index, const ExecSettings *s, JobCgroup **ret) {
+        char base[CGROUP_NAME_MAX - 7], n[16];
+        size_t off;
+
+        snprintf(n, sizeof n, "-%u", index);
+        off = name_append(base, 0, sizeof base - 1, CGROUP_POOL_PREFIX, SIZE_MAX);
+        off = name_append(base, off, sizeof base - 1, pool, CGROUP_NAME_CLASS_MAX);
+        (void) name_append(base, off, sizeof base - 1, n, SIZE_MAX);
+        return cgroup_make(t, base, s, ret);
 }
 
 int cgroup_job_usage(JobCgroup *cg, CgroupUsage *ret) {
@@ -401,12 +432,13 @@ int cgroup_job_usage(JobCgroup *cg, CgroupUsage *ret) {
         r = keyed_value(b, "usage_usec", &u.cpu_usec);
         if (r < 0)
                 return r;
-        if (attr_read(cg->fd, "memory.peak", b, sizeof b) >= 0)
+        /* Only the files of enabled controllers: a job's end costs no failed opens. */
+        if (cg->memory && attr_read(cg->fd, "memory.peak", b, sizeof b) >= 0)
                 (void) parse_u64(strstrip(b), &u.memory_peak);
-        if (attr_read(cg->fd, "memory.events", b, sizeof b) >= 0)
+        if (cg->memory && attr_read(cg->fd, "memory.events", b, sizeof b) >= 0)
                 (void) keyed_value(b, "oom_kill", &u.oom_kills);
         /* io.stat: one line per device, "8:0 rbytes=N wbytes=N rios=N ..." */
-        if (attr_read(cg->fd, "io.stat", b, sizeof b) >= 0) {
+        if (cg->io && attr_read(cg->fd, "io.stat", b, sizeof b) >= 0) {
                 u.io_read = u.io_write = 0;
                 for (const char *p = b; (p = strstr(p, "bytes=")); p += 6) {
                         uint64_t v = strtoull(p + 6, NULL, 10);
@@ -428,10 +460,11 @@ int cgroup_job_kill(JobCgroup *cg) {
 JobCgroup *cgroup_job_release(CgroupTree *t, JobCgroup *cg) {
         if (!cg)
                 return NULL;
-        (void) cgroup_job_kill(cg);
         cg->fd = safe_close(cg->fd);
-        if (t->root_fd >= 0)
-                cgroup_remove(t, cg->name);
+        /* An empty cgroup is removed at once (rmdir refuses one with a process, or a fork under way,
+         * in it): nothing to kill. Else what is left is killed, and it goes once empty. */
+        if (t->root_fd >= 0 && unlinkat(t->root_fd, cg->name, AT_REMOVEDIR) < 0 && errno == EBUSY)
+                cgroup_kill_remove(t, cg->name);
         free(cg);
         return NULL;
 }

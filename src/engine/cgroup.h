@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* A cgroup per job: the worker's delegated cgroup v2 subtree (Delegate=yes), the worker itself in its
  * leaf "worker", each handler in a sibling "job-<class>-<jid>" with the class's limits; its usage read
- * when it ends, then the whole cgroup killed (cgroup.kill) and removed once empty. */
+ * when it ends, then the whole cgroup killed (cgroup.kill) and removed once empty. Each process of a
+ * handler pool gets one the same way, "pool-<pool>-<n>", killed when the process ends. */
 #pragma once
 
 #include <stdbool.h>
@@ -12,6 +13,7 @@
 
 #define CGROUP_WORKER_LEAF "worker"
 #define CGROUP_JOB_PREFIX "job-"
+#define CGROUP_POOL_PREFIX "pool-"
 #define CGROUP_NAME_CLASS_MAX 96 /* bytes of the class in a cgroup name; the jid (64) follows */
 #define CGROUP_NAME_MAX 255
 #define CGROUP_FILE_MAX 4096    /* bytes read of a cgroup attribute file */
@@ -25,10 +27,12 @@ typedef struct CgroupTree {
         sd_event *event;
         int64_t priority;         /* of its sources on event */
         CgroupRemoval *removals;  /* killed job cgroups waiting to be empty */
+        bool memory, io;          /* those controllers are enabled for the job cgroups */
 } CgroupTree;
 
 typedef struct JobCgroup {
         int fd;                   /* its directory */
+        bool memory, io;          /* its tree's */
         char name[CGROUP_NAME_MAX + 1];
 } JobCgroup;
 
@@ -56,9 +60,13 @@ static inline bool cgroup_tree_enabled(const CgroupTree *t) {
 
 /* Make the cgroup of a job, with the limits of s. */
 int cgroup_job_new(CgroupTree *t, const char *class, const char *jid, const ExecSettings *s, JobCgroup **ret);
+/* Make the cgroup of process index of a pool, "pool-<pool>-<index>", with the limits of s; the rest is as
+ * a job's. */
+int cgroup_pool_new(CgroupTree *t, const char *pool, unsigned index, const ExecSettings *s, JobCgroup **ret);
 /* What it used so far. */
 int cgroup_job_usage(JobCgroup *cg, CgroupUsage *ret);
 /* SIGKILL to every process in it (cgroup.kill). */
 int cgroup_job_kill(JobCgroup *cg);
-/* Kill it, remove it once empty (later, by the event loop, if not at once), free it. Returns NULL. */
+/* Remove it if empty, else kill what is in it and remove it once empty (later, by the event loop, if
+ * not at once); free it. Returns NULL. */
 JobCgroup *cgroup_job_release(CgroupTree *t, JobCgroup *cg);

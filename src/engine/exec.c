@@ -14,24 +14,21 @@
 
 #include "engine/worker-internal.h"
 
-static void log_line(JobsJob *j, bool is_err, const char *line, size_t len) {
+static void log_line(void *userdata, LineBuffer *b, const char *line, size_t len) {
         static const char *const out_field[] = { "JOB_HANDLER_STREAM=stdout", NULL };
         static const char *const err_field[] = { "JOB_HANDLER_STREAM=stderr", NULL };
+        JobsJob *j = userdata;
+        bool is_err = b == &j->err;
 
-        while (len > 0 && (line[len - 1] == '\r'))
-                len--;
         if (is_err && len > 0)
                 snprintf(j->last_err, sizeof j->last_err, "%.*s", (int) len, line);
         work_job_log(j, is_err ? LOG_WARNING : LOG_INFO, NULL, is_err ? err_field : out_field, "%.*s", (int) len, line);
 }
 
-/* Read what is there; log complete lines, and the rest too at EOF or when a line is too long.
- * Returns 1 at EOF, 0 when drained for now. */
-static int drain(JobsJob *j, int fd, bool is_err) {
-        LineBuffer *b = is_err ? &j->err : &j->out;
-
+int output_drain(LineBuffer *b, int fd, OutputLineFn fn, void *userdata) {
         for (;;) {
-                ssize_t k = read(fd, b->buf + b->len, sizeof b->buf - b->len);
+                size_t want = sizeof b->buf - b->len;
+                ssize_t k = read(fd, b->buf + b->len, want);
                 char *nl;
                 size_t start = 0;
 
@@ -39,38 +36,53 @@ static int drain(JobsJob *j, int fd, bool is_err) {
                         continue;
                 if (k <= 0) {
                         if (k == 0 || errno != EAGAIN) {
-                                if (b->len > 0)
-                                        log_line(j, is_err, b->buf, b->len);
-                                b->len = 0;
+                                output_flush(b, fn, userdata);
                                 return 1;
                         }
                         return 0;
                 }
                 b->len += (size_t) k;
                 while ((nl = memchr(b->buf + start, '\n', b->len - start))) {
-                        log_line(j, is_err, b->buf + start, (size_t) (nl - (b->buf + start)));
+                        size_t n = (size_t) (nl - (b->buf + start));
+                        while (n > 0 && b->buf[start + n - 1] == '\r')
+                                n--;
+                        fn(userdata, b, b->buf + start, n);
                         start = (size_t) (nl - b->buf) + 1;
                 }
-                if (start == 0 && b->len == sizeof b->buf) {
-                        log_line(j, is_err, b->buf, b->len); /* too long: cut, keep going */
-                        b->len = 0;
-                } else if (start > 0) {
+                if (start == 0 && b->len == sizeof b->buf)
+                        output_flush(b, fn, userdata); /* too long: cut, keep going */
+                else if (start > 0) {
                         memmove(b->buf, b->buf + start, b->len - start);
                         b->len -= start;
                 }
+                /* Less than asked for: the pipe is empty for now (epoll says when it is not). */
+                if ((size_t) k < want)
+                        return 0;
         }
+}
+
+void output_flush(LineBuffer *b, OutputLineFn fn, void *userdata) {
+        size_t n = b->len;
+
+        while (n > 0 && b->buf[n - 1] == '\r')
+                n--;
+        if (b->len > 0)
+                fn(userdata, b, b->buf, n);
+        b->len = 0;
+}
+
+void output_drain_source(sd_event_source **s, LineBuffer *b, OutputLineFn fn, void *userdata) {
+        if (*s && output_drain(b, sd_event_source_get_io_fd(*s), fn, userdata) > 0)
+                *s = sd_event_source_disable_unref(*s);
 }
 
 static int on_output(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         JobsJob *j = userdata;
-        bool is_err = s == j->err_source;
 
-        if (drain(j, fd, is_err) > 0) {
-                if (is_err)
-                        j->err_source = sd_event_source_disable_unref(j->err_source);
-                else
-                        j->out_source = sd_event_source_disable_unref(j->out_source);
-        }
+        if (s == j->err_source)
+                output_drain_source(&j->err_source, &j->err, log_line, j);
+        else
+                output_drain_source(&j->out_source, &j->out, log_line, j);
         return 0;
 }
 
@@ -84,9 +96,9 @@ static const char *signal_name(int sig) {
 static void drain_final(JobsJob *j, sd_event_source *s, bool is_err) {
         LineBuffer *b = is_err ? &j->err : &j->out;
 
-        if (s && drain(j, sd_event_source_get_io_fd(s), is_err) == 0 && b->len > 0)
-                log_line(j, is_err, b->buf, b->len);
-        b->len = 0;
+        if (s)
+                (void) output_drain(b, sd_event_source_get_io_fd(s), log_line, j);
+        output_flush(b, log_line, j);
 }
 
 /* Once the handler is gone: its spawn block and our write ends of its pipes. */
@@ -112,9 +124,8 @@ void exec_on_exit(JobsJob *j, const siginfo_t *si) {
         /* What it used, before what it left behind is killed. */
         if (j->cgroup)
                 (void) cgroup_job_usage(j->cgroup, &j->usage);
-        /* Leave nothing of the handler behind: its cgroup or its group goes with it (the zombie leader
-         * still holds the group id until it is reaped, right after). */
-        (void) cgroup_job_kill(j->cgroup);
+        /* Leave nothing of the handler behind: its group now (the zombie leader still holds the group
+         * id until it is reaped, right after), its cgroup in exec_release(). */
         (void) kill(-j->pid, SIGKILL);
         (void) waitpid(j->pid, NULL, WNOHANG);
         j->pid = -1;

@@ -17,6 +17,7 @@ static char **strv_free(char **v) {
 
 void pool_config_init(PoolConfig *p, unsigned index, unsigned line) {
         *p = (PoolConfig) { .size = POOL_SIZE_DEFAULT, .start_timeout = POOL_START_TIMEOUT_DEFAULT, .line = line };
+        exec_settings_init(&p->limits);
         p->name = strdupf("pool%u", index);
 }
 
@@ -169,8 +170,10 @@ int pool_config_assign(PoolConfig *p, const char *key, const char *value, const 
                 *(start ? &p->start_timeout : &p->timeout) = t;
                 return 0;
         }
+        if (streq(key, "MemoryMax") || streq(key, "CPUWeight") || streq(key, "CPUQuota") || streq(key, "TasksMax"))
+                return exec_settings_assign(&p->limits, key, value, reason);
         *reason = "unknown setting in [Pool] (known: Name, Class, ExecStart, Size, MaxJobsPerProcess, TimeoutSec, "
-                  "StartTimeoutSec)";
+                  "StartTimeoutSec, MemoryMax, CPUWeight, CPUQuota, TasksMax)";
         return -EINVAL;
 }
 

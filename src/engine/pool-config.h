@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* A [Pool] section of worker.conf: which classes a pool of long-lived handler processes serves, the
- * command it runs, how many processes, and when they are recycled (see pool.c, jobs-handler(7)). */
+* command it runs, how many processes, their cgroup limits, and when they are recycled (see pool.c, jobs-handler(7)). */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "engine/exec-settings.h"
 #include "util/util.h"
 
 #define WORKER_POOLS_MAX 64
@@ -25,6 +26,8 @@ typedef struct PoolConfig {
         unsigned max_jobs;   /* MaxJobsPerProcess=, 0 = never recycled */
         usec_t timeout;      /* TimeoutSec= per job, 0 = the class's Timeout= or TimeoutSec= */
         usec_t start_timeout; /* StartTimeoutSec=: from start to the handshake */
+        ExecSettings limits; /* MemoryMax=, CPUWeight=, CPUQuota=, TasksMax= of each process's cgroup;
+                              * unset ones are [Worker]'s. Only these four: no lists to free */
         unsigned line;       /* of its [Pool] header, for errors */
 } PoolConfig;
 

@@ -4,10 +4,13 @@
  * once it is ready, then gets one job at a time (the payload, one JSON line) and answers "done" or
  * "failed CLASS MESSAGE". A job that outlives its timeout kills the process; a process that dies
  * fails its job (retried as usual) and is started again after a growing delay; one that ran
- * MaxJobsPerProcess= jobs gets EOF and is replaced. The protocol is jobs-handler(7). */
+ * MaxJobsPerProcess= jobs gets EOF and is replaced. With cgroups (cgroup.h) each process runs in its own,
+ * pool-<name>-<n>, killed whole when the process ends, so nothing it started outlives it. Its stdout and
+ * stderr are logged line by line with the fields of the job it runs. The protocol is jobs-handler(7). */
 
 #include <fcntl.h>
 #include <sys/epoll.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 
 #include "engine/pool.h"
@@ -29,6 +32,9 @@ typedef struct PoolProcess {
         ProcState state;
         int in_fd;                 /* its stdin, our end, non-blocking */
         sd_event_source *reply_source, *out_source, *timer;
+        sd_event_source *stdout_source, *stderr_source;
+        LineBuffer stdout_buf, stderr_buf;
+        JobCgroup *cgroup;         /* its own, if the worker has a delegated cgroup */
         char buf[POOL_REPLY_MAX];  /* what it wrote on fd 3, up to a newline */
         size_t len;
         char *out;                 /* the job line being written */
@@ -44,11 +50,14 @@ struct Pool {
         JobsWorker *worker;
         PoolConfig config;
         const char **env;          /* exec_env_build(): what any handler gets, plus the protocol's */
+        ExecSettings limits;       /* the cgroup limits of each process: [Pool]'s over [Worker]'s, no lists */
+        char log_field[16 + POOL_NAME_MAX]; /* JOB_POOL=<name> */
         char *env_extra[2];
         PoolProcess *procs;
         JobsJob *wait_head, *wait_tail;
         bool stopping;
 };
+
 
 static void *mfree(void *p) {
         free(p);
@@ -59,10 +68,43 @@ static void pool_dispatch(Pool *pool);
 static int proc_spawn(PoolProcess *p);
 
 static void proc_kill(PoolProcess *p) {
+        (void) cgroup_job_kill(p->cgroup);
         if (p->pid > 0) {
                 (void) kill(-p->pid, SIGKILL);
                 (void) kill(p->pid, SIGKILL);
         }
+}
+
+static void proc_output_line(void *userdata, LineBuffer *b, const char *line, size_t len) {
+        PoolProcess *p = userdata;
+        bool is_err = b == &p->stderr_buf;
+        const char *fields[] = { is_err ? "JOB_HANDLER_STREAM=stderr" : "JOB_HANDLER_STREAM=stdout",
+                                 p->pool->log_field, NULL };
+        int level = is_err ? LOG_WARNING : LOG_INFO;
+
+        if (p->job)
+                work_job_log(p->job, level, NULL, fields, "%.*s", (int) len, line);
+        else
+                (void) log_fields(level, 0, fields, "%.*s", (int) len, line);
+}
+
+/* Log what the process wrote on stdout and stderr and had not been read yet, and a last line
+ * without its newline: at its end, with the fields of the job it ran. */
+static void proc_drain_output(PoolProcess *p) {
+        output_drain_source(&p->stdout_source, &p->stdout_buf, proc_output_line, p);
+        output_drain_source(&p->stderr_source, &p->stderr_buf, proc_output_line, p);
+        output_flush(&p->stdout_buf, proc_output_line, p);
+        output_flush(&p->stderr_buf, proc_output_line, p);
+}
+
+static int on_output(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        PoolProcess *p = userdata;
+
+        if (s == p->stderr_source)
+                output_drain_source(&p->stderr_source, &p->stderr_buf, proc_output_line, p);
+        else
+                output_drain_source(&p->stdout_source, &p->stdout_buf, proc_output_line, p);
+        return 0;
 }
 
 static void proc_protocol_error(PoolProcess *p, const char *fmt, ...) _printf_(2, 3);
@@ -83,7 +125,6 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         PoolProcess *p = userdata;
         char d[DURATION_MAX];
 
-        p->timer = sd_event_source_disable_unref(p->timer);
         if (p->state == PROC_DOWN)
                 return proc_spawn(p), 0;
         if (p->state == PROC_STARTING)
@@ -96,13 +137,25 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
+/* One timer per process, re-armed for each job rather than made anew (0: off). */
 static void proc_timer(PoolProcess *p, usec_t after) {
-        p->timer = sd_event_source_disable_unref(p->timer);
-        if (after > 0 &&
-            sd_event_add_time_relative(p->pool->worker->event, &p->timer, CLOCK_MONOTONIC, after, 0, on_timer, p) < 0)
-                log_warning("Pool %s: cannot arm a timer for process %u.", p->pool->config.name, p->index);
-        else if (p->timer)
-                (void) sd_event_source_set_priority(p->timer, p->pool->worker->priority);
+        int r;
+
+        if (after == 0) {
+                (void) sd_event_source_set_enabled(p->timer, SD_EVENT_OFF);
+                return;
+        }
+        if (p->timer) {
+                r = sd_event_source_set_time_relative(p->timer, after);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(p->timer, SD_EVENT_ONESHOT);
+        } else {
+                r = sd_event_add_time_relative(p->pool->worker->event, &p->timer, CLOCK_MONOTONIC, after, 0, on_timer, p);
+                if (r >= 0)
+                        r = sd_event_source_set_priority(p->timer, p->pool->worker->priority);
+        }
+        if (r < 0)
+                log_warning_errno(r, "Pool %s: cannot arm a timer for process %u: %m", p->pool->config.name, p->index);
 }
 
 static void proc_finish_job(PoolProcess *p, bool ok, const char *error_class, const char *message) {
@@ -161,7 +214,8 @@ static int on_reply(sd_event_source *s, int fd, uint32_t revents, void *userdata
         PoolProcess *p = userdata;
 
         for (;;) {
-                ssize_t k = read(fd, p->buf + p->len, sizeof p->buf - p->len);
+                size_t want = sizeof p->buf - p->len;
+                ssize_t k = read(fd, p->buf + p->len, want);
                 char *nl;
 
                 if (k < 0 && errno == EINTR)
@@ -187,6 +241,9 @@ static int on_reply(sd_event_source *s, int fd, uint32_t revents, void *userdata
                         p->len = 0;
                         proc_protocol_error(p, "wrote a line longer than %d bytes on fd 3", POOL_REPLY_MAX);
                 }
+                /* Less than asked for: the pipe is empty for now, and epoll says when it is not. */
+                if ((size_t) k < want)
+                        return 0;
         }
 }
 
@@ -217,36 +274,54 @@ static int on_writable(sd_event_source *s, int fd, uint32_t revents, void *userd
         return 0;
 }
 
-static void proc_send(PoolProcess *p, JobsJob *j) {
-        JobsWorker *w = p->pool->worker;
-        const PoolConfig *c = &p->pool->config;
+/* The job line, from off on: what the pipe did not take at once, sent when it has room. */
+static char *job_line_rest(JobsJob *j, size_t off, size_t *ret_len) {
         char *line;
-        size_t n;
-        int r;
 
         /* One line per job: a payload written over several lines is sent compact. */
         if (memchr(j->raw, '\n', j->raw_len)) {
                 _cleanup_free_ char *s = json_dumps(j->job, JSON_COMPACT | JSON_ENCODE_ANY);
                 line = s ? strdupf("%s\n", s) : NULL;
-                n = line ? strlen(line) : 0;
-        } else {
-                line = malloc(j->raw_len + 1);
-                if (line) {
-                        memcpy(line, j->raw, j->raw_len);
-                        line[j->raw_len] = '\n';
-                }
-                n = j->raw_len + 1;
+                *ret_len = line ? strlen(line) : 0;
+                return line;
         }
-        if (!line)
-                return ack_finish(j, false, "NoMemoryError", "out of memory handing the job to its pool");
+        line = malloc(j->raw_len + 1 - off);
+        if (line) {
+                memcpy(line, j->raw + off, j->raw_len - off);
+                line[j->raw_len - off] = '\n';
+        }
+        *ret_len = j->raw_len + 1 - off;
+        return line;
+}
+
+static void proc_send(PoolProcess *p, JobsJob *j) {
+        JobsWorker *w = p->pool->worker;
+        const PoolConfig *c = &p->pool->config;
+        ssize_t k = 0;
+        int r;
+
         p->job = j;
         p->state = PROC_BUSY;
         p->timed_out = false;
-        p->out = line;
-        p->out_len = n;
-        p->out_off = 0;
         proc_timer(p, c->timeout > 0 ? c->timeout : worker_config_timeout_for(&w->config, j->class));
-        r = proc_write(p);
+        /* Most payloads are one line that an empty pipe takes whole: written straight from the job. */
+        if (!memchr(j->raw, '\n', j->raw_len)) {
+                struct iovec iov[] = { { j->raw, j->raw_len }, { (char *) "\n", 1 } };
+
+                do
+                        k = writev(p->in_fd, iov, ELEMENTSOF(iov));
+                while (k < 0 && errno == EINTR);
+                if (k == (ssize_t) j->raw_len + 1)
+                        return;
+                if (k < 0 && errno != EAGAIN) {
+                        proc_kill(p); /* EPIPE: it died; the job fails through its exit */
+                        return;
+                }
+                k = MAX(k, 0);
+        }
+        p->out = job_line_rest(j, (size_t) k, &p->out_len);
+        p->out_off = 0;
+        r = p->out ? proc_write(p) : -ENOMEM;
         if (r == 0)
                 r = sd_event_add_io(w->event, &p->out_source, p->in_fd, EPOLLOUT, on_writable, p);
         if (r == 0 && p->out_source)
@@ -279,26 +354,56 @@ static void pool_dispatch(Pool *pool) {
         }
 }
 
+/* Its stdout or stderr: a pipe whose read end we watch. Returns the write end for the child. */
+static int proc_output_pipe(PoolProcess *p, sd_event_source **ret) {
+        _cleanup_close_ int r = -1, w = -1;
+        int fds[2], k;
+
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                return negative_errno();
+        r = fds[0], w = fds[1];
+        if (fcntl(r, F_SETFL, O_NONBLOCK) < 0)
+                return negative_errno();
+        k = sd_event_add_io(p->pool->worker->event, ret, r, EPOLLIN, on_output, p);
+        if (k < 0)
+                return k;
+        /* What it wrote before its answer is the job's: the kernel flags this pipe readable before fd 3,
+         * and sd-event dispatches what is ready by priority, so its lines are read before the answer
+         * ends the job, without a read per job to make sure. */
+        (void) sd_event_source_set_priority(*ret, p->pool->worker->priority - 1); /* before fd 3's answers */
+        (void) sd_event_source_set_io_fd_own(*ret, true);
+        r = -1;
+        return TAKE_FD(w);
+}
+
 static int proc_spawn(PoolProcess *p) {
         Pool *pool = p->pool;
         JobsWorker *w = pool->worker;
-        _cleanup_close_ int in_r = -1, in_w = -1, rep_r = -1, rep_w = -1;
-        int fds[2], r;
+        _cleanup_close_ int in_r = -1, in_w = -1, rep_r = -1, rep_w = -1, out_w = -1, err_w = -1;
+        int fds[2], r, cg_fd;
         pid_t pid;
 
         if (pool->stopping)
                 return 0;
         if (pipe2(fds, O_CLOEXEC) < 0)
-                goto fail;
+                goto fail_errno;
         in_r = fds[0], in_w = fds[1];
         if (pipe2(fds, O_CLOEXEC) < 0)
-                goto fail;
+                goto fail_errno;
         rep_r = fds[0], rep_w = fds[1];
         if (fcntl(in_w, F_SETFL, O_NONBLOCK) < 0 || fcntl(rep_r, F_SETFL, O_NONBLOCK) < 0)
+                goto fail_errno;
+        r = out_w = proc_output_pipe(p, &p->stdout_source);
+        if (r >= 0)
+                r = err_w = proc_output_pipe(p, &p->stderr_source);
+        if (r >= 0 && cgroup_tree_enabled(&w->cgroups))
+                r = cgroup_pool_new(&w->cgroups, pool->config.name, p->index, &pool->limits, &p->cgroup);
+        if (r < 0)
                 goto fail;
+        cg_fd = p->cgroup ? p->cgroup->fd : -1;
         pid = fork();
         if (pid < 0)
-                goto fail;
+                goto fail_errno;
         if (pid == 0) {
                 sigset_t none;
 
@@ -307,8 +412,17 @@ static int proc_spawn(PoolProcess *p) {
                 (void) sigprocmask(SIG_SETMASK, &none, NULL);
                 (void) signal(SIGPIPE, SIG_DFL);
                 (void) setpgid(0, 0);
-                if (dup2(in_r, STDIN_FILENO) < 0 || dup2(rep_w, 3) < 0)
+                if (dup2(err_w, STDERR_FILENO) < 0 || dup2(out_w, STDOUT_FILENO) < 0 || dup2(in_r, STDIN_FILENO) < 0 ||
+                    dup2(rep_w, 3) < 0)
                         _exit(127);
+                /* Into its cgroup before it can start anything. */
+                if (cg_fd >= 0) {
+                        int fd = openat(cg_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+                        if (fd < 0 || write(fd, "0", 1) != 1) {
+                                fprintf(stderr, "Cannot move into the cgroup %s: %m\n", p->cgroup->name);
+                                _exit(127);
+                        }
+                }
                 execve(pool->config.argv[0], pool->config.argv, (char **) pool->env);
                 fprintf(stderr, "Cannot run %s: %s\n", pool->config.argv[0], strerror(errno));
                 _exit(127);
@@ -328,11 +442,16 @@ static int proc_spawn(PoolProcess *p) {
         } else
                 proc_kill(p);
         proc_timer(p, pool->config.start_timeout);
-        log_debug("Pool %s: started process %u (pid %d).", pool->config.name, p->index, (int) pid);
+        log_debug("Pool %s: started process %u (pid %d)%s%s.", pool->config.name, p->index, (int) pid,
+                  p->cgroup ? " in cgroup " : "", p->cgroup ? p->cgroup->name : "");
         return 0;
+fail_errno:
+        r = negative_errno();
 fail:
-        r = -errno;
         log_error_errno(r, "Pool %s: cannot start process %u: %m", pool->config.name, p->index);
+        p->stdout_source = sd_event_source_disable_unref(p->stdout_source);
+        p->stderr_source = sd_event_source_disable_unref(p->stderr_source);
+        p->cgroup = cgroup_job_release(&w->cgroups, p->cgroup);
         p->crashes++;
         proc_timer(p, POOL_BACKOFF_MAX_USEC);
         return r;
@@ -342,6 +461,7 @@ fail:
  * Environment= and PassEnvironment= (a pool serves several classes: [Class] settings do not apply),
  * plus the protocol's. Never the Redis URL, passwords or the credentials directory. */
 static int pool_env(Pool *pool) {
+        snprintf(pool->log_field, sizeof pool->log_field, "JOB_POOL=%s", pool->config.name);
         pool->env_extra[0] = strdupf("JOBS_HANDLER_PROTOCOL=%d", POOL_PROTOCOL_VERSION);
         pool->env_extra[1] = strdupf("JOBS_POOL=%s", pool->config.name);
         if (!pool->env_extra[0] || !pool->env_extra[1])
@@ -377,6 +497,10 @@ static Pool *pool_get(JobsWorker *w, const PoolConfig *c) {
                 free(pool);
                 return NULL;
         }
+        /* The limits of that moment too; only the four numbers are kept (the lists are the config's). */
+        exec_settings_merge(&w->config.exec, &pool->config.limits, &pool->limits);
+        pool->limits.environment = pool->limits.pass_environment = NULL;
+        pool->limits.working_directory = NULL;
         pool->procs = calloc(pool->config.size, sizeof *pool->procs);
         a = reallocarray(w->pools, w->n_pools + 1, sizeof *a);
         if (a)
@@ -421,8 +545,13 @@ static PoolProcess *proc_by_pid(JobsWorker *w, pid_t pid) {
         return NULL;
 }
 
-/* Everything of a process that is gone, but its job and counters. */
+/* Everything of a process that is gone, but its job and counters; whatever is left in its cgroup is
+ * killed. */
 static void proc_release(PoolProcess *p) {
+        p->cgroup = cgroup_job_release(&p->pool->worker->cgroups, p->cgroup);
+        p->stdout_source = sd_event_source_disable_unref(p->stdout_source);
+        p->stderr_source = sd_event_source_disable_unref(p->stderr_source);
+        p->stdout_buf.len = p->stderr_buf.len = 0;
         p->pid = -1;
         p->in_fd = safe_close(p->in_fd);
         p->reply_source = sd_event_source_disable_unref(p->reply_source);
@@ -444,9 +573,12 @@ int pool_on_exit(JobsWorker *w, const siginfo_t *si) {
         if (!p)
                 return 0;
         pool = p->pool;
-        (void) kill(-p->pid, SIGKILL); /* whatever it started goes with it */
+        /* Whatever it started goes with it: its cgroup (else its process group). */
+        (void) cgroup_job_kill(p->cgroup);
+        (void) kill(-p->pid, SIGKILL);
         (void) waitpid(p->pid, NULL, 0);
         was = p->state;
+        proc_drain_output(p); /* its last words are its job's */
         j = p->job;
         p->job = NULL;
         proc_release(p);
@@ -531,6 +663,7 @@ void pools_free(JobsWorker *w) {
                                 if (p->pid > 0 && waitpid(p->pid, NULL, WNOHANG) == 0)
                                         left = true;
                                 else if (p->pid > 0) {
+                                        (void) cgroup_job_kill(p->cgroup);
                                         (void) kill(-p->pid, SIGKILL);
                                         p->pid = -1;
                                 }
@@ -547,6 +680,7 @@ void pools_free(JobsWorker *w) {
                                 (void) waitpid(p->pid, NULL, 0);
                         }
                         p->job = NULL;
+                        proc_drain_output(p);
                         proc_release(p);
                 }
                 pool_free(pool); /* waiting jobs are still the worker's: freed with it */

@@ -3,7 +3,9 @@
 # A cgroup per job, in a cgroup v2 directory given as the worker's delegated one ($JOBS_CGROUP_ROOT,
 # as a test may; under systemd it is the service's own with Delegate=yes): the worker moves into its
 # leaf, each job gets job-<class>-<jid>, and nothing a handler started (setsid, double fork) survives
-# the job's end or its timeout; cgroups a dead worker left are killed at start. Needs root and a
+# the job's end or its timeout; cgroups a dead worker left are killed at start. Each process of a
+# [Pool] runs in pool-<name>-<n>, killed whole when the process is recycled, killed for a timeout, or
+# the worker stops. Needs root and a
 # writable cgroup v2 hierarchy, else skipped. The booted system test covers the systemd side.
 . "$(dirname "$0")/worker-lib.sh"
 
@@ -39,10 +41,41 @@ echo $! >"$JOBS_TEST_MARK/orphan-$JOB_ID"
 echo "$(cat /proc/self/cgroup)" >"$JOBS_TEST_MARK/cgroup-$JOB_ID"
 sleep 1000
 EOF2
+# A pool handler: for each job, a setsid child that would outlive it (its pid in orphan-<jid>) and
+# its cgroup in cgroup-<jid>; "PoolHang" jobs never answer.
+cat >"$T/pool.sh" <<'EOF2'
+#!/bin/bash
+echo "jobs-handler 1" >&3
+while read -r line; do
+        [[ "$line" =~ \"jid\":\ *\"([0-9a-f]+)\" ]] || exit 2
+        jid=${BASH_REMATCH[1]}
+        setsid sleep 1000 </dev/null >/dev/null 2>&1 3>&- &
+        echo $! >"$JOBS_TEST_MARK/orphan-$jid"
+        sed -n 's/^0:://p' /proc/self/cgroup >"$JOBS_TEST_MARK/cgroup-$jid"
+        [[ "$line" != *'"PoolHang"'* ]] || sleep 1000
+        echo done >&3
+done
+EOF2
+chmod +x "$T/pool.sh"
 cat >"$T/worker.conf" <<EOF2
 [Worker]
 $WORKER_TEST_SETTINGS
+PassEnvironment=JOBS_TEST_MARK
 Timeout=Hang 1s
+[Pool]
+Name=recycled
+Class=PoolOnce
+ExecStart=$T/pool.sh
+MaxJobsPerProcess=1
+[Pool]
+Name=hang
+Class=PoolHang
+ExecStart=$T/pool.sh
+TimeoutSec=1s
+[Pool]
+Name=long
+Class=PoolStay
+ExecStart=$T/pool.sh
 EOF2
 
 # What a dead worker left: a job cgroup with a process in it.
@@ -74,4 +107,32 @@ grep -q "^0::.*/jobs-test-$$/job-Hang-$jid\$" "$T/cgroup-$jid" || fail "not in i
 wait_for "the timed-out handler's setsid child to be killed" 30 gone "$(cat "$T/orphan-$jid")"
 wait_for "the job's cgroup to be removed" 30 no_job_cgroups
 ok "a timeout kills the whole job cgroup job-<class>-<jid>"
+
+# Pools: each process in pool-<name>-<n>, where systemd-cgls shows it.
+in_pool_cgroup() { grep -qx ".*/jobs-test-$$/pool-$2-0" "$T/cgroup-$1" || fail "not in pool-$2-0: $(cat "$T/cgroup-$1")"; }
+alive() { kill -0 "$1" 2>/dev/null; }
+jid=$("$E" PoolOnce)
+wait_log w "Finished PoolOnce job $jid in"
+in_pool_cgroup "$jid" recycled
+wait_for "the recycled process's setsid child to be killed" 30 gone "$(cat "$T/orphan-$jid")"
+# (named pool-recycled-0-2 while the old one is still being removed)
+fresh_process() { cat "$CG"/pool-recycled-0*/cgroup.procs 2>/dev/null | grep -q .; }
+wait_for "a fresh process of the recycled pool in its cgroup" 30 fresh_process
+ok "a pool process runs in pool-<name>-<n>; what it started dies when it is recycled (MaxJobsPerProcess=)"
+
+jid=$("$E" PoolHang)
+wait_log w "PoolHang job $jid failed: HandlerTimeout"
+in_pool_cgroup "$jid" hang
+wait_for "the timed-out pool process's setsid child to be killed" 30 gone "$(cat "$T/orphan-$jid")"
+ok "a pool process killed for a job's timeout takes what it started with it"
+
+jid=$("$E" PoolStay)
+wait_log w "Finished PoolStay job $jid in"
+in_pool_cgroup "$jid" long
+stay=$(cat "$T/orphan-$jid")
+alive "$stay" || fail "the long-lived pool process's child is gone while the process still runs"
 stop_worker "$WORKER_PID"
+wait_for "a pool process's setsid child to be killed at the worker's stop" 30 gone "$stay"
+no_pool_cgroups() { ! ls -d "$CG"/pool-* >/dev/null 2>&1; }
+no_pool_cgroups || fail "pool cgroups left after the worker's stop: $(ls -d "$CG"/pool-*)"
+ok "the worker's stop kills what its pool processes started and removes their cgroups"

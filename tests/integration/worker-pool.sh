@@ -3,7 +3,8 @@
 # [Pool]s of long-lived handler processes (jobs-handler(7)): processes are reused, recycled after
 # MaxJobsPerProcess=, a crash fails its job and the process comes back, a job past its timeout kills
 # its process, a failure reply carries the error class and message, a handler speaking another
-# protocol version is refused, and a stop pushes back the job a process did not finish in time.
+# protocol version is refused, a stop pushes back the job a process did not finish in time, and what
+# a process writes on stdout and stderr is logged with the fields of the job it runs.
 . "$(dirname "$0")/worker-lib.sh"
 
 redis_start
@@ -17,6 +18,7 @@ d = os.environ["POOL_T"]
 with open(d + "/env.%d" % os.getpid(), "w") as f:
     f.write("".join(k + "\n" for k in sorted(os.environ)))
 reply = os.fdopen(3, "w", buffering=1)
+print("ready in %s" % os.environ["JOBS_POOL"], file=sys.stderr, flush=True)
 reply.write("jobs-handler %s\n" % os.environ.get("POOL_VERSION", "1"))
 for line in sys.stdin:
     job = json.loads(line)
@@ -26,6 +28,9 @@ for line in sys.stdin:
     if c in ("Sleep", "Hold"):
         open(d + "/sleeping", "w").close()
         time.sleep(600)
+    if c == "Talk":
+        print("talk to stdout " + job["jid"], flush=True)
+        print("talk to stderr\r", file=sys.stderr, flush=True)
     if c == "Fail":
         reply.write("failed ArgumentError bad args %s\n" % json.dumps(job["args"]))
         continue
@@ -48,7 +53,7 @@ Environment=POOL_GREETING=hello
 ShutdownTimeoutSec=1s
 [Pool]
 Name=py
-Class=Rec Crash Fail Hold
+Class=Rec Crash Fail Hold Talk
 ExecStart=$T/h.py
 Size=2
 [Pool]
@@ -93,6 +98,18 @@ for v in REDIS_URL CREDENTIALS_DIRECTORY NOTIFY_SOCKET JOBS_TEST_SECRET; do
         ! grep -qx "$v" "$env_file" || fail "$v leaked into a pool process's environment"
 done
 ok "pool processes get the handlers' allowlisted environment, not the worker's"
+
+# Output: what a process wrote before its answer is the job's (read before the job ends), lines
+# between jobs carry the pool only.
+talk=$("$E" Talk)
+wait_log w "Finished Talk job $talk"
+log_has w "^jobs-worker: talk to stdout $talk JOB_JID=$talk JOB_ID=$talk JOB_CLASS=Talk JOB_QUEUE=default JOB_RETRY_COUNT=0 JOB_HANDLER_STREAM=stdout JOB_POOL=py\$" ||
+        fail "the stdout line of a pool job is not logged with the job's fields: $(grep 'talk to stdout' "$T/w.log")"
+log_has w "^jobs-worker: talk to stderr JOB_JID=$talk JOB_ID=$talk JOB_CLASS=Talk .*JOB_HANDLER_STREAM=stderr JOB_POOL=py\$" ||
+        fail "the stderr line of a pool job is not logged with the job's fields: $(grep 'talk to stderr' "$T/w.log")"
+log_has w "^jobs-worker: ready in py JOB_HANDLER_STREAM=stderr JOB_POOL=py\$" ||
+        fail "a pool process's line outside a job: $(grep 'ready in py' "$T/w.log")"
+ok "a pool process's stdout and stderr lines carry its job's fields (JOB_CLASS, JOB_ID, JOB_QUEUE) and JOB_POOL"
 
 : >"$T/cyc"
 for i in $(seq 9); do "$E" --args "[$i]" Cycle >>"$T/cyc"; done

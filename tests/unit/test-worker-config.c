@@ -102,6 +102,7 @@ static void test_pools(void **state) {
         assert_int_equal(load(&c, "[Worker]\nConcurrency=8\n"
                                   "[Pool]\nName=rails\nClass=Reports::* Mail\nClass=Billing::?x\n"
                                   "ExecStart=/usr/bin/ruby  -r ./app.rb\nSize=4\nMaxJobsPerProcess=1000\nTimeoutSec=30s\n"
+                                  "MemoryMax=1G\nTasksMax=infinity\nCPUQuota=50%\n"
                                   "[Pool]\nClass=*\nExecStart=/bin/cat\n"
                                   "[Worker]\nTag=x\n", &error), 0);
         assert_null(error);
@@ -119,7 +120,12 @@ static void test_pools(void **state) {
         assert_int_equal(p->max_jobs, 1000);
         assert_int_equal(p->timeout, 30 * USEC_PER_SEC);
         assert_int_equal(p->start_timeout, POOL_START_TIMEOUT_DEFAULT);
+        assert_int_equal(p->limits.memory_max, 1024 * 1024 * 1024);
+        assert_int_equal(p->limits.tasks_max, EXEC_INFINITY);
+        assert_int_equal(p->limits.cpu_quota_usec, EXEC_CPU_QUOTA_PERIOD_USEC / 2);
+        assert_int_equal(p->limits.cpu_weight, EXEC_UNSET);
         assert_string_equal(c.pools[1].name, "pool2");
+        assert_int_equal(c.pools[1].limits.memory_max, EXEC_UNSET);
         assert_int_equal(c.pools[1].size, 1);
         /* the first pool that matches, in file order */
         assert_ptr_equal(worker_config_pool_for(&c, "Reports::Nightly"), p);
@@ -129,6 +135,7 @@ static void test_pools(void **state) {
         PoolConfig copy;
         assert_int_equal(pool_config_copy(p, &copy), 0);
         assert_string_equal(copy.argv[2], "./app.rb");
+        assert_int_equal(copy.limits.memory_max, 1024 * 1024 * 1024);
         assert_true(pool_config_matches(&copy, "Reports::X"));
         pool_config_done(&copy);
         worker_config_done(&c);
@@ -162,6 +169,8 @@ static void test_errors(void **state) {
                 { "[Pool]\nClass=a/b\n", ":2: Class=a/b: Class= takes class names or fnmatch patterns" },
                 { "[Pool]\nSize=0\n", ":2: Size=0: Size= must be a number of processes from 1 to 256" },
                 { "[Pool]\nConcurrency=2\n", ":2: Concurrency=2: unknown setting in [Pool]" },
+                { "[Pool]\nCPUWeight=0\n", ":2: CPUWeight=0: CPUWeight= is a number from 1 to 10000" },
+                { "[Pool]\nUMask=0077\n", ":2: UMask=0077: unknown setting in [Pool]" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
