@@ -45,8 +45,24 @@ fi
 meson setup build-ci -Db_sanitize=address,undefined -Db_lundef=false \
         $( $system && echo -Dsystem_tests=true || true ) | tail -n 3
 ninja -C build-ci >/dev/null
+# The valgrind and fuzzing builds compile beside the tests below (niced: the tests come first).
+(
+        renice -n 10 -p "$BASHPID" >/dev/null
+        meson setup build-valgrind -Dbuildtype=debug | tail -n 3
+        ninja -C build-valgrind >/dev/null
+        if command -v clang >/dev/null; then
+                tests/fuzz/run.sh --build
+        fi
+) >build-ci/builds.log 2>&1 &
+builds_pid=$!
 meson test -C build-ci --print-errorlogs --num-processes "$procs" --no-suite system 2>&1 | tee build-ci/summary.txt || status=1
 count build-ci/summary.txt
+if ! wait "$builds_pid"; then
+        cat build-ci/builds.log
+        echo "building build-valgrind or build-fuzz failed"
+        exit 1
+fi
+cat build-ci/builds.log
 
 # The system tests spend their time waiting on booted containers: the single-host one runs beside
 # the valgrind and fuzzing runs below; the fleet one (four hosts, clock-bound) after them, alone.
@@ -64,8 +80,6 @@ if $system; then
         system_pid=$!
 fi
 
-meson setup build-valgrind -Dbuildtype=debug | tail -n 3
-ninja -C build-valgrind >/dev/null
 meson test -C build-valgrind --suite unit --print-errorlogs \
         --wrapper 'valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --quiet' \
         2>&1 | tee build-valgrind/summary.txt || status=1
