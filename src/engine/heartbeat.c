@@ -124,7 +124,7 @@ void heartbeat_send(JobsWorker *w) {
                 if (++w->heartbeat.misses >= 3 && now_usec(CLOCK_MONOTONIC) - w->heartbeat.sent >= HEARTBEAT_SILENCE_USEC) {
                         char why[64];
                         snprintf(why, sizeof why, "no answer for %u heartbeats", w->heartbeat.misses);
-                        worker_redis_outage(w, why);
+                        worker_redis_outage(w, why, false);
                         w->heartbeat.misses = 0;
                         worker_reconnect(w);
                 }
@@ -173,7 +173,8 @@ static int on_heartbeat_timer(sd_event_source *s, uint64_t usec, void *userdata)
         JobsWorker *w = userdata;
 
         if (!redis_async_is_up(w->redis))
-                worker_redis_outage(w, redis_async_status(w->redis)); /* e.g. never reached since start */
+                /* e.g. never reached since start */
+                worker_redis_outage(w, redis_async_status(w->redis), redis_async_connecting(w->redis));
         heartbeat_send(w);
         stats_flush(&w->stats, w->redis);
         ack_send_pending(w);

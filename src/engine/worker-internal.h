@@ -140,6 +140,7 @@ struct JobsWorker {
         bool ready;               /* READY=1 sent: at once, Redis or not */
         bool connected;           /* the first heartbeat was answered: registered, may fetch */
         bool outage_warned;       /* this Redis outage was logged (once), its end will be */
+        bool outage_pending;      /* ... while connecting, before its reason was known */
         usec_t outage_since;      /* CLOCK_MONOTONIC */
         bool watchdog;
         int exit_code;
@@ -209,7 +210,7 @@ void worker_begin_stop(JobsWorker *w, const char *why);
 void worker_set_quiet(JobsWorker *w, const char *why);
 void worker_maybe_finish_stop(JobsWorker *w);
 void worker_set_connected(JobsWorker *w);
-void worker_redis_outage(JobsWorker *w, const char *why);
+void worker_redis_outage(JobsWorker *w, const char *why, bool pending);
 
 /* reload.c */
 void worker_reload(JobsWorker *w);

@@ -354,12 +354,16 @@ static int on_sigchld(sd_event_source *s, const struct signalfd_siginfo *ssi, vo
         return 0;
 }
 
-/* One warning when Redis cannot be reached (at start, or lost), one notice when it is back. */
-void worker_redis_outage(JobsWorker *w, const char *why) {
-        if (w->outage_warned)
+/* One warning when Redis cannot be reached (at start, or lost), one notice when it is back. A warning
+ * given while a connection was still being made (pending: no reason known yet) is followed by one
+ * naming the reason once that attempt fails (a refused TLS certificate, say). */
+void worker_redis_outage(JobsWorker *w, const char *why, bool pending) {
+        if (w->outage_warned && (!w->outage_pending || pending))
                 return;
+        if (!w->outage_warned)
+                w->outage_since = now_usec(CLOCK_MONOTONIC);
         w->outage_warned = true;
-        w->outage_since = now_usec(CLOCK_MONOTONIC);
+        w->outage_pending = pending;
         log_warning("Redis at %s is unreachable (%s); %u job(s) keep running, waiting for Redis.", w->where, strna(why),
                     w->n_running);
 }
@@ -379,7 +383,7 @@ static void on_redis_state(RedisAsync *ra, bool up, const char *error, void *use
                 return;
         }
         if (!up) {
-                worker_redis_outage(w, error);
+                worker_redis_outage(w, error, false);
                 heartbeat_connection_lost(&w->heartbeat);
                 poller_connection_lost(&w->poller);
                 worker_update_status(w, true);

@@ -422,6 +422,10 @@ bool redis_async_is_up(const RedisAsync *ra) {
         return ra && ra->up;
 }
 
+bool redis_async_connecting(const RedisAsync *ra) {
+        return ra->conn && !ra->up;
+}
+
 const char *redis_async_status(const RedisAsync *ra) {
         return ra->status;
 }

@@ -35,6 +35,8 @@ void redis_async_set_priority(RedisAsync *ra, int64_t priority);
 DEFINE_TRIVIAL_CLEANUP_FUNC(RedisAsync *, redis_async_free);
 
 bool redis_async_is_up(const RedisAsync *ra);
+/* A connection is being made: neither up nor failed yet. */
+bool redis_async_connecting(const RedisAsync *ra);
 /* The last handshake failed on the URL itself (SELECT of a database the server does not have):
  * reconnecting will not help. */
 bool redis_async_config_error(const RedisAsync *ra);

@@ -101,7 +101,7 @@ held() {
         local name=$1 i=1 rc; shift
         : >"$T/$name-acked"; : >"$T/$name-unconfirmed"
         until [ -e "$T/stop-enqueue" ]; do
-                echo "$i" >"$T/$name-next"
+                echo "$i" >"$T/$name-next.tmp" && mv -f "$T/$name-next.tmp" "$T/$name-next" # read whole, never empty
                 rc=0
                 "$E" -r "$URL" --timeout 1s -q "held-$name" Held -a "[$i]" -Q "$@" 2>"$T/$name-err" || rc=$?
                 if [ "$rc" = 0 ]; then
