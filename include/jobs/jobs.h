@@ -105,8 +105,8 @@ void jobs_worker_stop(JobsWorker *w);
  *   jobs_worker_stop() when it should stop (there is no reload: SIGHUP is jobs-worker's own);
  * - needs SIGCHLD blocked in every thread of the program (block it before creating threads) and
  *   SIGPIPE ignored, both before the start; it adds its own SIGCHLD source to the loop, so the loop
- *   must have none (-EBUSY), and it reaps every child process of the program: the program must not
- *   wait for children of its own (waitpid(), sd_event_add_child());
+ *   must have none (-EBUSY); it reaps only its own children (handlers, pool processes), by pid, and
+ *   leaves the program's to it (waitpid(), or sd_event_add_child(), which watches a pidfd);
  * - sends nothing to systemd (READY=1, STATUS=, STOPPING=) and pings no watchdog: the program is
  *   the service, and sd_event_set_watchdog() on its loop is its own choice.
  * Freeing a started worker before on_stopped kills its handlers; their jobs stay in its in-flight

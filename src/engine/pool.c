@@ -562,6 +562,14 @@ static void proc_release(PoolProcess *p) {
         p->state = PROC_DOWN;
 }
 
+bool pool_next_exited(JobsWorker *w, siginfo_t *si) {
+        for (size_t i = 0; i < w->n_pools; i++)
+                for (unsigned k = 0; k < w->pools[i]->config.size; k++)
+                        if (child_exited(w->pools[i]->procs[k].pid, si))
+                                return true;
+        return false;
+}
+
 int pool_on_exit(JobsWorker *w, const siginfo_t *si) {
         PoolProcess *p = proc_by_pid(w, si->si_pid);
         Pool *pool;

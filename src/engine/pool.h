@@ -22,6 +22,8 @@ typedef struct Pool Pool;
 int pool_run(JobsWorker *w, JobsJob *j);
 /* A child exited: 1 if it was a pool process (reaped here), else 0. */
 int pool_on_exit(JobsWorker *w, const siginfo_t *si);
+/* A process of a pool that exited, not reaped yet (si filled, as waitid(WNOWAIT)); false if none. */
+bool pool_next_exited(JobsWorker *w, siginfo_t *si);
 /* Stop began: jobs waiting for a process go back to their queues; no process is started again. */
 void pools_stop(JobsWorker *w);
 /* The shutdown timeout passed: kill the processes still running jobs, whose jobs go back to their

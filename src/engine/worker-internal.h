@@ -215,4 +215,6 @@ void worker_redis_outage(JobsWorker *w, const char *why, bool pending);
 /* reload.c */
 void worker_reload(JobsWorker *w);
 void worker_reconnect(JobsWorker *w);
+/* Child pid (> 0) exited and is not reaped yet: si filled as by waitid(WNOWAIT). */
+bool child_exited(pid_t pid, siginfo_t *si);
 const CHandler *worker_find_c_handler(JobsWorker *w, const char *class);

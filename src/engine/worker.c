@@ -331,16 +331,35 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
         return 0;
 }
 
+bool child_exited(pid_t pid, siginfo_t *si) {
+        *si = (siginfo_t) {};
+        return pid > 0 && waitid(P_PID, (id_t) pid, si, WEXITED | WNOHANG | WNOWAIT) >= 0 && si->si_pid == pid;
+}
+
+/* The next child that exited, not reaped yet (WNOWAIT). Under jobs_worker_run() the program is the
+ * worker's: any child. Attached to a program's loop, only the worker's own (handlers, pool
+ * processes), found by pid: the program's children are its own to reap. */
+static bool next_exited(JobsWorker *w, siginfo_t *si) {
+        if (w->own_loop) {
+                *si = (siginfo_t) {};
+                return waitid(P_ALL, 0, si, WEXITED | WNOHANG | WNOWAIT) >= 0 && si->si_pid > 0;
+        }
+        for (JobsJob *j = w->jobs; j; j = j->next)
+                if (child_exited(j->pid, si))
+                        return true;
+        return pool_next_exited(w, si);
+}
+
 /* Handlers end: find each by pid. WNOWAIT first, so that the job can kill the handler's process group
  * while the zombie still holds its id; exec_on_exit() reaps it. */
 static int on_sigchld(sd_event_source *s, const struct signalfd_siginfo *ssi, void *userdata) {
         JobsWorker *w = userdata;
 
         for (;;) {
-                siginfo_t si = {};
+                siginfo_t si;
                 JobsJob *j;
 
-                if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid <= 0)
+                if (!next_exited(w, &si))
                         break;
                 for (j = w->jobs; j && j->pid != si.si_pid; j = j->next)
                         ;

@@ -621,6 +621,7 @@ typedef struct Embedder {
         int ticks_fd;             /* the tick count, for the test to see the loop turn */
         bool stop_asked, stopped;
         int exit_code;
+        pid_t child;              /* the program's own, which the worker must leave to it */
 } Embedder;
 
 /* The program's own timer: counts, asks the worker to stop once the test made the stop file, and
@@ -635,6 +636,14 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata) {
                 return sd_event_exit(m->e, 2);
         snprintf(path, sizeof path, "%s/stop", t.dir);
         if (!m->stop_asked && access(path, F_OK) == 0) {
+                siginfo_t si = {};
+                char line[64];
+
+                /* The program's child exited long ago, while the worker reaped its handlers: still
+                 * the program's to reap. */
+                n = waitid(P_PID, (id_t) m->child, &si, WEXITED | WNOHANG) < 0 ? -errno : si.si_pid == m->child;
+                n = snprintf(line, sizeof line, "own child %d status %d\n", n, si.si_status);
+                assert_int_equal(write(m->h.fd, line, (size_t) n), n);
                 m->stop_asked = true;
                 jobs_worker_stop(m->w);
         }
@@ -659,7 +668,7 @@ static void on_worker_stopped(JobsWorker *w, int exit_code, void *userdata) {
         m->exit_code = exit_code;
 }
 
-static pid_t embedder_start(void) {
+static pid_t embedder_start(const char *conf) {
         pid_t pid = fork();
         char path[160];
 
@@ -687,13 +696,17 @@ static pid_t embedder_start(void) {
                 if (r >= 0)
                         r = jobs_worker_new(&m.w);
                 if (r >= 0)
-                        r = jobs_worker_load_config(m.w, t.conf);
+                        r = jobs_worker_load_config(m.w, conf);
                 if (r >= 0)
                         r = jobs_worker_set_redis(m.w, t.url);
                 if (r >= 0)
                         r = jobs_worker_register(m.w, "Ok", on_ok, &m.h);
                 if (r >= 0)
                         r = jobs_worker_attach_event(m.w, m.e, SD_EVENT_PRIORITY_NORMAL);
+                if (r >= 0 && (m.child = fork()) == 0)
+                        _exit(7);
+                if (r >= 0 && m.child < 0)
+                        r = -errno;
                 if (r >= 0)
                         r = jobs_worker_start(m.w, on_worker_stopped, &m);
                 if (r >= 0)
@@ -726,35 +739,49 @@ static unsigned ticks_read(void) {
 /* Jobs run on the program's loop while its own timer keeps firing; the program stops the worker
  * from its timer, is told it stopped (signed off in Redis, sources gone), and ends its loop itself. */
 static void test_attached(void **state) {
-        char jid[25], path[160];
+        char jid[25], path[160], conf[160];
         unsigned ticks;
+        FILE *f;
         pid_t w;
 
+        /* Executable handlers too: child processes of the program, which the worker reaps. */
+        snprintf(conf, sizeof conf, "%s/attached.conf", t.dir);
+        assert_non_null(f = fopen(conf, "we"));
+        fputs("[Worker]\nHeartbeatSec=200ms\nPollIntervalSec=200ms\nShutdownTimeoutSec=1s\nHandlerDirectory=\n"
+              "Handler=Exe /bin/true\n", f);
+        assert_int_equal(fclose(f), 0);
         for (unsigned i = 0; i < 5; i++) {
                 jid_of(i, jid);
                 push("Ok", jid, "[1]", "true");
         }
-        w = embedder_start();
-        WAIT_FOR("5 jobs counted", cmd_int("GET stat:processed") == 5);
+        for (unsigned i = 20; i < 23; i++) {
+                jid_of(i, jid);
+                push("Exe", jid, "[]", "true");
+        }
+        w = embedder_start(conf);
+        WAIT_FOR("8 jobs counted", cmd_int("GET stat:processed") == 8);
         ticks = ticks_read();
         WAIT_FOR("the program's timer to fire on", ticks_read() > ticks + 2);
         for (unsigned i = 5; i < 10; i++) {
                 jid_of(i, jid);
                 push("Ok", jid, "[2]", "true");
         }
-        WAIT_FOR("10 jobs counted", cmd_int("GET stat:processed") == 10);
+        WAIT_FOR("13 jobs counted", cmd_int("GET stat:processed") == 13);
         assert_int_equal(log_count("E Ok "), 10);
+        assert_int_equal(cmd_int("GET stat:failed"), 0); /* the 3 executable ones ended well */
         assert_int_equal(cmd_int("SCARD processes"), 1);
 
         snprintf(path, sizeof path, "%s/stop", t.dir);
         assert_int_equal(close(open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)), 0);
         assert_int_equal(worker_wait(w), 0); /* on_stopped came, then the program's timer ended its loop */
         assert_int_equal(log_count("stopped 0 sigchld 0\n"), 1);
+        assert_int_equal(log_count("own child 1 status 7\n"), 1);
         assert_int_equal(cmd_int("SCARD processes"), 0); /* signed off */
         assert_int_equal(cmd_int("HLEN jobs:inflight"), 0);
         assert_int_equal(unlink(path), 0);
         snprintf(path, sizeof path, "%s/ticks", t.dir);
         assert_int_equal(unlink(path), 0);
+        assert_int_equal(unlink(conf), 0);
 }
 
 /* What Rails' SidekiqAdapter pushes (Sidekiq 6, and Sidekiq 7's wrapper): the C handler of the
