@@ -25,7 +25,20 @@ static void log_line(void *userdata, LineBuffer *b, const char *line, size_t len
         work_job_log(j, is_err ? LOG_WARNING : LOG_INFO, NULL, is_err ? err_field : out_field, "%.*s", (int) len, line);
 }
 
-int output_drain(LineBuffer *b, int fd, OutputLineFn fn, void *userdata) {
+/* Hand on a last line without its newline, if any. */
+static void output_flush(LineBuffer *b, OutputLineFn fn, void *userdata) {
+        size_t n = b->len;
+
+        while (n > 0 && b->buf[n - 1] == '\r')
+                n--;
+        if (b->len > 0)
+                fn(userdata, b, b->buf, n);
+        b->len = 0;
+}
+
+/* Read what fd has; hand on complete lines, and the rest too at EOF or when a line is too long.
+ * Returns 1 at EOF, 0 when drained for now. */
+static int output_drain(LineBuffer *b, int fd, OutputLineFn fn, void *userdata) {
         for (;;) {
                 size_t want = sizeof b->buf - b->len;
                 ssize_t k = read(fd, b->buf + b->len, want);
@@ -61,19 +74,16 @@ int output_drain(LineBuffer *b, int fd, OutputLineFn fn, void *userdata) {
         }
 }
 
-void output_flush(LineBuffer *b, OutputLineFn fn, void *userdata) {
-        size_t n = b->len;
-
-        while (n > 0 && b->buf[n - 1] == '\r')
-                n--;
-        if (b->len > 0)
-                fn(userdata, b, b->buf, n);
-        b->len = 0;
-}
-
 void output_drain_source(sd_event_source **s, LineBuffer *b, OutputLineFn fn, void *userdata) {
         if (*s && output_drain(b, sd_event_source_get_io_fd(*s), fn, userdata) > 0)
                 *s = sd_event_source_disable_unref(*s);
+}
+
+void output_finish(sd_event_source **s, LineBuffer *b, OutputLineFn fn, void *userdata) {
+        if (*s)
+                (void) output_drain(b, sd_event_source_get_io_fd(*s), fn, userdata);
+        output_flush(b, fn, userdata);
+        *s = sd_event_source_disable_unref(*s);
 }
 
 static int on_output(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
@@ -91,16 +101,6 @@ static const char *signal_name(int sig) {
         return s ? s : "unknown";
 }
 
-/* What the handler wrote before exiting is still in the pipes; our write ends are still open, so
- * reading stops at "nothing more", and a last line without its newline is logged too. */
-static void drain_final(JobsJob *j, sd_event_source *s, bool is_err) {
-        LineBuffer *b = is_err ? &j->err : &j->out;
-
-        if (s)
-                (void) output_drain(b, sd_event_source_get_io_fd(s), log_line, j);
-        output_flush(b, log_line, j);
-}
-
 /* Once the handler is gone: its spawn block and our write ends of its pipes. */
 void exec_release(JobsJob *j) {
         j->cgroup = cgroup_job_release(&j->worker->cgroups, j->cgroup);
@@ -116,10 +116,10 @@ void exec_on_exit(JobsJob *j, const siginfo_t *si) {
         int spawn_errno = spawn_exec_errno(j->spawn);
         SpawnStep step = spawn_failed_step(j->spawn);
 
-        drain_final(j, j->out_source, false);
-        drain_final(j, j->err_source, true);
-        j->out_source = sd_event_source_disable_unref(j->out_source);
-        j->err_source = sd_event_source_disable_unref(j->err_source);
+        /* What it wrote before exiting is still in the pipes; our write ends are still open, so reading
+         * stops at "nothing more", and a last line without its newline is logged too. */
+        output_finish(&j->out_source, &j->out, log_line, j);
+        output_finish(&j->err_source, &j->err, log_line, j);
         j->timeout_source = sd_event_source_disable_unref(j->timeout_source);
         /* What it used, before what it left behind is killed. */
         if (j->cgroup)

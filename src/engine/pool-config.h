@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* A [Pool] section of worker.conf: which classes a pool of long-lived handler processes serves, the
-* command it runs, how many processes, their cgroup limits, and when they are recycled (see pool.c, jobs-handler(7)). */
+ * command it runs, how many processes, their cgroup limits, and when they are recycled (see pool.c, jobs-handler(7)). */
 #pragma once
 
 #include <stdbool.h>

@@ -58,7 +58,6 @@ struct Pool {
         bool stopping;
 };
 
-
 static void *mfree(void *p) {
         free(p);
         return NULL;
@@ -91,10 +90,8 @@ static void proc_output_line(void *userdata, LineBuffer *b, const char *line, si
 /* Log what the process wrote on stdout and stderr and had not been read yet, and a last line
  * without its newline: at its end, with the fields of the job it ran. */
 static void proc_drain_output(PoolProcess *p) {
-        output_drain_source(&p->stdout_source, &p->stdout_buf, proc_output_line, p);
-        output_drain_source(&p->stderr_source, &p->stderr_buf, proc_output_line, p);
-        output_flush(&p->stdout_buf, proc_output_line, p);
-        output_flush(&p->stderr_buf, proc_output_line, p);
+        output_finish(&p->stdout_source, &p->stdout_buf, proc_output_line, p);
+        output_finish(&p->stderr_source, &p->stderr_buf, proc_output_line, p);
 }
 
 static int on_output(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
@@ -581,8 +578,7 @@ int pool_on_exit(JobsWorker *w, const siginfo_t *si) {
         if (!p)
                 return 0;
         pool = p->pool;
-        /* Whatever it started goes with it: its cgroup (else its process group). */
-        (void) cgroup_job_kill(p->cgroup);
+        /* Whatever it started goes with it: its process group now, its cgroup in proc_release(). */
         (void) kill(-p->pid, SIGKILL);
         (void) waitpid(p->pid, NULL, 0);
         was = p->state;

@@ -71,13 +71,12 @@ typedef struct LineBuffer {
 
 /* exec.c: a handler's output (an executable's or a pool process's), line by line. */
 typedef void (*OutputLineFn)(void *userdata, LineBuffer *b, const char *line, size_t len);
-/* Read what fd has; hand on complete lines (without \r\n), and the rest too at EOF or when a line
- * is too long. Returns 1 at EOF, 0 when drained for now. */
-int output_drain(LineBuffer *b, int fd, OutputLineFn fn, void *userdata);
-/* output_drain() of the fd of *s, which is unref'ed at EOF; nothing if *s is NULL. */
+/* Read what the fd of *s has; hand on complete lines (without \r\n), and the rest too at EOF (then
+ * *s is unref'ed) or when a line is too long. Nothing if *s is NULL. */
 void output_drain_source(sd_event_source **s, LineBuffer *b, OutputLineFn fn, void *userdata);
-/* Hand on a last line without its newline, if any. */
-void output_flush(LineBuffer *b, OutputLineFn fn, void *userdata);
+/* At the writer's end: what is left in the pipe, and a last line without its newline, handed on;
+ * *s unref'ed. */
+void output_finish(sd_event_source **s, LineBuffer *b, OutputLineFn fn, void *userdata);
 
 struct JobsJob {
         JobsWorker *worker;
