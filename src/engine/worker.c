@@ -616,8 +616,8 @@ static int worker_start(JobsWorker *w) {
         r = sd_event_add_signal(w->event, &w->sigchld, SIGCHLD, on_sigchld, w);
         if (r == -EBUSY)
                 return worker_error(w, r, "jobs_worker_start(): the event loop has a SIGCHLD source already: the worker "
-                                    "needs its own to reap its handlers; remove the program's (the worker reaps every "
-                                    "child process of the program).");
+                                    "needs its own to reap its handlers; remove the program's (sd_event_add_child() "
+                                    "sources of the program's own children are fine).");
         if (r < 0)
                 return worker_error(w, r, "jobs_worker_start(): cannot watch SIGCHLD: %m");
         (void) sd_event_source_set_priority(w->sigchld, w->priority);

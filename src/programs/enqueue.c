@@ -2,6 +2,8 @@
 /* One push, shared by jobs-enqueue and `jobsctl enqueue`. */
 
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <sysexits.h>
 
 #include "model/active-job.h"
@@ -184,13 +186,18 @@ static int enqueue_occurrence(const EnqueueRequest *req, EntryCalendars *cal, Cl
 }
 
 /* After a push with --wait-replicas: 0 when enough replicas confirmed it, else log and EX_TEMPFAIL.
- * what names what was waited for ("Foo job J", "claim of entry E (host H, job J)"); retry says
- * what running again does. */
-static int enqueue_check_wait(const RedisWait *w, const char *what, const char *retry) {
-        char t[DURATION_MAX];
+ * retry says what running again does; the format names what was waited for ("Foo job J", "claim
+ * of entry E (host H, job J)"). */
+static int enqueue_check_wait(const RedisWait *w, const char *retry, const char *format, ...) _printf_(3, 4);
+static int enqueue_check_wait(const RedisWait *w, const char *retry, const char *format, ...) {
+        char t[DURATION_MAX], what[128 + SCHEDULE_NAME_MAX + JOB_CLASS_MAX + CLAIM_HOST_MAX + JOB_JID_MAX];
+        va_list ap;
 
         if (w->replicas == 0 || w->acked >= w->replicas)
                 return 0;
+        va_start(ap, format);
+        (void) vsnprintf(what, sizeof what, format, ap);
+        va_end(ap);
         log_error("The %s is on the Redis master, but only %u of %u replicas confirmed it within %s: it is lost "
                   "if the master fails before a replica has it. %s",
                   what, w->acked, w->replicas, format_duration(t, sizeof t, w->timeout), retry);
@@ -265,11 +272,11 @@ static int claim_and_push(Redis *redis, const EnqueueRequest *req, RedisWait *wa
                                    format_timestamp(held, sizeof held, res.holder_occurrence, true), res.holder_host,
                                    res.holder_jid);
                 jid[0] = 0;
-                char what[128 + SCHEDULE_NAME_MAX + sizeof res.holder_host + sizeof res.holder_jid];
-                snprintf(what, sizeof what, "claim of entry %s (host %s, job %s)", req->entry, res.holder_host,
-                         res.holder_jid);
-                return enqueue_check_wait(wait, what, "A retry of this run waits for the replicas again and enqueues the "
-                                                      "job only if the master lost it.");
+                return enqueue_check_wait(wait,
+                                          "A retry of this run waits for the replicas again and enqueues the job only "
+                                          "if the master lost it.",
+                                          "claim of entry %s (host %s, job %s)", req->entry, res.holder_host,
+                                          res.holder_jid);
         }
         memcpy(jid, job_get_jid(job), JOB_JID_LEN + 1);
         /* Some occurrences passed with no host claiming them: count them (a second round trip, only
@@ -292,12 +299,11 @@ static int claim_and_push(Redis *redis, const EnqueueRequest *req, RedisWait *wa
         else if (log_get_target() != LOG_TARGET_STDERR)
                 log_fields(LOG_INFO, 0, fields, "Enqueued %s job %s on queue %s for occurrence %s of entry %s.", req->class,
                            jid, job_get_queue(job), when, req->entry);
-        char what[64 + JOB_JID_LEN + JOB_CLASS_MAX];
-        snprintf(what, sizeof what, "%s job %s", req->class, jid);
-        return enqueue_check_wait(wait, what,
+        return enqueue_check_wait(wait,
                                   res.manual ? "A manual run has no claim: a retry of it counts as the entry's scheduled "
                                                "run, enqueued unless that occurrence is claimed already."
-                                             : "A retry of this run enqueues it again only if the master lost it.");
+                                             : "A retry of this run enqueues it again only if the master lost it.",
+                                  "%s job %s", req->class, jid);
 }
 
 int enqueue_run(const EnqueueRequest *req, char jid[static JOB_JID_LEN + 1]) {
@@ -410,7 +416,5 @@ int enqueue_run(const EnqueueRequest *req, char jid[static JOB_JID_LEN + 1]) {
         if (log_get_target() != LOG_TARGET_STDERR)
                 log_fields(LOG_INFO, 0, fields, "Enqueued %s job %s on queue %s%s.", req->class, jid, job_get_queue(job),
                            at > 0 ? " (scheduled)" : "");
-        char what[64 + JOB_JID_LEN + JOB_CLASS_MAX];
-        snprintf(what, sizeof what, "%s job %s", req->class, jid);
-        return enqueue_check_wait(&wait, what, "Running this again enqueues a second job.");
+        return enqueue_check_wait(&wait, "Running this again enqueues a second job.", "%s job %s", req->class, jid);
 }
