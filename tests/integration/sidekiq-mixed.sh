@@ -54,13 +54,18 @@ warn "# ran by Sidekiq: #{by_sidekiq.size}, by jobs-worker: #{by_worker.size}"
 ok "300 jobs from both clients ran exactly once across Sidekiq and jobs-worker"
 
 # Stop both; Sidekiq adds its last counts at exit, jobs-worker before it signs off.
+sk_pid=$SIDEKIQ_PID
 sidekiq_stop
 kill -TERM "$WORKER_PID"
 jobs_worker_wait_exit
 assert_eq "$WORKER_RC" 0 "jobs-worker exit status"
+# Sidekiq 6.4 signs off (clear_heartbeat) without stopping its heartbeat thread (launcher.rb says
+# so): on a busy machine a last beat between the two puts its entry back, marked quiet, for 60 s.
+# Such an entry is Sidekiq's own; any other entry left, jobs-worker's above all, is a failure.
 rb '
 s = Sidekiq::Stats.new
 check(s.processed == 300 && s.failed == 0, "Stats processed/failed #{s.processed}/#{s.failed}, expected 300/0")
-check(Sidekiq::ProcessSet.new.size == 0, "both processes signed off")
-'
+left = Sidekiq::ProcessSet.new.to_a.reject { |p| p["pid"] == Integer(ARGV[0]) && p["quiet"].to_s == "true" }
+check(left.empty?, "both processes signed off; left: #{left.map { |p| [p.identity, p["pid"], p["quiet"]] }}")
+' "$sk_pid"
 ok "Sidekiq::Stats counts the work of both; both sign off on stop"
