@@ -30,7 +30,8 @@ for i in range(int(sys.argv[1])):
 redis_cli --pipe <"$T/push.resp" >/dev/null
 assert_eq "$(redis_cli LLEN queue:default)" "$N" "jobs pushed"
 
-in_flight() { redis_cli EVAL "local n = 0; for _, k in ipairs(redis.call('KEYS', 'jobs:inflight:*')) do n = n + redis.call('LLEN', k) end; return n" 0; }
+# in_flight [PID]: the jobs in in-flight lists (of the worker with that pid: "jobs:inflight:<host>:<pid>:<hex>:<queue>").
+in_flight() { redis_cli EVAL "local n = 0; for _, k in ipairs(redis.call('KEYS', ARGV[1])) do n = n + redis.call('LLEN', k) end; return n" 0 "jobs:inflight:${1:+*:$1:*}*"; }
 pause() { sleep "0.$((RANDOM % 8 + 2))"; } # 0.2-0.9 s, from the seed: when the next blow lands
 restart_redis() {
         redis_stop
@@ -45,10 +46,10 @@ for k in $(seq 1 20); do
         7|14)   restart_redis; pause ;;  # under the live worker, then it works on
         10)     kill -STOP "$REDIS_PID"; sleep 10; kill -CONT "$REDIS_PID"; pause ;;
         esac
-        n=$(in_flight)
         kill -9 "$WORKER_PID"
         wait "$WORKER_PID" 2>/dev/null || true
-        at_kills=$((at_kills + n))
+        # Counted once it is dead: what it held then stays in its lists until the next worker takes it back.
+        at_kills=$((at_kills + $(in_flight "$WORKER_PID")))
         start_worker "w$k" -C "$T/worker.conf"
 done
 
