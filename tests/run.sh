@@ -36,11 +36,17 @@ count() { # add up meson's "Ok:/Fail:..." summary from a testlog
 
 status=0
 rm -rf build-ci build-valgrind build-fuzz
-# The .deb for both system tests, built once while the tests are compiled.
-if $system && [ -z "${JOBS_DEB:-}" ]; then
+if $system; then
+        # What the system tests need before they start, made while everything compiles: the host
+        # tools and the bootstrapped container root (once, so that no two tests install or bootstrap
+        # at the same time), and the .deb they share.
         mkdir -p build-deb
-        packaging/build-deb.sh "$top/build-deb" >build-deb/build.log 2>&1 &
-        deb_pid=$!
+        ( . tests/system/lib.sh && ct_host_tools && ct_cached_root >/dev/null ) >build-deb/systest-prep.log 2>&1 &
+        prep_pid=$!
+        if [ -z "${JOBS_DEB:-}" ]; then
+                packaging/build-deb.sh "$top/build-deb" >build-deb/build.log 2>&1 &
+                deb_pid=$!
+        fi
 fi
 meson setup build-ci -Db_sanitize=address,undefined -Db_lundef=false \
         $( $system && echo -Dsystem_tests=true || true ) | tail -n 3
@@ -55,18 +61,15 @@ ninja -C build-ci >/dev/null
         fi
 ) >build-ci/builds.log 2>&1 &
 builds_pid=$!
-meson test -C build-ci --print-errorlogs --num-processes "$procs" --no-suite system 2>&1 | tee build-ci/summary.txt || status=1
-count build-ci/summary.txt
-if ! wait "$builds_pid"; then
-        cat build-ci/builds.log
-        echo "building build-valgrind or build-fuzz failed"
-        exit 1
-fi
-cat build-ci/builds.log
+meson test -C build-ci --no-rebuild --print-errorlogs --num-processes "$procs" --no-suite system \
+        >build-ci/summary.txt 2>&1 &
+asan_pid=$!
 
 # The system tests spend their time waiting on booted containers and on the clock (the fleet's
-# schedule runs 120 s): both run beside the valgrind and fuzzing runs below, each with its own log.
+# schedule runs 120 s): they start as soon as the .deb is built and run beside everything else,
+# each meson run with its own log.
 if $system; then
+        wait "$prep_pid" || cat build-deb/systest-prep.log
         if [ -z "${JOBS_DEB:-}" ]; then
                 if wait "$deb_pid"; then
                         JOBS_DEB=$(tail -n 1 build-deb/build.log)
@@ -81,6 +84,16 @@ if $system; then
         meson test -C build-ci --no-rebuild --print-errorlogs --logbase fleet system-fleet >build-ci/fleet.txt 2>&1 &
         fleet_pid=$!
 fi
+
+wait "$asan_pid" || status=1
+cat build-ci/summary.txt
+count build-ci/summary.txt
+if ! wait "$builds_pid"; then
+        cat build-ci/builds.log
+        echo "building build-valgrind or build-fuzz failed"
+        exit 1
+fi
+cat build-ci/builds.log
 
 meson test -C build-valgrind --suite unit --print-errorlogs \
         --wrapper 'valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --quiet' \
