@@ -349,8 +349,17 @@ s_finish() {
         W1=$(now_s)
         on_hosts "${ALIVE[*]}" systemctl stop "${TIMERS[@]}" || { fail "stopping the timers failed"; return 1; }
         echo "$W1" > "$RUN/w1"
+        # A service a timer started before the stop may still be claiming and pushing its job.
+        wait_until 60 enqueues_done || { fail "schedule services still running 60 s after the timers stopped"; return 1; }
         wait_until 60 quiet || { fail "jobs still queued or running 60 s after the timers stopped"; rcli LLEN queue:default; return 1; }
         note "counted window: $W0 .. $W1 ($(awk -v a="$W0" -v b="$W1" 'BEGIN { printf "%.0f", b - a }') s)"
+}
+enqueues_done() { # no entry's service is starting, running or waiting to restart on any live host
+        local h st
+        for h in "${ALIVE[@]}"; do
+                st=$(ctn "$h" systemctl is-active "${TIMERS[@]/%.timer/.service}") # (not 0 when some are inactive)
+                ! grep -qE '^(activating|active|deactivating|reloading)$' <<<"$st" || return 1
+        done
 }
 quiet() { # nothing queued, and every job that started has finished (on some host)
         [ "$(rcli LLEN queue:default)" = 0 ] || return 1
