@@ -95,6 +95,13 @@ if ! wait "$builds_pid"; then
 fi
 cat build-ci/builds.log
 
+# the libFuzzer harnesses, 15 s each over their corpus (tests/fuzz/run.sh alone runs them longer),
+# beside valgrind
+fuzz_pid=
+if command -v clang >/dev/null; then
+        tests/fuzz/run.sh --ci >build-ci/fuzz-summary.txt 2>&1 &
+        fuzz_pid=$!
+fi
 meson test -C build-valgrind --suite unit --print-errorlogs \
         --wrapper 'valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --quiet' \
         2>&1 | tee build-valgrind/summary.txt || status=1
@@ -103,9 +110,9 @@ count build-valgrind/summary.txt
 meson test -C build-valgrind --print-errorlogs enqueue 2>&1 | tee build-valgrind/summary.txt || status=1
 count build-valgrind/summary.txt
 
-# the libFuzzer harnesses, 15 s each over their corpus (tests/fuzz/run.sh alone runs them longer)
-if command -v clang >/dev/null; then
-        tests/fuzz/run.sh --ci 2>&1 | tee build-ci/fuzz-summary.txt || status=1
+if [ -n "$fuzz_pid" ]; then
+        wait "$fuzz_pid" || status=1
+        cat build-ci/fuzz-summary.txt
         count build-ci/fuzz-summary.txt
 fi
 
