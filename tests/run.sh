@@ -5,7 +5,8 @@
 # one line "N passed, N failed" from meson's summaries. Exits non-zero when anything failed.
 # Tests are independent (each its own temp dir, Redis socket or free port), and most of their time
 # is spent waiting on other processes: $JOBS_TEST_PROCESSES of them run at once (default 2 × cores).
-# The system tests take one .deb built while the tests compile (or $JOBS_DEB).
+# The system tests take one .deb built while the tests compile (or $JOBS_DEB) and run beside the rest:
+# they mostly wait on booted containers and on the clock.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
