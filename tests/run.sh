@@ -78,6 +78,9 @@ if $system; then
         fi
         meson test -C build-ci --print-errorlogs system >build-ci/system.txt 2>&1 &
         system_pid=$!
+        # The VM one waits on its guest too (skipped without /dev/kvm); beside it, under its own log name.
+        meson test -C build-ci --no-rebuild --print-errorlogs --logbase vmlog system-vm >build-ci/system-vm.txt 2>&1 &
+        vm_pid=$!
 fi
 
 meson test -C build-valgrind --suite unit --print-errorlogs \
@@ -98,6 +101,9 @@ if $system; then
         wait "$system_pid" || status=1
         cat build-ci/system.txt
         count build-ci/system.txt
+        wait "$vm_pid" || status=1
+        cat build-ci/system-vm.txt
+        count build-ci/system-vm.txt
         meson test -C build-ci --print-errorlogs system-fleet 2>&1 | tee build-ci/fleet.txt || status=1
         count build-ci/fleet.txt
 fi
