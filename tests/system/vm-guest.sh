@@ -29,6 +29,7 @@ jjson() { journalctl --no-pager -q -o json -u jobs-worker.service "$@"; }
 jfield() { sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p"; }
 has() { grep "$@" >/dev/null; }
 status_count() { [ "$(jcount JOB_ID="$1" JOB_STATUS="$2")" -ge "$3" ]; }
+job_ended() { status_count "$1" fail 1 || status_count "$1" "done" 1; }
 worker_active() { [ "$(systemctl is-active jobs-worker.service)" = active ]; }
 main_pid() { systemctl show -P MainPID jobs-worker.service; }
 service_cgroup() { echo "/sys/fs/cgroup$(systemctl show -P ControlGroup jobs-worker.service)"; }
@@ -111,7 +112,8 @@ t_oom() {
         local r=0 line peak entry HOG_JID
         HOG_JID=$(jobs-enqueue VmHog) || { fail "enqueue failed"; return 1; }
         echo "$HOG_JID" > "$HOG_JID_FILE"
-        wait_until 120 status_count "$HOG_JID" fail 1 || { jlines JOB_ID="$HOG_JID"; fail "job $HOG_JID did not fail"; return 1; }
+        wait_until 120 job_ended "$HOG_JID" || { jlines JOB_ID="$HOG_JID"; fail "job $HOG_JID did not end"; return 1; }
+        status_count "$HOG_JID" fail 1 || { jlines JOB_ID="$HOG_JID"; fail "job $HOG_JID did not fail"; return 1; }
         line=$(jjson JOB_CLASS=VmHog JOB_ID="$HOG_JID" JOB_STATUS=fail | head -1)
         note "$(jfield MESSAGE <<<"$line")"
         [ "$(jfield JOB_ERROR_CLASS <<<"$line")" = HandlerOOMError ] ||
@@ -168,6 +170,7 @@ t_orphan() {
 t_retried() {
         local r=0 entry HOG_JID
         HOG_JID=$(cat "$HOG_JID_FILE" 2>/dev/null) || { fail "no OOM job to follow"; return 1; }
+        status_count "$HOG_JID" fail 1 || { fail "job $HOG_JID never failed: no retry to wait for"; return 1; }
         # Sidekiq's first retry is due 15 to 24 s after the failure.
         wait_until 120 status_count "$HOG_JID" fail 2 || { jlines JOB_ID="$HOG_JID"; fail "job $HOG_JID was not run again"; return 1; }
         jjson JOB_ID="$HOG_JID" JOB_STATUS=fail | jfield MESSAGE
