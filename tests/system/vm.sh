@@ -8,7 +8,7 @@
 #   tests/system/vm.sh                 builds the .deb with packaging/build-deb.sh first
 #   JOBS_DEB=path.deb tests/system/vm.sh
 #   tests/system/vm.sh --meson         exit 0 when the TAP lines carry the verdict (meson's TAP reader)
-# Needs root. KVM where it can run a stock kernel, else TCG emulation (about 2 minutes for the whole
+# Needs root. KVM where it can run a stock kernel, else TCG emulation (2 to 3 minutes for the whole
 # run on a 2-core machine). Environment (and lib.sh's JOBS_SYSTEST_*):
 #   JOBS_VM_ACCEL    kvm or tcg instead of the choice above (tcg: as on a machine without KVM)
 #   JOBS_VM_TIMEOUT  seconds from qemu's start until the VM must have powered off (default: 300 under
