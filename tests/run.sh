@@ -39,10 +39,17 @@ status=0
 rm -rf build-ci build-valgrind build-fuzz
 if $system; then
         # What the system tests need before they start, made while everything compiles: the host
-        # tools and the bootstrapped container root (once, so that no two tests install or bootstrap
-        # at the same time), and the .deb they share.
+        # tools (once, so that no two tests install at the same time), the bootstrapped container
+        # root and the VM's image (side by side), and the .deb they share.
         mkdir -p build-deb
-        ( . tests/system/lib.sh && ct_host_tools && ct_cached_root >/dev/null ) >build-deb/systest-prep.log 2>&1 &
+        (
+                set -e
+                . tests/system/lib.sh
+                ct_host_tools "${CT_VM_TOOLS[@]}"
+                ct_cached_root >/dev/null &
+                bash tests/system/vm.sh --prepare &
+                wait -n && wait -n
+        ) >build-deb/systest-prep.log 2>&1 &
         prep_pid=$!
         if [ -z "${JOBS_DEB:-}" ]; then
                 packaging/build-deb.sh "$top/build-deb" >build-deb/build.log 2>&1 &
@@ -84,6 +91,8 @@ if $system; then
         system_pid=$!
         meson test -C build-ci --no-rebuild --print-errorlogs --logbase fleet system-fleet >build-ci/fleet.txt 2>&1 &
         fleet_pid=$!
+        meson test -C build-ci --no-rebuild --print-errorlogs --logbase vm system-vm >build-ci/system-vm.txt 2>&1 &
+        vm_pid=$!
 fi
 
 wait "$asan_pid" || status=1
@@ -124,6 +133,9 @@ if $system; then
         wait "$fleet_pid" || status=1
         cat build-ci/fleet.txt
         count build-ci/fleet.txt
+        wait "$vm_pid" || status=1
+        cat build-ci/system-vm.txt
+        count build-ci/system-vm.txt
 fi
 
 echo "$passed passed, $failed failed"

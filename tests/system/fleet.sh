@@ -18,7 +18,6 @@
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-src=$(cd "$here/../.." && pwd)
 # shellcheck source=tests/system/lib.sh
 . "$here/lib.sh"
 
@@ -393,17 +392,10 @@ keep_logs() {
 
 # Main ---------------------------------------------------------------------------------------------
 
-DEB=${JOBS_DEB:-}
 ct_setup
 RUN=$(ct_run_dir)
 CT_CLEANUP+=("$RUN")
-if [ -z "$DEB" ]; then
-        t0=$(now_ms)
-        DEB=$("$src/packaging/build-deb.sh" "$RUN" 2>"$RUN/build.log" | tail -1) ||
-                { tail -20 "$RUN/build.log" | sed 's/^/# /'; echo "Bail out! building the .deb failed"; exit 1; }
-        echo "# built $(basename "$DEB") in $(( $(now_ms) - t0 )) ms"
-fi
-[ -f "$DEB" ] || { echo "Bail out! no .deb at $DEB"; exit 1; }
+ct_deb "$RUN"
 
 t0=$(now_ms)
 redis_start

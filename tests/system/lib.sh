@@ -32,6 +32,8 @@
 # Everything the system tests and the package need inside, so installing the .deb needs no network.
 CT_PACKAGES=(systemd systemd-sysv dbus redis-server redis-tools libhiredis0.14 libjansson4 libsystemd0
              man-db bash-completion procps)
+# What the VM test needs on the host besides ct_host_tools' own (COMMAND:PACKAGE).
+CT_VM_TOOLS=(qemu-system-x86_64:qemu-system-x86 mkfs.ext4:e2fsprogs)
 # Bump when the bootstrap recipe changes in a way the package list does not show.
 CT_RECIPE_VERSION=1
 
@@ -75,28 +77,47 @@ tap_line() {
         sed 's/^/#   /'
         echo "#   ($(( $(now_ms) - $3 )) ms)"
 }
+# ok/not ok for one check: check "description" function [args...]
+check() {
+        local desc=$1; shift
+        local out rc t0
+        t0=$(now_ms)
+        out=$("$@" 2>&1)
+        rc=$?
+        if [ -n "$out" ]; then tap_line $rc "$desc" "$t0" <<<"$out"; else tap_line $rc "$desc" "$t0" </dev/null; fi
+        return 0
+}
 fail() { echo "FAIL: $*"; return 1; }
 note() { echo "$*"; }
 
+# ct_host_tools [COMMAND:PACKAGE...]: installs the tools every system test needs on the host, and
+# the package of each further COMMAND missing from PATH.
+# shellcheck disable=SC2120 # vm.sh passes its own tools
 ct_host_tools() {
-        local missing=()
+        local missing=() t
         command -v mmdebstrap >/dev/null || missing+=(mmdebstrap)
         command -v systemd-nspawn >/dev/null || missing+=(systemd-container)
         command -v nsenter >/dev/null || missing+=(util-linux)
+        for t in "$@"; do
+                command -v "${t%%:*}" >/dev/null || missing+=("${t#*:}")
+        done
         [ ${#missing[@]} -eq 0 ] && return 0
         ct_log "installing host tools: ${missing[*]}"
         DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >&2 ||
                 ct_die "cannot install ${missing[*]} (apt-get install failed)"
 }
 
-# Prints the path of a bootstrapped root for CT_PACKAGES, bootstrapping it (~20 s) when not cached.
+# ct_cached_root [PACKAGE...]: prints the path of a bootstrapped root for CT_PACKAGES and the
+# PACKAGEs, bootstrapping it (~20 s) when not cached. Each root has its own lock: one being
+# bootstrapped does not hold up the tests that use another.
+# shellcheck disable=SC2120 # vm.sh passes the kernel's packages
 ct_cached_root() {
         local key root tmp lock
         key=$(printf '%s\n' "$CT_RECIPE_VERSION" "$JOBS_SYSTEST_SUITE" "${JOBS_SYSTEST_MIRROR:-}" \
-                "${CT_PACKAGES[@]}" | sha256sum | cut -c1-16)
+                "${CT_PACKAGES[@]}" "$@" | sha256sum | cut -c1-16)
         root="$JOBS_SYSTEST_CACHE/root-$key"
         mkdir -p "$JOBS_SYSTEST_CACHE" || ct_die "cannot create $JOBS_SYSTEST_CACHE"
-        lock="$JOBS_SYSTEST_CACHE/.lock"
+        lock="$JOBS_SYSTEST_CACHE/.lock-$key"
         (
                 flock -w 600 9 || ct_die "timed out waiting for the lock on $lock"
                 if [ "${JOBS_SYSTEST_REFRESH:-0}" = 1 ] && [ -d "$root" ]; then
@@ -106,7 +127,7 @@ ct_cached_root() {
                         tmp=$(mktemp -d "$JOBS_SYSTEST_CACHE/.bootstrap.XXXXXX")
                         ct_log "bootstrapping $JOBS_SYSTEST_SUITE into $root"
                         local t0; t0=$(now_ms)
-                        local list; list=$(IFS=,; echo "${CT_PACKAGES[*]}")
+                        local list; list=$(IFS=,; echo "${CT_PACKAGES[*]}${*:+,$*}")
                         # mmdebstrap wants an empty or missing target directory
                         rmdir "$tmp"
                         if ! mmdebstrap --quiet --variant=minbase --include="$list" \
@@ -137,8 +158,8 @@ ct_reap_stale() {
                 owner=$(cat "$d/owner")
                 pid_alive "$owner" && continue
                 ct_log "removing stale $d (run $owner is gone)"
-                # SIGKILL to a PID namespace's init ends every process in the container.
-                cat "$d/pid1" "$d/nspawn" 2>/dev/null | while read -r p; do
+                # SIGKILL to a PID namespace's init ends every process in the container; qemu is a VM.
+                cat "$d/pid1" "$d/nspawn" "$d/qemu" 2>/dev/null | while read -r p; do
                         kill -KILL "$p" 2>/dev/null
                 done
                 [ -f "$d/redis.pid" ] && kill -KILL "$(cat "$d/redis.pid")" 2>/dev/null
@@ -350,7 +371,9 @@ ct_teardown() {
 # the teardown trap. Not in a subshell: the trap must be this shell's.
 ct_setup() {
         [ "$(id -u)" = 0 ] || ct_die "system tests need root"
+        # shellcheck disable=SC2119 # the container tests need no more
         ct_host_tools
+        # shellcheck disable=SC2119
         CT_LOWER=$(ct_cached_root) || ct_die "no container root"
         trap ct_teardown EXIT
         trap 'exit 130' INT TERM
@@ -382,6 +405,19 @@ ct() { ctn ct "$@"; }
 ct_put() {
         local src=$1 dest="/var/tmp/${2:-$(basename "$1")}"
         install -m 0644 "$src" "$CT_ROOT$dest" && echo "$dest"
+}
+
+# ct_deb DIR: sets DEB to $JOBS_DEB, or builds the package of this tree into DIR and sets DEB to it.
+ct_deb() {
+        local t0
+        DEB=${JOBS_DEB:-}
+        if [ -z "$DEB" ]; then
+                t0=$(now_ms)
+                DEB=$("$(dirname "${BASH_SOURCE[0]}")/../../packaging/build-deb.sh" "$1" 2>"$1/build.log" | tail -1) ||
+                        { tail -20 "$1/build.log" | sed 's/^/# /'; echo "Bail out! building the .deb failed"; exit 1; }
+                echo "# built $(basename "$DEB") in $(( $(now_ms) - t0 )) ms"
+        fi
+        [ -f "$DEB" ] || { echo "Bail out! no .deb at $DEB"; exit 1; }
 }
 
 # Installs a .deb in the booted container, so its maintainer scripts run against a live systemd.

@@ -17,17 +17,6 @@ T_START=$(now_ms)
 n=0
 failed=0
 
-# ok/not ok for one check: check "description" function [args...]
-check() {
-        local desc=$1; shift
-        local out rc t0
-        t0=$(now_ms)
-        out=$("$@" 2>&1)
-        rc=$?
-        if [ -n "$out" ]; then tap_line $rc "$desc" "$t0" <<<"$out"; else tap_line $rc "$desc" "$t0" </dev/null; fi
-        return 0
-}
-
 # Fails at once (instead of at a deadline) when a unit the check needs is not there.
 need_unit() {
         local u
