@@ -40,15 +40,15 @@ rm -rf build-ci build-valgrind build-fuzz
 if $system; then
         # What the system tests need before they start, made while everything compiles: the host
         # tools (once, so that no two tests install at the same time), the bootstrapped container
-        # root and the VM's image (side by side), and the .deb they share.
+        # root, and the .deb they share. The VM's image (a root with a kernel, the longest to make)
+        # is made beside them; the VM test, started with the others, waits for it on its lock.
         mkdir -p build-deb
         (
                 set -e
                 . tests/system/lib.sh
                 ct_host_tools "${CT_VM_TOOLS[@]}"
-                ct_cached_root >/dev/null &
-                bash tests/system/vm.sh --prepare &
-                wait -n && wait -n
+                bash tests/system/vm.sh --prepare >build-deb/vm-prep.log 2>&1 &
+                ct_cached_root >/dev/null
         ) >build-deb/systest-prep.log 2>&1 &
         prep_pid=$!
         if [ -z "${JOBS_DEB:-}" ]; then
