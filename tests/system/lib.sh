@@ -108,13 +108,14 @@ ct_host_tools() {
 }
 
 # ct_cached_root [PACKAGE...]: prints the path of a bootstrapped root for CT_PACKAGES and the
-# PACKAGEs, bootstrapping it (~20 s) when not cached. Each root has its own lock: one being
+# PACKAGEs, bootstrapping it (~20 s) when not cached; $CT_SETUP_HOOK, if set, is mmdebstrap's
+# --setup-hook (a shell command, $1 the new root), part of the recipe as itself or as $CT_SETUP_KEY. Each root has its own lock: one being
 # bootstrapped does not hold up the tests that use another.
 # shellcheck disable=SC2120 # vm.sh passes the kernel's packages
 ct_cached_root() {
         local key root tmp lock
         key=$(printf '%s\n' "$CT_RECIPE_VERSION" "$JOBS_SYSTEST_SUITE" "${JOBS_SYSTEST_MIRROR:-}" \
-                "${CT_PACKAGES[@]}" "$@" | sha256sum | cut -c1-16)
+                "${CT_PACKAGES[@]}" "$@" "${CT_SETUP_KEY:-${CT_SETUP_HOOK:-}}" | sha256sum | cut -c1-16)
         root="$JOBS_SYSTEST_CACHE/root-$key"
         mkdir -p "$JOBS_SYSTEST_CACHE" || ct_die "cannot create $JOBS_SYSTEST_CACHE"
         lock="$JOBS_SYSTEST_CACHE/.lock-$key"
@@ -131,6 +132,7 @@ ct_cached_root() {
                         # mmdebstrap wants an empty or missing target directory
                         rmdir "$tmp"
                         if ! mmdebstrap --quiet --variant=minbase --include="$list" \
+                                ${CT_SETUP_HOOK:+--setup-hook="$CT_SETUP_HOOK"} \
                                 "$JOBS_SYSTEST_SUITE" "$tmp" ${JOBS_SYSTEST_MIRROR:+"$JOBS_SYSTEST_MIRROR"} >&2; then
                                 rm -rf "$tmp"
                                 ct_die "mmdebstrap failed"

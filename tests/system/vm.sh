@@ -58,7 +58,12 @@ EOF
 # Prints the directory holding rootfs.img, vmlinuz and initrd.img, making them once per recipe.
 vm_cached_image() {
         local root key dir lock
-        root=$(ct_cached_root "${VM_PACKAGES[@]}") || exit 1
+        local hook sum
+        # The initramfs configuration goes in before the kernel's package makes the initramfs; the
+        # files' checksum (not the checkout's path) makes them part of the recipe.
+        sum=$(cd "$here/vm-initramfs" && find . -type f | sort | xargs cat | sha256sum | cut -c1-16)
+        hook="mkdir -p \"\$1/etc/initramfs-tools\" && cp -R '$here/vm-initramfs/.' \"\$1/etc/initramfs-tools/\""
+        root=$(CT_SETUP_HOOK=$hook CT_SETUP_KEY="vm-initramfs $sum" ct_cached_root "${VM_PACKAGES[@]}") || exit 1
         key=$( { echo "$root" "$VM_IMAGE_VERSION"; vm_unit; } | sha256sum | cut -c1-16)
         dir="$JOBS_SYSTEST_CACHE/vm-$key"
         lock="$JOBS_SYSTEST_CACHE/.lock-vm-$key"
