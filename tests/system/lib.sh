@@ -120,7 +120,8 @@ ct_cached_root() {
         mkdir -p "$JOBS_SYSTEST_CACHE" || ct_die "cannot create $JOBS_SYSTEST_CACHE"
         lock="$JOBS_SYSTEST_CACHE/.lock-$key"
         (
-                flock -w 600 9 || ct_die "timed out waiting for the lock on $lock"
+                # (tests/run.sh starts the tests while their roots are bootstrapped, under load)
+                flock -w 1200 9 || ct_die "timed out waiting for the lock on $lock"
                 if [ "${JOBS_SYSTEST_REFRESH:-0}" = 1 ] && [ -d "$root" ]; then
                         rm -rf "$root"
                 fi
