@@ -37,6 +37,7 @@ count() { # add up meson's "Ok:/Fail:..." summary from a testlog
 
 status=0
 rm -rf build-ci build-valgrind build-fuzz
+system_tests=(system system-fleet system-vm) system_pids=()
 if $system; then
         # What the system tests need before they start, made while everything compiles: the host
         # tools (once, so that no two tests install at the same time), the bootstrapped container
@@ -87,12 +88,10 @@ if $system; then
                         echo "building the .deb failed: the system tests build it themselves"
                 fi
         fi
-        meson test -C build-ci --no-rebuild --print-errorlogs --logbase system system >build-ci/system.txt 2>&1 &
-        system_pid=$!
-        meson test -C build-ci --no-rebuild --print-errorlogs --logbase fleet system-fleet >build-ci/fleet.txt 2>&1 &
-        fleet_pid=$!
-        meson test -C build-ci --no-rebuild --print-errorlogs --logbase vm system-vm >build-ci/system-vm.txt 2>&1 &
-        vm_pid=$!
+        for t in "${system_tests[@]}"; do
+                meson test -C build-ci --no-rebuild --print-errorlogs --logbase "$t" "$t" >"build-ci/$t.txt" 2>&1 &
+                system_pids+=($!)
+        done
 fi
 
 wait "$asan_pid" || status=1
@@ -127,15 +126,11 @@ if [ -n "$fuzz_pid" ]; then
 fi
 
 if $system; then
-        wait "$system_pid" || status=1
-        cat build-ci/system.txt
-        count build-ci/system.txt
-        wait "$fleet_pid" || status=1
-        cat build-ci/fleet.txt
-        count build-ci/fleet.txt
-        wait "$vm_pid" || status=1
-        cat build-ci/system-vm.txt
-        count build-ci/system-vm.txt
+        for i in "${!system_tests[@]}"; do
+                wait "${system_pids[$i]}" || status=1
+                cat "build-ci/${system_tests[$i]}.txt"
+                count "build-ci/${system_tests[$i]}.txt"
+        done
 fi
 
 echo "$passed passed, $failed failed"

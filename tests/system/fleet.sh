@@ -21,11 +21,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/system/lib.sh
 . "$here/lib.sh"
 
-T_START=$(now_ms)
-n=0
-failed=0
-
-# TAP line for one step of the scenario: step "description" function [args...]
+# TAP line for one step of the scenario: step "description" function [args...]. Unlike lib.sh's check,
+# the step runs in this shell (steps change the fleet's state) and its status is returned.
 step() {
         local desc=$1; shift
         local rc t0

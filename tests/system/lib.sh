@@ -63,8 +63,14 @@ now_ms() { date +%s%3N; }
 
 # For wait_for and checks: the command's status negated.
 not() { ! "$@"; }
+# grep, for its status only.
+has() { grep "$@" >/dev/null; }
 
-# TAP bookkeeping shared by the system tests (they set n=0 failed=0): tap_line RC DESC T0 < OUTPUT
+# TAP bookkeeping shared by the system tests: checks so far, failed ones, the test's start.
+n=0
+failed=0
+T_START=$(now_ms)
+# tap_line RC DESC T0 < OUTPUT
 # prints "ok N - DESC" or "not ok N - DESC", the output as comments and the time since T0.
 tap_line() {
         n=$((n + 1))
@@ -108,9 +114,9 @@ ct_host_tools() {
 }
 
 # ct_cached_root [PACKAGE...]: prints the path of a bootstrapped root for CT_PACKAGES and the
-# PACKAGEs, bootstrapping it (~20 s) when not cached; $CT_SETUP_HOOK, if set, is mmdebstrap's
-# --setup-hook (a shell command, $1 the new root), part of the recipe as itself or as $CT_SETUP_KEY. Each root has its own lock: one being
-# bootstrapped does not hold up the tests that use another.
+# PACKAGEs, bootstrapping it (~20 s) when not cached. $CT_SETUP_HOOK, if set, is mmdebstrap's
+# --setup-hook (a shell command, $1 the new root), part of the recipe as itself or as $CT_SETUP_KEY.
+# Each root has its own lock: one being bootstrapped does not hold up the tests that use another.
 # shellcheck disable=SC2120 # vm.sh passes the kernel's packages
 ct_cached_root() {
         local key root tmp lock

@@ -13,10 +13,6 @@ src=$(cd "$here/../.." && pwd)
 # shellcheck source=tests/system/lib.sh
 . "$here/lib.sh"
 
-T_START=$(now_ms)
-n=0
-failed=0
-
 # Fails at once (instead of at a deadline) when a unit the check needs is not there.
 need_unit() {
         local u
@@ -33,7 +29,6 @@ jlines() {
 jcount() { jlines "$@" | grep -c . ; }
 # grep -q for the end of a pipe: it reads all its input, so under pipefail a long journal does not
 # fail the pipe with SIGPIPE when the match comes early.
-has() { grep "$@" >/dev/null; }
 
 main_pid() { ct systemctl show -P MainPID jobs-worker.service; }
 worker_restarts() { ct systemctl show -P NRestarts jobs-worker.service; }

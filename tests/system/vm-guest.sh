@@ -11,9 +11,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/system/lib.sh
 . "$here/lib.sh"
 
-n=0
-failed=0
-
 HANDLERS=/etc/jobs/handlers
 # The limits the checks expect, as worker.conf(5) gives them and as the kernel files show them.
 HOG_MEMORY_MAX=64M HOG_MEMORY_MAX_BYTES=$((64 * 1024 * 1024))
@@ -27,7 +24,6 @@ jcount() { jlines "$@" | grep -c .; }
 # The journal fields of the worker's entries matching the matches, one JSON object per line.
 jjson() { journalctl --no-pager -q -o json -u jobs-worker.service "$@"; }
 jfield() { sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p"; }
-has() { grep "$@" >/dev/null; }
 status_count() { [ "$(jcount JOB_ID="$1" JOB_STATUS="$2")" -ge "$3" ]; }
 job_ended() { status_count "$1" fail 1 || status_count "$1" "done" 1; }
 worker_active() { [ "$(systemctl is-active jobs-worker.service)" = active ]; }

@@ -25,10 +25,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/system/lib.sh
 . "$here/lib.sh"
 
-T_START=$(now_ms)
-n=0
-failed=0
-
 VM_PACKAGES=(linux-image-amd64 initramfs-tools)
 # Bump when vm_cached_image changes what it makes of the root in a way vm_unit does not show.
 VM_IMAGE_VERSION=1
