@@ -26,6 +26,12 @@ CLAIM_PREFIX = "jobs:claim:"
 SLACK = 2.0
 
 
+def last_counted(w1, period, delay):
+    """The last occurrence counted in a window ending at w1 (before it stops the timers, fleet.sh waits
+    until some host's timer has fired for it)."""
+    return math.floor((w1 - delay - SLACK) / period) * period
+
+
 def floor_occurrence(payload, period):
     return math.floor(payload["created_at"] / period) * period
 
@@ -45,9 +51,11 @@ def read_claims(path):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--entries", required=True)
-    ap.add_argument("--runs", required=True)
-    ap.add_argument("--window", nargs=2, type=float, required=True)
-    ap.add_argument("--gap", required=True, help="STOP0 STOP1 START0 START1 (epoch seconds, 0 = none)")
+    ap.add_argument("--last", type=float, metavar="W1",
+                    help="only print NAME LAST DELAY per entry: its last occurrence counted in a window ending at W1")
+    ap.add_argument("--runs")
+    ap.add_argument("--window", nargs=2, type=float)
+    ap.add_argument("--gap", help="STOP0 STOP1 START0 START1 (epoch seconds, 0 = none)")
     ap.add_argument("--load", help="file of jids enqueued by hand (not schedule occurrences)")
     ap.add_argument("--claims", help="the claim keys: KEY HOST JID per line")
     a = ap.parse_args()
@@ -57,6 +65,12 @@ def main():
         f = line.split()
         if f:
             entries[f[0]] = (int(f[1]), float(f[2]), f[3] == "yes")
+    if a.last is not None:
+        for name, (period, delay, _) in entries.items():
+            print(name, last_counted(a.last, period, delay), delay)
+        return 0
+    if not (a.runs and a.window and a.gap):
+        ap.error("--runs, --window and --gap are needed to count")
     w0, w1 = a.window
     stop0, stop1, start0, start1 = (float(x) for x in a.gap.split())
 
@@ -136,7 +150,7 @@ def main():
     totals = defaultdict(int)
     for name, (period, delay, persistent) in entries.items():
         first = math.ceil(w0 / period) * period
-        last = math.floor((w1 - delay - SLACK) / period) * period
+        last = last_counted(w1, period, delay)
         occs = range(int(first), int(last) + 1, period)
         hist = defaultdict(int)
         exact = missing = dup = excused = 0

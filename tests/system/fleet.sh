@@ -343,12 +343,30 @@ s_finish() {
         local min=$1
         wait_until $((min + 60)) clock_past $((W0 + min)) || { fail "clock"; return 1; }
         W1=$(now_s)
+        # A loaded host fires its timers late: the last occurrences counted must have fired before the stop.
+        python3 "$here/fleet-count.py" --entries "$RUN/entries.txt" --last "$W1" > "$RUN/last.txt"
+        wait_until 60 timers_fired "$RUN/last.txt" || { fail "timers not fired 60 s after the window's end"; cat "$RUN/last.txt"; return 1; }
         on_hosts "${ALIVE[*]}" systemctl stop "${TIMERS[@]}" || { fail "stopping the timers failed"; return 1; }
         echo "$W1" > "$RUN/w1"
         # A service a timer started before the stop may still be claiming and pushing its job.
         wait_until 60 enqueues_done || { fail "schedule services still running 60 s after the timers stopped"; return 1; }
         wait_until 60 quiet || { fail "jobs still queued or running 60 s after the timers stopped"; rcli LLEN queue:default; return 1; }
         note "counted window: $W0 .. $W1 ($(awk -v a="$W0" -v b="$W1" 'BEGIN { printf "%.0f", b - a }') s)"
+}
+timers_fired() { # timers_fired FILE: for each "NAME LAST DELAY", some live host's timer of NAME is past LAST
+        local name last delay h next fired
+        while read -r name last delay; do
+                fired=0
+                for h in "${ALIVE[@]}"; do
+                        # (in seconds: systemctl show prints it for people; empty when the timer is stopped)
+                        next=$(ctn "$h" systemctl show -P NextElapseUSecRealtime "jobs-$name.timer" </dev/null)
+                        [ -n "$next" ] && next=$(date -d "$next" +%s 2>/dev/null) || continue
+                        # the next elapse (with or without its random delay) is the occurrence after LAST once LAST fired
+                        awk -v n="$next" -v l="$last" -v d="$delay" 'BEGIN { exit !(n > l + d) }' &&
+                                { fired=1; break; }
+                done
+                [ "$fired" = 1 ] || return 1
+        done < "$1"
 }
 enqueues_done() { # no entry's service is starting, running or waiting to restart on any live host
         local h st
@@ -367,7 +385,6 @@ quiet() { # nothing queued, and every job that started has finished (on some hos
 s_count() {
         runs > "$RUN/runs.txt"
         claims_snapshot
-        printf '%s\n' "${ENTRIES[@]}" > "$RUN/entries.txt"
         python3 "$here/fleet-count.py" --entries "$RUN/entries.txt" --runs "$RUN/runs.txt" \
                 --window "$W0" "$W1" --gap "$(tr '\n' ' ' < "$RUN/gap")" \
                 --load "$RUN/load.jids" --claims "$RUN/claims.txt"
@@ -393,6 +410,7 @@ ct_setup
 RUN=$(ct_run_dir)
 CT_CLEANUP+=("$RUN")
 ct_deb "$RUN"
+printf '%s\n' "${ENTRIES[@]}" > "$RUN/entries.txt" # NAME PERIOD DELAY PERSISTENT, for fleet-count.py
 
 t0=$(now_ms)
 redis_start
