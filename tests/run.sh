@@ -7,6 +7,7 @@
 # is spent waiting on other processes: $JOBS_TEST_PROCESSES of them run at once (default 2 × cores).
 # The system tests take one .deb built while the tests compile (or $JOBS_DEB) and run beside the rest:
 # they mostly wait on booted containers and on the clock.
+# JOBS_TEST_ACCOUNT=FILE appends each part's wall, user and system seconds to FILE (what costs CPU).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
@@ -28,6 +29,16 @@ if grep -q "'system_tests'" meson_options.txt && [ "$(id -u)" = 0 ] && [ "${JOBS
 fi
 
 passed=0 failed=0
+# part NAME COMMAND...: runs it, and with $JOBS_TEST_ACCOUNT notes its times (its children's too)
+part() {
+        local name=$1; shift
+        if [ -z "${JOBS_TEST_ACCOUNT:-}" ]; then
+                "$@"
+                return
+        fi
+        # (in a subshell of its own: a background part that ends meanwhile is not counted here)
+        ( TIMEFORMAT="$name %R wall %U user %S sys"; time "$@" 2>&3 ) 3>&2 2>>"$JOBS_TEST_ACCOUNT"
+}
 count() { # add up meson's "Ok:/Fail:..." summary from a testlog
         local log=$1 ok fl
         ok=$(awk '/^Ok:/{a+=$2} /^Expected Fail:/{a+=$3} END{print a+0}' "$log")
@@ -48,29 +59,29 @@ if $system; then
                 set -e
                 . tests/system/lib.sh
                 ct_host_tools "${CT_VM_TOOLS[@]}"
-                bash tests/system/vm.sh --prepare >build-deb/vm-prep.log 2>&1 &
-                ct_cached_root >/dev/null
+                part vm-image bash tests/system/vm.sh --prepare >build-deb/vm-prep.log 2>&1 &
+                part container-root ct_cached_root >/dev/null
         ) >build-deb/systest-prep.log 2>&1 &
         prep_pid=$!
         if [ -z "${JOBS_DEB:-}" ]; then
-                packaging/build-deb.sh "$top/build-deb" >build-deb/build.log 2>&1 &
+                part deb packaging/build-deb.sh "$top/build-deb" >build-deb/build.log 2>&1 &
                 deb_pid=$!
         fi
 fi
 meson setup build-ci -Db_sanitize=address,undefined -Db_lundef=false \
         $( $system && echo -Dsystem_tests=true || true ) | tail -n 3
-ninja -C build-ci >/dev/null
+part build-asan ninja -C build-ci >/dev/null
 # The valgrind and fuzzing builds compile beside the tests below (niced: the tests come first).
 (
         renice -n 10 -p "$BASHPID" >/dev/null
         meson setup build-valgrind -Dbuildtype=debug | tail -n 3
-        ninja -C build-valgrind >/dev/null
+        part build-valgrind ninja -C build-valgrind >/dev/null
         if command -v clang >/dev/null; then
-                tests/fuzz/run.sh --build
+                part build-fuzz tests/fuzz/run.sh --build
         fi
 ) >build-ci/builds.log 2>&1 &
 builds_pid=$!
-meson test -C build-ci --no-rebuild --print-errorlogs --num-processes "$procs" --no-suite system \
+part tests-asan meson test -C build-ci --no-rebuild --print-errorlogs --num-processes "$procs" --no-suite system \
         >build-ci/summary.txt 2>&1 &
 asan_pid=$!
 
@@ -89,7 +100,7 @@ if $system; then
                 fi
         fi
         for t in "${system_tests[@]}"; do
-                meson test -C build-ci --no-rebuild --print-errorlogs --logbase "$t" "$t" >"build-ci/$t.txt" 2>&1 &
+                part "$t" meson test -C build-ci --no-rebuild --print-errorlogs --logbase "$t" "$t" >"build-ci/$t.txt" 2>&1 &
                 system_pids+=($!)
         done
 fi
@@ -108,15 +119,15 @@ cat build-ci/builds.log
 # beside valgrind
 fuzz_pid=
 if command -v clang >/dev/null; then
-        tests/fuzz/run.sh --ci >build-ci/fuzz-summary.txt 2>&1 &
+        part fuzz tests/fuzz/run.sh --ci >build-ci/fuzz-summary.txt 2>&1 &
         fuzz_pid=$!
 fi
-meson test -C build-valgrind --suite unit --print-errorlogs \
+part valgrind-unit meson test -C build-valgrind --suite unit --print-errorlogs \
         --wrapper 'valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --quiet' \
         2>&1 | tee build-valgrind/summary.txt || status=1
 count build-valgrind/summary.txt
 # the integration tests that check themselves with valgrind when the build has no ASan
-meson test -C build-valgrind --print-errorlogs enqueue 2>&1 | tee build-valgrind/summary.txt || status=1
+part valgrind-enqueue meson test -C build-valgrind --print-errorlogs enqueue 2>&1 | tee build-valgrind/summary.txt || status=1
 count build-valgrind/summary.txt
 
 if [ -n "$fuzz_pid" ]; then
@@ -133,5 +144,9 @@ if $system; then
         done
 fi
 
+if [ -n "${JOBS_TEST_ACCOUNT:-}" ] && [ -s "$JOBS_TEST_ACCOUNT" ]; then
+        echo "# seconds by part (wall, user, sys), from $JOBS_TEST_ACCOUNT:"
+        awk '{ print "#   " $0; cpu += $4 + $6 } END { printf "#   user + sys of the parts: %.0f s\n", cpu }' "$JOBS_TEST_ACCOUNT"
+fi
 echo "$passed passed, $failed failed"
 [ "$status" = 0 ] && [ "$failed" = 0 ]
