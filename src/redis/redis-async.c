@@ -361,7 +361,10 @@ static int on_sentinel_io(sd_event_source *s, int fd, uint32_t revents, void *us
         }
         ra_sentinel_stop(ra);
         snprintf(ra->master, sizeof ra->master, "%s:%u", master.host, master.port);
-        (void) ra_connect_to(ra, &master);
+        if (ra_connect_to(ra, &master) == -ENOMEM) {
+                snprintf(ra->status, sizeof ra->status, "%s: out of memory", ra->name);
+                ra_schedule_reconnect(ra);
+        }
         return 0;
 }
 
