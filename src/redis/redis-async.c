@@ -35,11 +35,18 @@ struct RedisAsync {
         bool handshake_failed;
         bool config_error;            /* the handshake failed on the URL itself (a database Redis lacks) */
         bool closed;
+        /* Through sentinels: the one being asked, on the loop like the connection itself. */
+        RedisSentinelQuery sentinel;
+        sd_event_source *sentinel_io, *sentinel_timer;
+        uint32_t sentinel_events;
+        char sentinel_error[256];     /* why the last sentinel asked gave no master */
         char master[288];             /* through sentinels: host:port of the master they named */
         char status[320];
 };
 
 static int ra_connect(RedisAsync *ra);
+static int ra_connect_to(RedisAsync *ra, const RedisURL *u);
+static void ra_sentinel_stop(RedisAsync *ra);
 static int on_reconnect_timer(sd_event_source *s, uint64_t usec, void *userdata);
 
 const char *redis_async_reply_error(const redisReply *reply) {
@@ -117,6 +124,7 @@ static void ra_drop(RedisAsync *ra) {
         ReplyCallback cb;
 
         ra->up = false;
+        ra_sentinel_stop(ra);
         ra->io = sd_event_source_disable_unref(ra->io);
         ra->io_events = 0;
         (void) sd_event_source_set_enabled(ra->flush_defer, SD_EVENT_OFF);
@@ -279,31 +287,114 @@ static void on_ready_reply(redisAsyncContext *ac, void *r, void *privdata) {
                 ra->cb(ra, true, NULL, ra->userdata);
 }
 
-static int ra_connect(RedisAsync *ra) {
-        char err[256] = "";
+static void ra_sentinel_stop(RedisAsync *ra) {
+        ra->sentinel_io = sd_event_source_disable_unref(ra->sentinel_io);
+        ra->sentinel_timer = sd_event_source_disable_unref(ra->sentinel_timer);
+        ra->sentinel_events = 0;
+        redis_sentinel_query_done(&ra->sentinel);
+}
+
+static int on_sentinel_io(sd_event_source *s, int fd, uint32_t revents, void *userdata);
+static int on_sentinel_timer(sd_event_source *s, uint64_t usec, void *userdata);
+
+/* Ask sentinel i, else the next one that can be asked; after the last, retry after the backoff.
+ * Nothing here waits: the connection, the TLS handshake and the answer come through sentinel_io,
+ * and sentinel_timer moves on from a sentinel that does not answer within
+ * REDIS_ASYNC_SENTINEL_TIMEOUT (one that accepts and says nothing, or is stopped). */
+static int ra_sentinel_ask(RedisAsync *ra, size_t i) {
+        const RedisSentinels *s = ra->url.sentinels;
         int r;
 
-        if (ra->closed || ra->conn)
+        ra_sentinel_stop(ra);
+        for (; i < s->n; i++) {
+                r = redis_sentinel_query_start(&ra->sentinel, &ra->url, i, ra->sentinel_error, sizeof ra->sentinel_error);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        continue;
+                ra->sentinel_events = redis_conn_events(ra->sentinel.conn);
+                r = sd_event_add_io(ra->event, &ra->sentinel_io, redis_conn_fd(ra->sentinel.conn), ra->sentinel_events,
+                                    on_sentinel_io, ra);
+                if (r >= 0)
+                        r = sd_event_add_time_relative(ra->event, &ra->sentinel_timer, CLOCK_MONOTONIC,
+                                                       REDIS_ASYNC_SENTINEL_TIMEOUT, USEC_PER_MSEC, on_sentinel_timer, ra);
+                if (r < 0) {
+                        ra_sentinel_stop(ra);
+                        snprintf(ra->sentinel_error, sizeof ra->sentinel_error, "cannot watch a socket: %s", strerror(-r));
+                        break;
+                }
+                (void) sd_event_source_set_priority(ra->sentinel_io, ra->priority);
+                (void) sd_event_source_set_priority(ra->sentinel_timer, ra->priority);
+                snprintf(ra->status, sizeof ra->status, "%.80s: asking sentinel %.200s:%u", ra->name, s->hosts[i],
+                         s->ports[i]);
+                return 0;
+        }
+        snprintf(ra->status, sizeof ra->status, "%.80s: cannot find the master: %.200s", ra->name, ra->sentinel_error);
+        ra_schedule_reconnect(ra);
+        return 0;
+}
+
+static void ra_sentinel_next(RedisAsync *ra) {
+        if (ra_sentinel_ask(ra, ra->sentinel.index + 1) < 0) {
+                snprintf(ra->status, sizeof ra->status, "%s: out of memory", ra->name);
+                ra_schedule_reconnect(ra);
+        }
+}
+
+static int on_sentinel_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        RedisAsync *ra = userdata;
+        _cleanup_(redis_url_done) RedisURL master = {};
+        int r;
+
+        r = redis_sentinel_query_step(&ra->sentinel, &master, ra->sentinel_error, sizeof ra->sentinel_error);
+        if (r < 0) {
+                ra_sentinel_next(ra);
+                return 0;
+        }
+        if (r == 0) {
+                uint32_t want = redis_conn_events(ra->sentinel.conn);
+                if (want != ra->sentinel_events) {
+                        ra->sentinel_events = want;
+                        (void) sd_event_source_set_io_events(ra->sentinel_io, want);
+                }
+                return 0;
+        }
+        ra_sentinel_stop(ra);
+        snprintf(ra->master, sizeof ra->master, "%s:%u", master.host, master.port);
+        if (ra_connect_to(ra, &master) == -ENOMEM) {
+                snprintf(ra->status, sizeof ra->status, "%s: out of memory", ra->name);
+                ra_schedule_reconnect(ra);
+        }
+        return 0;
+}
+
+static int on_sentinel_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        RedisAsync *ra = userdata;
+
+        redis_sentinel_query_timed_out(&ra->sentinel, REDIS_ASYNC_SENTINEL_TIMEOUT, ra->sentinel_error,
+                                       sizeof ra->sentinel_error);
+        ra_sentinel_next(ra);
+        return 0;
+}
+
+static int ra_connect(RedisAsync *ra) {
+        if (ra->closed || ra->conn || ra->sentinel.conn)
                 return 0;
         ra->attempts++;
         ra->handshake_failed = false;
-        if (ra->url.sentinels) {
-                /* Where the master is now: asked again at every connection, which follows a failover.
-                 * The sentinels answer at once (their own process, a local or nearby network);
-                 * REDIS_ASYNC_SENTINEL_TIMEOUT bounds the wait for each one that does not. */
-                _cleanup_(redis_url_done) RedisURL master = {};
-                char why[256];
+        /* Through sentinels, where the master is now: asked again at every connection, which follows
+         * a failover. */
+        if (ra->url.sentinels)
+                return ra_sentinel_ask(ra, 0);
+        return ra_connect_to(ra, &ra->url);
+}
 
-                r = redis_sentinel_resolve(&ra->url, REDIS_ASYNC_SENTINEL_TIMEOUT, &master, why, sizeof why);
-                if (r < 0) {
-                        snprintf(ra->status, sizeof ra->status, "%s: cannot find the master: %s", ra->name, why);
-                        ra_schedule_reconnect(ra);
-                        return 0;
-                }
-                snprintf(ra->master, sizeof ra->master, "%s:%u", master.host, master.port);
-                r = redis_conn_new(&master, &ra->conn, err, sizeof err);
-        } else
-                r = redis_conn_new(&ra->url, &ra->conn, err, sizeof err);
+/* Connect to u (the URL's Redis, or the master the sentinels named), then the handshake. */
+static int ra_connect_to(RedisAsync *ra, const RedisURL *u) {
+        char err[256] = "";
+        int r;
+
+        r = redis_conn_new(u, &ra->conn, err, sizeof err);
         if (r == -ENOMEM)
                 return r;
         if (r < 0) {
@@ -383,7 +474,8 @@ int redis_async_new(sd_event *e, const RedisURL *u, const char *name, RedisAsync
 }
 
 void redis_async_set_priority(RedisAsync *ra, int64_t priority) {
-        sd_event_source *sources[] = { ra->io, ra->reconnect_timer, ra->reset_defer, ra->flush_defer };
+        sd_event_source *sources[] = { ra->io,           ra->reconnect_timer, ra->reset_defer,
+                                       ra->flush_defer, ra->sentinel_io,     ra->sentinel_timer };
 
         ra->priority = priority;
         for (size_t i = 0; i < ELEMENTSOF(sources); i++)
@@ -423,7 +515,7 @@ bool redis_async_is_up(const RedisAsync *ra) {
 }
 
 bool redis_async_connecting(const RedisAsync *ra) {
-        return ra->conn && !ra->up;
+        return (ra->conn && !ra->up) || ra->sentinel.conn;
 }
 
 const char *redis_async_status(const RedisAsync *ra) {

@@ -2,9 +2,9 @@
 /* Redis Sentinel: the URL form, and finding the master through the sentinels (see sentinel.h). */
 
 #include <ctype.h>
-#include <fcntl.h>
 #include <stdio.h>
 
+#include "redis/redis-tls.h"
 #include "redis/sentinel.h"
 
 RedisSentinels *redis_sentinels_free(RedisSentinels *s) {
@@ -74,16 +74,27 @@ static int parse_sentinel(RedisSentinels *s, const char *item, size_t n, const c
         return 0;
 }
 
-static int parse_query(RedisSentinels *s, const char *q, const char **ret_reason) {
+static int parse_query(RedisSentinels *s, RedisURL *u, const char *q, const char **ret_reason) {
         for (const char *p = q; p && *p;) {
                 const char *amp = strchrnul(p, '&'), *eq = memchr(p, '=', (size_t) (amp - p));
                 _cleanup_(redis_url_done) RedisURL one = {};
                 bool user;
                 int r;
 
+                /* as in rediss:// URLs: no certificate or name check, for the sentinels and the master */
+                if ((size_t) (amp - p) == 11 && !strncmp(p, "verify=none", 11)) {
+                        if (!u->tls) {
+                                *ret_reason = "verify=none is for TLS: rediss+sentinel://...?verify=none";
+                                return -EINVAL;
+                        }
+                        u->tls_no_verify = true;
+                        p = *amp ? amp + 1 : amp;
+                        continue;
+                }
                 if (!eq || !((user = (size_t) (eq - p) == 17 && !strncmp(p, "sentinel_username", 17)) ||
                              ((size_t) (eq - p) == 17 && !strncmp(p, "sentinel_password", 17)))) {
-                        *ret_reason = "unknown sentinel URL parameter (allowed: sentinel_password=P, sentinel_username=U)";
+                        *ret_reason = "unknown sentinel URL parameter (allowed: sentinel_password=P, sentinel_username=U, "
+                                      "and verify=none with rediss+sentinel://)";
                         return -EINVAL;
                 }
                 /* the value, %-decoded as a password of a redis:// URL */
@@ -166,7 +177,7 @@ int redis_sentinel_url_parse(const char *rest, RedisURL *u, const char **ret_rea
                         break;
                 p = comma + 1;
         }
-        r = parse_query(s, query, ret_reason);
+        r = parse_query(s, u, query, ret_reason);
         if (r < 0)
                 return r;
         u->sentinels = TAKE_PTR(s);
@@ -188,83 +199,155 @@ int redis_sentinel_check_role(const redisReply *reply, char *error, size_t n) {
         return -EAGAIN;
 }
 
-/* Ask one sentinel. */
-static int ask_sentinel(const RedisSentinels *s, size_t i, usec_t timeout, char **ret_host, unsigned *ret_port,
-                        char *error, size_t n) {
-        struct timeval tv = { .tv_sec = (time_t) (timeout / USEC_PER_SEC),
-                              .tv_usec = (suseconds_t) (timeout % USEC_PER_SEC) };
-        redisContext *c;
-        redisReply *reply = NULL;
-        unsigned port;
-        int r = -EHOSTUNREACH;
+/* A sentinel's TLS setup or certificate was refused: the configuration is wrong, not the network. */
+static bool is_config_error(int r) {
+        return r == -REDIS_TLS_EVERIFY || r == -REDIS_TLS_EREFUSED || r == -EINVAL;
+}
 
-        c = redisConnectWithTimeout(s->hosts[i], (int) s->ports[i], tv);
-        if (!c)
-                return -ENOMEM;
-        if (c->err) {
-                snprintf(error, n, "sentinel %s:%u: %s", s->hosts[i], s->ports[i], c->errstr);
-                goto finish;
+/* What a caller tells apart: TLS refusals (a configuration error), memory; the rest is "that
+ * sentinel cannot be asked". */
+static int sentinel_errno(int r) {
+        return is_config_error(r) || r == -ENOMEM ? r : -EHOSTUNREACH;
+}
+
+int redis_sentinel_query_start(RedisSentinelQuery *q, const RedisURL *u, size_t i, char *error, size_t n) {
+        const RedisSentinels *s = u->sentinels;
+        /* The sentinel itself: its host for the TLS name check, the URL's TLS settings; its own
+         * AUTH is queued below, the master's password is not sent to it. */
+        RedisURL su = { .host = s->hosts[i], .port = s->ports[i], .tls = u->tls, .tls_no_verify = u->tls_no_verify };
+        char why[512] = "";
+        int r;
+
+        *q = (RedisSentinelQuery) { .url = u, .index = i };
+        r = redis_conn_new(&su, &q->conn, why, sizeof why);
+        if (r < 0) {
+                snprintf(error, n, "sentinel %s:%u: %s", s->hosts[i], s->ports[i], why[0] ? why : strerror(-r));
+                return sentinel_errno(r);
         }
-        (void) fcntl(c->fd, F_SETFD, FD_CLOEXEC);
-        (void) redisSetTimeout(c, tv);
         if (s->password) {
-                reply = s->username ? redisCommand(c, "AUTH %s %s", s->username, s->password)
-                                    : redisCommand(c, "AUTH %s", s->password);
-                if (!reply || reply->type == REDIS_REPLY_ERROR) {
-                        snprintf(error, n, "sentinel %s:%u refused the password: %s", s->hosts[i], s->ports[i],
-                                 reply ? reply->str : c->errstr);
-                        goto finish;
-                }
-                freeReplyObject(reply);
+                r = s->username ? redis_conn_appendf(q->conn, "AUTH %s %s", s->username, s->password)
+                                : redis_conn_appendf(q->conn, "AUTH %s", s->password);
+                q->auth_pending = true;
         }
-        reply = redisCommand(c, "SENTINEL get-master-addr-by-name %s", s->master);
-        if (!reply) {
-                snprintf(error, n, "sentinel %s:%u: %s", s->hosts[i], s->ports[i], c->errstr);
-                goto finish;
+        if (r >= 0)
+                r = redis_conn_appendf(q->conn, "SENTINEL get-master-addr-by-name %s", s->master);
+        if (r < 0) {
+                snprintf(error, n, "out of memory");
+                redis_sentinel_query_done(q);
         }
+        return r;
+}
+
+void redis_sentinel_query_done(RedisSentinelQuery *q) {
+        q->conn = redis_conn_free(q->conn);
+}
+
+void redis_sentinel_query_timed_out(const RedisSentinelQuery *q, usec_t timeout, char *error, size_t n) {
+        const RedisSentinels *s = q->url->sentinels;
+        char d[DURATION_MAX];
+
+        snprintf(error, n, "sentinel %s:%u did not answer within %s", s->hosts[q->index], s->ports[q->index],
+                 format_duration(d, sizeof d, timeout));
+}
+
+/* The answer to SENTINEL get-master-addr-by-name: 1 with *ret, or a negative errno. */
+static int read_answer(RedisSentinelQuery *q, const redisReply *reply, RedisURL *ret, char *error, size_t n) {
+        const RedisSentinels *s = q->url->sentinels;
+        const char *host = s->hosts[q->index];
+        unsigned sport = s->ports[q->index], port;
+        char *master;
+        int r;
+
         if (reply->type == REDIS_REPLY_ERROR) {
-                snprintf(error, n, "sentinel %s:%u: %s", s->hosts[i], s->ports[i], reply->str);
-                goto finish;
+                snprintf(error, n, "sentinel %s:%u: %s", host, sport, reply->str);
+                return -EHOSTUNREACH;
         }
         if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 || reply->element[0]->type != REDIS_REPLY_STRING ||
             reply->element[1]->type != REDIS_REPLY_STRING || parse_unsigned(reply->element[1]->str, &port) < 0 ||
             port == 0 || port > 65535) {
                 snprintf(error, n, "sentinel %s:%u does not know a master named \"%s\" (check the name after the "
-                         "sentinels in the URL)", s->hosts[i], s->ports[i], s->master);
-                r = -ENOENT;
-                goto finish;
+                         "sentinels in the URL)", host, sport, s->master);
+                return -ENOENT;
         }
-        *ret_host = strdup(reply->element[0]->str);
-        *ret_port = port;
-        r = *ret_host ? 0 : -ENOMEM;
-finish:
-        if (reply)
+        master = strdup(reply->element[0]->str);
+        /* The same URL, every setting kept (TLS too), now naming the master itself. */
+        r = master ? redis_url_copy(q->url, ret) : -ENOMEM;
+        if (r < 0) {
+                free(master);
+                snprintf(error, n, "out of memory");
+                return r;
+        }
+        free(ret->host);
+        ret->host = master;
+        ret->port = port;
+        ret->sentinels = redis_sentinels_free(ret->sentinels);
+        return 1;
+}
+
+int redis_sentinel_query_step(RedisSentinelQuery *q, RedisURL *ret, char *error, size_t n) {
+        const RedisSentinels *s = q->url->sentinels;
+        redisReply *reply;
+        int k, r;
+
+        k = redis_conn_process(q->conn);
+        /* A reply that came before a failure still counts. */
+        while ((r = redis_conn_take_reply(q->conn, &reply)) > 0) {
+                if (q->auth_pending) {
+                        q->auth_pending = false;
+                        if (reply->type == REDIS_REPLY_ERROR) {
+                                snprintf(error, n, "sentinel %s:%u refused the password: %s", s->hosts[q->index],
+                                         s->ports[q->index], reply->str);
+                                freeReplyObject(reply);
+                                return -EHOSTUNREACH;
+                        }
+                        freeReplyObject(reply);
+                        continue;
+                }
+                r = read_answer(q, reply, ret, error, n);
                 freeReplyObject(reply);
-        redisFree(c);
-        return r;
+                return r;
+        }
+        if (k >= 0 && r >= 0)
+                return 0;
+        snprintf(error, n, "sentinel %s:%u: %s", s->hosts[q->index], s->ports[q->index], redis_conn_error(q->conn));
+        return sentinel_errno(k < 0 ? k : r);
 }
 
 int redis_sentinel_resolve(const RedisURL *u, usec_t timeout, RedisURL *ret, char *error, size_t n) {
         const RedisSentinels *s = u->sentinels;
-        _cleanup_free_ char *host = NULL;
-        unsigned port = 0;
-        int r = -EHOSTUNREACH;
+        char config_error[512] = "";
+        int r = -EHOSTUNREACH, config_r = 0;
 
         snprintf(error, n, "no sentinel to ask");
-        for (size_t i = 0; i < s->n; i++) {
-                r = ask_sentinel(s, i, timeout, &host, &port, error, n);
-                if (r >= 0 || r == -ENOMEM)
-                        break;
+        for (size_t i = 0; i < s->n && r != -ENOMEM; i++) {
+                RedisSentinelQuery q;
+                usec_t deadline = now_usec(CLOCK_MONOTONIC) + timeout;
+
+                r = redis_sentinel_query_start(&q, u, i, error, n);
+                while (r >= 0 && (r = redis_sentinel_query_step(&q, ret, error, n)) == 0) {
+                        usec_t now = now_usec(CLOCK_MONOTONIC);
+                        int k = now < deadline ? redis_conn_wait(q.conn, deadline - now) : -ETIMEDOUT;
+                        if (k == -ETIMEDOUT)
+                                redis_sentinel_query_timed_out(&q, timeout, error, n);
+                        else if (k < 0)
+                                snprintf(error, n, "sentinel %s:%u: %s", s->hosts[i], s->ports[i], strerror(-k));
+                        if (k < 0) {
+                                r = -EHOSTUNREACH;
+                                break;
+                        }
+                }
+                redis_sentinel_query_done(&q);
+                if (r > 0)
+                        return 0;
+                if (is_config_error(r) && !config_r) {
+                        config_r = r;
+                        snprintf(config_error, sizeof config_error, "%s", error);
+                }
         }
-        if (r < 0)
-                return r;
-        /* The same URL, every setting kept, now naming the master itself. */
-        r = redis_url_copy(u, ret);
-        if (r < 0)
-                return r;
-        free(ret->host);
-        ret->host = TAKE_PTR(host);
-        ret->port = port;
-        ret->sentinels = redis_sentinels_free(ret->sentinels);
-        return 0;
+        /* A refused certificate says more than another sentinel being down after it. */
+        if (config_r && r != -ENOMEM) {
+                snprintf(error, n, "%s", config_error);
+                return config_r;
+        }
+        return r;
 }

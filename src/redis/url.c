@@ -218,8 +218,11 @@ int redis_url_parse(const char *s, RedisURL *ret, const char **ret_reason) {
                 r = parse_unix(s + 7, &u, ret_reason);
         else if (!strncmp(s, REDIS_SENTINEL_SCHEME, strlen(REDIS_SENTINEL_SCHEME)))
                 r = redis_sentinel_url_parse(s + strlen(REDIS_SENTINEL_SCHEME), &u, ret_reason);
-        else {
-                *ret_reason = "URL must start with redis://, rediss://, unix:// or redis+sentinel://";
+        else if (!strncmp(s, REDISS_SENTINEL_SCHEME, strlen(REDISS_SENTINEL_SCHEME))) {
+                u.tls = true;
+                r = redis_sentinel_url_parse(s + strlen(REDISS_SENTINEL_SCHEME), &u, ret_reason);
+        } else {
+                *ret_reason = "URL must start with redis://, rediss://, unix://, redis+sentinel:// or rediss+sentinel://";
                 r = -EINVAL;
         }
         if (r < 0) {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Where Redis is: redis://[[user]:password@]host[:port][/db], the same over TLS as
  * rediss://...[/db][?verify=none], unix:///path[?db=N][&user=U][&password=P], or a set of
- * sentinels and a master name (redis+sentinel://..., see redis/sentinel.h). */
+ * sentinels and a master name (redis+sentinel://..., over TLS rediss+sentinel://..., see
+ * redis/sentinel.h). */
 #pragma once
 
 #include <stdbool.h>
@@ -20,8 +21,8 @@ typedef struct RedisURL {
         char *password; /* never log this */
         unsigned db;
         RedisSentinels *sentinels; /* redis+sentinel://: host and port come from these, or NULL */
-        bool tls;       /* rediss:// */
-        bool tls_no_verify; /* rediss://...?verify=none: no certificate or host name check */
+        bool tls;       /* rediss://, rediss+sentinel:// */
+        bool tls_no_verify; /* ?verify=none of those: no certificate or host name check */
 } RedisURL;
 
 /* Parse a URL. -EINVAL with *ret_reason saying which part is wrong. */

@@ -7,23 +7,9 @@
 # credentials, refused with exit 77 without them. Passwords stay masked.
 . "$(dirname "$0")/worker-lib.sh"
 . "$(dirname "$0")/jobsctl-lib.sh"
+. "$(dirname "$0")/tls-lib.sh"
 
 # --- certificates ---------------------------------------------------------------------------------
-P="$T/pki"
-mkdir -p "$P"
-newkey() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:prime256v1 -out "$P/$1.key" 2>/dev/null; }
-# ca NAME: a self-signed CA
-ca() {
-        newkey "$1"
-        openssl req -x509 -new -key "$P/$1.key" -out "$P/$1.crt" -days 30 -subj "/CN=jobs test $1" 2>/dev/null
-}
-# cert NAME CA DAYS SAN: a certificate signed by CA (DAYS -1: expired)
-cert() {
-        newkey "$1"
-        openssl req -new -key "$P/$1.key" -out "$P/$1.csr" -subj "/CN=$1" -addext "subjectAltName=$4" 2>/dev/null
-        openssl x509 -req -in "$P/$1.csr" -CA "$P/$2.crt" -CAkey "$P/$2.key" -CAcreateserial -days "$3" \
-                -copy_extensions copy -out "$P/$1.crt" 2>/dev/null
-}
 ca ca
 ca other-ca
 cert server ca 30 "DNS:localhost,IP:127.0.0.1"
@@ -46,9 +32,6 @@ cp "$P/ca.crt" "$CRED/redis-ca"
 export CREDENTIALS_DIRECTORY="$CRED"
 URL="rediss://:s3cret-pw@localhost:$TLS_PORT/0"
 export REDIS_URL="$URL"
-
-# OpenSSL's words for a chain it cannot trust (the server may send its CA along)
-UNTRUSTED="unable to get local issuer certificate|self-signed certificate in certificate chain"
 
 # --- success: enqueue, a worker runs the job, jobsctl status -------------------------------------
 expect_exit 0 "$E" -q tls Hello -a '["over tls"]'

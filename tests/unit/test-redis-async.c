@@ -3,9 +3,17 @@
  * socket in a temporary directory): commands queued outside the loop, from inside reply callbacks
  * and after an explicit flush all reach Redis in order; a command far bigger than the socket
  * buffer gets through (the write that cannot finish waits for EPOLLOUT); a server killed and
- * started again is reconnected to, pending callbacks getting NULL in between. */
+ * started again is reconnected to, pending callbacks getting NULL in between.
+ *
+ * Through sentinels: a sentinel that accepts the connection and never answers does not hold up the
+ * loop (the test's own sources are dispatched while that connection is still open); the next
+ * sentinel, a real redis-sentinel, names the master and commands work. The blocking lookup of the
+ * tools gets the same master from the same two sentinels. */
 
+#include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -13,16 +21,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <hiredis/hiredis.h>
 
 #include "redis/redis-async.h"
+#include "redis/sentinel.h"
 
 typedef struct Ctx {
         char dir[64], sock[96];
         pid_t server;
+        unsigned port;      /* also on this loopback TCP port, if not 0 */
+        pid_t sentinel;     /* a redis-sentinel watching it, or 0 */
+        unsigned sentinel_port;
         sd_event *event;
         RedisAsync *ra;
         unsigned ups, downs;
@@ -40,8 +54,10 @@ static void server_start(Ctx *c) {
         if (c->server == 0) {
                 int null = open("/dev/null", O_WRONLY);
                 dup2(null, STDOUT_FILENO);
-                execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", c->sock, "--save", "",
-                       "--appendonly", "no", "--dir", c->dir, NULL);
+                char port[8];
+                snprintf(port, sizeof port, "%u", c->port);
+                execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1", "--unixsocket", c->sock,
+                       "--save", "", "--appendonly", "no", "--dir", c->dir, NULL);
                 _exit(127);
         }
         /* Ready when it answers (a new connection each time: the socket appears before it listens). */
@@ -208,12 +224,191 @@ static void test_server_restart(void **state) {
         assert_string_equal(redis_async_status(c->ra), "connected");
 }
 
+/* A loopback TCP socket listening on a port of its own; its port in *ret_port. */
+static int listen_loopback(unsigned *ret_port) {
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        socklen_t l = sizeof sa;
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+        assert_true(fd >= 0);
+        assert_int_equal(bind(fd, (struct sockaddr *) &sa, sizeof sa), 0);
+        assert_int_equal(listen(fd, 16), 0);
+        assert_int_equal(getsockname(fd, (struct sockaddr *) &sa, &l), 0);
+        *ret_port = ntohs(sa.sin_port);
+        return fd;
+}
+
+/* A port nothing listens on now, for a server started next (as the integration tests' free_port). */
+static unsigned free_port(void) {
+        unsigned port;
+        close(listen_loopback(&port));
+        return port;
+}
+
+typedef struct Silent {
+        int listen_fd, fd;          /* the sentinel that never answers, and the connection it accepted */
+        sd_event_source *accept_io, *check;
+        char got[512];              /* what the client sent it */
+        size_t got_len;
+        bool open_at_check;         /* the test's source ran while that connection was open */
+        bool eof;
+} Silent;
+
+/* Read what the client sent; true once it has closed the connection. */
+static bool silent_drain(Silent *s) {
+        for (;;) {
+                char buf[256];
+                ssize_t k = recv(s->fd, buf, sizeof buf, MSG_DONTWAIT);
+                if (k == 0)
+                        return (s->eof = true);
+                if (k < 0) {
+                        assert_true(errno == EAGAIN);
+                        return false;
+                }
+                k = MIN(k, (ssize_t) (sizeof s->got - 1 - s->got_len));
+                memcpy(s->got + s->got_len, buf, (size_t) k);
+                s->got_len += (size_t) k;
+        }
+}
+
+static int on_silent_check(sd_event_source *es, void *userdata) {
+        Silent *s = userdata;
+
+        s->open_at_check = !silent_drain(s);
+        return 0;
+}
+
+static int on_silent_accept(sd_event_source *es, int fd, uint32_t revents, void *userdata) {
+        Silent *s = userdata;
+
+        if (s->fd >= 0)
+                return 0;
+        s->fd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        assert_true(s->fd >= 0);
+        /* dispatched at a later turn of the loop: the worker's sentinel lookup must have let it run */
+        assert_int_equal(sd_event_source_set_enabled(s->check, SD_EVENT_ONESHOT), 0);
+        return 0;
+}
+
+static pid_t sentinel_start(const char *dir, unsigned port, unsigned master_port) {
+        char conf[128], answer[32];
+        FILE *f;
+        pid_t pid;
+        usec_t deadline = now_usec(CLOCK_MONOTONIC) + 20 * USEC_PER_SEC;
+
+        snprintf(conf, sizeof conf, "%s/sentinel.conf", dir);
+        f = fopen(conf, "we");
+        assert_non_null(f);
+        fprintf(f, "port %u\nbind 127.0.0.1\ndir %s\nsentinel monitor mymaster 127.0.0.1 %u 1\n", port, dir, master_port);
+        assert_int_equal(fclose(f), 0);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                int null = open("/dev/null", O_WRONLY);
+                dup2(null, STDOUT_FILENO);
+                execlp("redis-sentinel", "redis-sentinel", conf, NULL);
+                _exit(127);
+        }
+        snprintf(answer, sizeof answer, "%u", master_port);
+        for (;;) {
+                redisContext *rc = redisConnect("127.0.0.1", (int) port);
+                redisReply *r = rc && !rc->err ? redisCommand(rc, "SENTINEL get-master-addr-by-name mymaster") : NULL;
+                bool up = r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 && streq(r->element[1]->str, answer);
+                if (r)
+                        freeReplyObject(r);
+                redisFree(rc);
+                if (up)
+                        return pid;
+                assert_true(now_usec(CLOCK_MONOTONIC) < deadline);
+                assert_int_equal(waitpid(pid, NULL, WNOHANG), 0);
+                usleep(20 * 1000);
+        }
+}
+
+/* A master on TCP and a sentinel watching it; no connection yet. */
+static int setup_sentinel(void **state) {
+        Ctx *c = calloc(1, sizeof *c);
+
+        assert_non_null(c);
+        c->port = free_port();
+        c->sentinel_port = free_port();
+        snprintf(c->dir, sizeof c->dir, "/tmp/test-redis-async-XXXXXX");
+        assert_non_null(mkdtemp(c->dir));
+        snprintf(c->sock, sizeof c->sock, "%s/redis.sock", c->dir);
+        *state = c; /* the teardown stops what was started, should a step fail */
+        server_start(c);
+        c->sentinel = sentinel_start(c->dir, c->sentinel_port, c->port);
+        assert_int_equal(sd_event_new(&c->event), 0);
+        return 0;
+}
+
+static int teardown_sentinel(void **state) {
+        Ctx *c = *state;
+        char conf[128];
+
+        if (c->sentinel > 0) {
+                kill(c->sentinel, SIGKILL);
+                (void) waitpid(c->sentinel, NULL, 0);
+        }
+        snprintf(conf, sizeof conf, "%s/sentinel.conf", c->dir);
+        unlink(conf);
+        return teardown(state);
+}
+
+static void test_sentinel_silent_then_real(void **state) {
+        Ctx *c = *state;
+        Silent s = { .fd = -EBADF };
+        unsigned silent_port;
+        char url[160], why[256];
+        const char *reason;
+        RedisURL u = {}, master = {};
+
+        s.listen_fd = listen_loopback(&silent_port);
+        snprintf(url, sizeof url, "redis+sentinel://127.0.0.1:%u,127.0.0.1:%u/mymaster", silent_port, c->sentinel_port);
+        assert_int_equal(redis_url_parse(url, &u, &reason), 0);
+
+        /* The test's sources come before the connection's (a lower priority) whenever both are
+         * pending, so the check runs before the 250 ms timer can end the silent sentinel's turn, however
+         * late this process is scheduled. With a blocking lookup the check would only run after it
+         * gave up, and would find the connection closed. */
+        assert_int_equal(sd_event_add_io(c->event, &s.accept_io, s.listen_fd, EPOLLIN, on_silent_accept, &s), 0);
+        assert_int_equal(sd_event_add_defer(c->event, &s.check, on_silent_check, &s), 0);
+        assert_int_equal(sd_event_source_set_enabled(s.check, SD_EVENT_OFF), 0);
+        assert_int_equal(redis_async_new(c->event, &u, "test", on_state, c, &c->ra), 0);
+        redis_async_set_priority(c->ra, 10);
+        RUN_UNTIL(c, c->ups == 1);
+        assert_true(s.open_at_check);
+        /* the silent sentinel's turn has ended: its connection is closed, the question unanswered */
+        RUN_UNTIL(c, silent_drain(&s));
+        assert_non_null(memmem(s.got, s.got_len, "get-master-addr-by-name", 23));
+
+        c->order_ok = true;
+        assert_int_equal(redis_async_command(c->ra, on_incr, c, "INCR through-sentinel"), 0);
+        RUN_UNTIL(c, c->replies == 1);
+        assert_true(c->order_ok);
+        assert_string_equal(redis_async_status(c->ra), "connected");
+
+        /* The tools' blocking lookup: the same code reads the same answer. */
+        assert_int_equal(redis_sentinel_resolve(&u, REDIS_ASYNC_SENTINEL_TIMEOUT, &master, why, sizeof why), 0);
+        assert_string_equal(master.host, "127.0.0.1");
+        assert_int_equal(master.port, c->port);
+        assert_null(master.sentinels);
+
+        redis_url_done(&master);
+        redis_url_done(&u);
+        sd_event_source_disable_unref(s.accept_io);
+        sd_event_source_disable_unref(s.check);
+        close(s.fd);
+        close(s.listen_fd);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_queued_outside_the_loop, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_queued_from_callbacks, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_bigger_than_the_socket_buffer, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_server_restart, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_sentinel_silent_then_real, setup_sentinel, teardown_sentinel),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

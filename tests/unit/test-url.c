@@ -185,6 +185,8 @@ static void test_sentinel(void **state) {
                 "redis+sentinel://h1/m?password=x",  /* unknown parameter */
                 "redis+sentinel://h1/m?sentinel_password=",
                 "redis+sentinel://1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17/m",
+                "redis+sentinel://h1/m?verify=none", /* verify= without TLS */
+                "rediss+sentinel://h1/m?verify=all",
         };
         RedisURL u = {}, c = {};
         const char *reason;
@@ -221,7 +223,24 @@ static void test_sentinel(void **state) {
         assert_null(u.sentinels->password);
         assert_int_equal(u.db, 0);
         assert_int_equal(u.sentinels->n, 1);
+        assert_false(u.tls);
         redis_url_done(&u);
+
+        /* TLS to the sentinels and the master; verify=none beside the sentinels' parameters */
+        assert_int_equal(redis_url_parse("rediss+sentinel://:pw@s1,s2:26380/m/2?sentinel_password=sp&verify=none", &u,
+                                         &reason), 0);
+        assert_true(u.tls);
+        assert_true(u.tls_no_verify);
+        assert_int_equal(u.db, 2);
+        assert_string_equal(u.sentinels->password, "sp");
+        assert_int_equal(u.sentinels->n, 2);
+        redis_url_done(&u);
+        assert_int_equal(redis_url_parse("rediss+sentinel://s1/m", &u, &reason), 0);
+        assert_true(u.tls);
+        assert_false(u.tls_no_verify);
+        redis_url_done(&u);
+        check_mask("rediss+sentinel://:pw@h1/m?verify=none&sentinel_password=spw",
+                   "rediss+sentinel://:***@h1/m?verify=none&sentinel_password=***");
 
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 reason = NULL;
