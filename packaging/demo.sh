@@ -7,6 +7,8 @@ set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=tests/system/lib.sh
 . "$src/tests/system/lib.sh"
+# the root without a kernel (the tests' root has one, for their VM): a faster first bootstrap
+CT_SMALL_ROOT=1
 
 if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
         say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }

@@ -51,16 +51,16 @@ rm -rf build-ci build-valgrind build-fuzz
 system_tests=(system system-fleet system-vm) system_pids=()
 if $system; then
         # What the system tests need before they start, made while everything compiles: the host
-        # tools (once, so that no two tests install at the same time), the bootstrapped container
-        # root, and the .deb they share. The VM's image (a root with a kernel, the longest to make)
-        # is made beside them; the VM test, started with the others, waits for it on its lock.
+        # tools (once, so that no two tests install at the same time), the bootstrapped root (one
+        # for the containers and the VM), and the .deb they share. The VM's disk image is made of
+        # that root once it is there; the VM test, started with the others, waits for it on its lock.
         mkdir -p build-deb
         (
                 set -e
                 . tests/system/lib.sh
                 ct_host_tools "${CT_VM_TOOLS[@]}"
                 part vm-image bash tests/system/vm.sh --prepare >build-deb/vm-prep.log 2>&1 &
-                part container-root ct_cached_root >/dev/null
+                part test-root ct_test_root >/dev/null
         ) >build-deb/systest-prep.log 2>&1 &
         prep_pid=$!
         if [ -z "${JOBS_DEB:-}" ]; then

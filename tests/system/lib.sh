@@ -22,6 +22,7 @@
 # Environment:
 #   JOBS_SYSTEST_CACHE    where bootstrapped roots are kept (default /var/cache/jobs-systest)
 #   JOBS_SYSTEST_REFRESH  1 = bootstrap again even if a cached root exists
+#   CT_SMALL_ROOT         1 = boot the root without a kernel (packaging/demo.sh: a faster first bootstrap)
 #   JOBS_SYSTEST_MIRROR   Debian mirror for mmdebstrap (default: the host's apt sources)
 #   JOBS_SYSTEST_KEEP     1 = leave the containers running at exit (prints how to reach them)
 #   JOBS_SYSTEST_NO_OVERLAY  1 = copy the cached root instead of mounting an overlay on it
@@ -32,6 +33,10 @@
 # Everything the system tests and the package need inside, so installing the .deb needs no network.
 CT_PACKAGES=(systemd systemd-sysv dbus redis-server redis-tools libhiredis0.14 libjansson4 libsystemd0
              man-db bash-completion procps)
+# The tests' root also has a kernel and an initramfs (vm-initramfs/ put in first, by a setup hook),
+# so that the VM test boots the very root the container tests boot: one bootstrap for the three.
+CT_KERNEL_PACKAGES=(linux-image-amd64 initramfs-tools)
+CT_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # What the VM test needs on the host besides ct_host_tools' own (COMMAND:PACKAGE).
 CT_VM_TOOLS=(qemu-system-x86_64:qemu-system-x86 mkfs.ext4:e2fsprogs)
 # Bump when the bootstrap recipe changes in a way the package list does not show.
@@ -117,7 +122,7 @@ ct_host_tools() {
 # PACKAGEs, bootstrapping it (~20 s) when not cached. $CT_SETUP_HOOK, if set, is mmdebstrap's
 # --setup-hook (a shell command, $1 the new root), part of the recipe as itself or as $CT_SETUP_KEY.
 # Each root has its own lock: one being bootstrapped does not hold up the tests that use another.
-# shellcheck disable=SC2120 # vm.sh passes the kernel's packages
+# shellcheck disable=SC2120 # ct_test_root passes the kernel's packages
 ct_cached_root() {
         local key root tmp lock
         key=$(printf '%s\n' "$CT_RECIPE_VERSION" "$JOBS_SYSTEST_SUITE" "${JOBS_SYSTEST_MIRROR:-}" \
@@ -150,6 +155,18 @@ ct_cached_root() {
                 fi
         ) 9>"$lock" || exit 1
         echo "$root"
+}
+
+# ct_test_root: prints the path of the tests' root (CT_PACKAGES, a kernel), bootstrapping it when
+# not cached; with CT_SMALL_ROOT=1, the root of CT_PACKAGES alone.
+ct_test_root() {
+        [ "${CT_SMALL_ROOT:-0}" = 1 ] && { ct_cached_root; return; }
+        local hook sum
+        # The initramfs configuration goes in before the kernel's package makes the initramfs; the
+        # files' checksum (not the checkout's path) makes them part of the recipe.
+        sum=$(cd "$CT_LIB_DIR/vm-initramfs" && find . -type f | sort | xargs cat | sha256sum | cut -c1-16)
+        hook="mkdir -p \"\$1/etc/initramfs-tools\" && cp -R '$CT_LIB_DIR/vm-initramfs/.' \"\$1/etc/initramfs-tools/\""
+        CT_SETUP_HOOK=$hook CT_SETUP_KEY="vm-initramfs $sum" ct_cached_root "${CT_KERNEL_PACKAGES[@]}"
 }
 
 # A zombie is dead too (kill -0 still succeeds on one until its parent reaps it).
@@ -382,8 +399,7 @@ ct_setup() {
         [ "$(id -u)" = 0 ] || ct_die "system tests need root"
         # shellcheck disable=SC2119 # the container tests need no more
         ct_host_tools
-        # shellcheck disable=SC2119
-        CT_LOWER=$(ct_cached_root) || ct_die "no container root"
+        CT_LOWER=$(ct_test_root) || ct_die "no container root"
         trap ct_teardown EXIT
         trap 'exit 130' INT TERM
         ct_reap_stale

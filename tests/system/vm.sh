@@ -25,7 +25,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/system/lib.sh
 . "$here/lib.sh"
 
-VM_PACKAGES=(linux-image-amd64 initramfs-tools)
 # Bump when vm_cached_image changes what it makes of the root in a way vm_unit does not show.
 VM_IMAGE_VERSION=1
 ACCEL=${JOBS_VM_ACCEL:-}
@@ -54,12 +53,7 @@ EOF
 # Prints the directory holding rootfs.img, vmlinuz and initrd.img, making them once per recipe.
 vm_cached_image() {
         local root key dir lock
-        local hook sum
-        # The initramfs configuration goes in before the kernel's package makes the initramfs; the
-        # files' checksum (not the checkout's path) makes them part of the recipe.
-        sum=$(cd "$here/vm-initramfs" && find . -type f | sort | xargs cat | sha256sum | cut -c1-16)
-        hook="mkdir -p \"\$1/etc/initramfs-tools\" && cp -R '$here/vm-initramfs/.' \"\$1/etc/initramfs-tools/\""
-        root=$(CT_SETUP_HOOK=$hook CT_SETUP_KEY="vm-initramfs $sum" ct_cached_root "${VM_PACKAGES[@]}") || exit 1
+        root=$(CT_SMALL_ROOT=0 ct_test_root) || exit 1
         key=$( { echo "$root" "$VM_IMAGE_VERSION"; vm_unit; } | sha256sum | cut -c1-16)
         dir="$JOBS_SYSTEST_CACHE/vm-$key"
         lock="$JOBS_SYSTEST_CACHE/.lock-vm-$key"
