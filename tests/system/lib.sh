@@ -33,7 +33,8 @@
 # Everything the system tests and the package need inside, so installing the .deb needs no network.
 CT_PACKAGES=(systemd systemd-sysv dbus redis-server redis-tools libhiredis0.14 libjansson4 libsystemd0
              man-db bash-completion procps)
-# The tests' root also has a kernel and an initramfs (vm-initramfs/ put in first, by a setup hook),
+# The tests' root also has a kernel and an initramfs (vm-root/ put in first, by a setup hook: the
+# initramfs configuration and which modules to unpack),
 # so that the VM test boots the very root the container tests boot: one bootstrap for the three.
 CT_KERNEL_PACKAGES=(linux-image-amd64 initramfs-tools)
 CT_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -162,11 +163,11 @@ ct_cached_root() {
 ct_test_root() {
         [ "${CT_SMALL_ROOT:-0}" = 1 ] && { ct_cached_root; return; }
         local hook sum
-        # The initramfs configuration goes in before the kernel's package makes the initramfs; the
-        # files' checksum (not the checkout's path) makes them part of the recipe.
-        sum=$(cd "$CT_LIB_DIR/vm-initramfs" && find . -type f | sort | xargs cat | sha256sum | cut -c1-16)
-        hook="mkdir -p \"\$1/etc/initramfs-tools\" && cp -R '$CT_LIB_DIR/vm-initramfs/.' \"\$1/etc/initramfs-tools/\""
-        CT_SETUP_HOOK=$hook CT_SETUP_KEY="vm-initramfs $sum" ct_cached_root "${CT_KERNEL_PACKAGES[@]}"
+        # vm-root/ goes in before the kernel's package is unpacked and makes the initramfs; the
+        # files' names and checksum (not the checkout's path) make them part of the recipe.
+        sum=$(cd "$CT_LIB_DIR/vm-root" && find . -type f | sort | xargs sha256sum | sha256sum | cut -c1-16)
+        hook="cp -R '$CT_LIB_DIR/vm-root/.' \"\$1/\""
+        CT_SETUP_HOOK=$hook CT_SETUP_KEY="vm-root $sum" ct_cached_root "${CT_KERNEL_PACKAGES[@]}"
 }
 
 # A zombie is dead too (kill -0 still succeeds on one until its parent reaps it).
