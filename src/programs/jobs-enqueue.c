@@ -43,7 +43,7 @@ static void help(void) {
                "  -h, --help             show this help\n"
                "      --version          show the version\n\n"
                "Exit status: 0 enqueued (or, with --entry, already enqueued by a host: nothing printed), 64 usage, 65 bad job data, 69 Redis unavailable,\n"
-               "75 temporary failure (timeout, Redis loading, too few replicas confirmed), 77 authentication refused, 78 bad REDIS_URL or database index.\n",
+               "75 temporary failure (timeout, Redis loading or a replica, too few replicas), 77 authentication refused, 78 bad REDIS_URL or database index.\n",
                program_invocation_short_name, REDIS_URL_DEFAULT, JOB_RETRY_DEFAULT, JOB_PAYLOAD_MAX_DEFAULT);
 }
 

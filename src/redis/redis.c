@@ -46,7 +46,9 @@ int redis_reply_error(Redis *r, const redisReply *reply) {
             (prefix(s, n, "ERR") && (strstr(s, "password") || strstr(s, "AUTH"))))
                 err = EACCES;
         else if (prefix(s, n, "LOADING") || prefix(s, n, "BUSY") || prefix(s, n, "TRYAGAIN") ||
-                 prefix(s, n, "MASTERDOWN") || prefix(s, n, "CLUSTERDOWN") || prefix(s, n, "READONLY"))
+                 prefix(s, n, "MASTERDOWN") || prefix(s, n, "CLUSTERDOWN") || prefix(s, n, "READONLY") ||
+                 /* min-replicas-to-write: the master has lost its replicas (cut off, or failing over) */
+                 prefix(s, n, "NOREPLICAS"))
                 err = EAGAIN;
         else if (prefix(s, n, "ERR") && strstr(s, "DB index"))
                 err = ENXIO; /* SELECT of a database the server does not have */

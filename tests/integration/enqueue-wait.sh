@@ -5,7 +5,8 @@
 # a schedule entry read). Against a master with one replica an exit 0 means the replica has the
 # job; with the replica stopped (SIGSTOP: connected, but confirming nothing) a push, a schedule
 # entry's claim and a retry of that run that finds the claim all exit 75, and once it runs again
-# the retry exits 0 without a second job.
+# the retry exits 0 without a second job. A master that refuses writes without its replicas
+# (min-replicas-to-write) is a temporary failure too: 75, nothing written.
 . "$(dirname "$0")/lib.sh"
 
 E="$BIN/jobs-enqueue"
@@ -47,6 +48,18 @@ expect_exit 78 env JOBS_WAIT_REPLICAS=1 JOBS_WAIT_TIMEOUT=forever "$E" --entry e
 assert_contains "$ERR" "Invalid \$JOBS_WAIT_TIMEOUT 'forever'" "bad \$JOBS_WAIT_TIMEOUT"
 assert_eq "$(redis_cli LLEN queue:default)" 5 "nothing pushed by a refused run"
 ok "bad --wait-replicas and --wait-timeout exit 64, bad \$JOBS_WAIT_* 78, each naming itself"
+redis_stop
+
+# --- a master that refuses writes without a replica (min-replicas-to-write) ----------------------
+# As a master cut off from its replicas (and the sentinels) does: a temporary failure, retried by the
+# timer's service (75), with nothing pushed or claimed.
+redis_start
+redis_cli CONFIG SET min-replicas-to-write 1 >/dev/null
+expect_exit 75 "$E" Cut
+assert_contains "$ERR" "NOREPLICAS" "message gives Redis' reason"
+expect_exit 75 "$E" --entry cut --occurrence 1767225600 Cut
+assert_eq "$(redis_cli DBSIZE)" 0 "nothing pushed or claimed"
+ok "a master without the replicas min-replicas-to-write asks for: exit 75, nothing written"
 redis_stop
 
 # --- a master and one replica over TCP -----------------------------------------------------------
