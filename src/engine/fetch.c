@@ -495,6 +495,17 @@ void fetch_cancel(JobsWorker *w) {
 }
 
 void fetch_reset(JobsWorker *w) {
-        for (size_t i = 0; i < w->fetcher.n_waits; i++)
+        for (size_t i = 0; i < w->fetcher.n_waits; i++) {
                 redis_async_reset(w->fetcher.waits[i].redis);
+                redis_async_retry_now(w->fetcher.waits[i].redis);
+        }
+}
+
+const char *fetch_wait_elsewhere(const JobsWorker *w, const char *master) {
+        for (size_t i = 0; i < w->fetcher.n_waits; i++) {
+                const char *m = w->fetcher.waits[i].redis ? redis_async_master(w->fetcher.waits[i].redis) : "";
+                if (m[0] && !streq(m, master))
+                        return m;
+        }
+        return NULL;
 }

@@ -43,8 +43,11 @@ int fetch_register(JobsWorker *w);
 bool fetch_maybe(JobsWorker *w);
 /* End the wait for a job (quiet, stop, new queues): the wait connections are closed. */
 void fetch_cancel(JobsWorker *w);
-/* Redis stopped answering: drop the wait connections too, which reconnect. */
+/* Redis stopped answering, or the sentinels named another master: drop the wait connections too,
+ * which reconnect (those waiting to retry, now). */
 void fetch_reset(JobsWorker *w);
+/* Through sentinels: the master of a wait connection that is not master, or NULL. */
+const char *fetch_wait_elsewhere(const JobsWorker *w, const char *master);
 /* The timeout of each idle wait: IdleWaitSec=, or by default 30 s, 2 s per queue with more than 15
  * queues, so that all waits together renew at most every 2 s. */
 unsigned fetch_wait_timeout_sec(const JobsWorker *w);

@@ -15,6 +15,7 @@
 #include "model/job.h"
 #include "util/log.h"
 #include "redis/redis-async.h"
+#include "redis/sentinel-watch.h"
 #include "model/retry.h"
 #include "util/spawn-child.h"
 #include "redis/url.h"
@@ -124,6 +125,8 @@ struct JobsWorker {
         sd_event_source *stopped; /* deferred: the end of a started worker, out of the callback it came in */
         sd_event_source *sigchld;
         RedisAsync *redis;        /* every command but the blocking fetch */
+        RedisSentinelWatch *sentinel_watch; /* through sentinels: their +switch-master, to follow at once */
+        bool sentinel_watch_warned; /* a sentinel refused the subscription: said once */
         CgroupTree cgroups;       /* a cgroup per job, if delegated (cgroup.h) */
         CHandler *c_handlers;
         size_t n_c_handlers;

@@ -10,6 +10,7 @@
 
 #include "engine/worker-internal.h"
 #include "redis/keys.h"
+#include "redis/sentinel.h"
 
 /* The one place the state changes. */
 static void worker_set_state(JobsWorker *w, WorkerState state) {
@@ -64,6 +65,7 @@ static void worker_drop_sources(JobsWorker *w) {
         /* The connections first: freeing one calls its pending callbacks (with no reply), and an
          * unanswered end of a job calls back with that job. */
         w->redis = redis_async_free(w->redis);
+        w->sentinel_watch = redis_sentinel_watch_free(w->sentinel_watch);
         fetcher_done(&w->fetcher); /* its connections' last callbacks kick: before the kick source goes */
         while (w->jobs)
                 work_job_remove(w->jobs); /* kills and reaps its handler */
@@ -257,9 +259,11 @@ void worker_set_connected(JobsWorker *w) {
         worker_kick(w);
 }
 
-/* Redis stopped answering without closing: drop every connection, which reconnect. */
+/* Redis stopped answering without closing, or the sentinels named another master: drop every
+ * connection, which reconnect; those waiting to retry, retry now. */
 void worker_reconnect(JobsWorker *w) {
         redis_async_reset(w->redis);
+        redis_async_retry_now(w->redis);
         fetch_reset(w);
 }
 
@@ -474,6 +478,29 @@ static int worker_prepare(JobsWorker *w) {
         return 0;
 }
 
+/* The sentinels name the master. One that is not where the worker's connections are means a
+ * failover: they move now, rather than when the old master closes them, which a stopped or cut off
+ * master never does (the heartbeat would notice after HEARTBEAT_SILENCE_USEC). */
+static void on_sentinel_master(RedisSentinelWatch *sw, const char *master, const char *error, void *userdata) {
+        JobsWorker *w = userdata;
+        const char *from;
+
+        if (!master) {
+                if (!w->sentinel_watch_warned)
+                        log_warning("%s; without it a failover is followed only once the old master drops the "
+                                    "connections, or stops answering the heartbeat.", strna(error));
+                w->sentinel_watch_warned = true;
+                return;
+        }
+        from = redis_async_master(w->redis);
+        if (!from[0] || streq(from, master))
+                from = fetch_wait_elsewhere(w, master);
+        if (!from)
+                return;
+        log_notice("Sentinels switched master %s from %s to %s; reconnecting.", w->url.sentinels->master, from, master);
+        worker_reconnect(w);
+}
+
 /* The worker's part on its loop, once SIGCHLD is watched: cgroups, heartbeat, Redis. */
 static int worker_begin(JobsWorker *w) {
         int r;
@@ -494,6 +521,11 @@ static int worker_begin(JobsWorker *w) {
         if (r < 0)
                 return run_fail(w, r, "Cannot connect to Redis at %s: %m", w->where);
         redis_async_set_priority(w->redis, w->priority);
+        if (w->url.sentinels) {
+                r = redis_sentinel_watch_new(w->event, &w->url, w->priority, on_sentinel_master, w, &w->sentinel_watch);
+                if (r < 0)
+                        return run_fail(w, r, "Cannot listen to the sentinels: %m");
+        }
         log_info("Starting as %s, Redis at %s%s.", w->identity, w->where, w->watchdog ? ", watchdog on" : "");
         /* Ready without Redis: a host boots, stops and upgrades whether Redis is up or not; STATUS=
          * says the worker waits for it, the journal says so once (worker_redis_outage()). */

@@ -267,6 +267,11 @@ void redis_async_reset(RedisAsync *ra) {
                 (void) sd_event_source_set_priority(ra->reset_defer, ra->priority);
 }
 
+void redis_async_retry_now(RedisAsync *ra) {
+        if (ra && ra->reconnect_timer)
+                (void) sd_event_source_set_time_relative(ra->reconnect_timer, 0);
+}
+
 static void on_ready_reply(redisAsyncContext *ac, void *r, void *privdata) {
         RedisAsync *ra = privdata;
 
@@ -524,6 +529,10 @@ const char *redis_async_status(const RedisAsync *ra) {
 
 unsigned redis_async_attempts(const RedisAsync *ra) {
         return ra->attempts;
+}
+
+const char *redis_async_master(const RedisAsync *ra) {
+        return ra->master;
 }
 
 /* Queue a formatted command and its callback. */

@@ -43,6 +43,9 @@ bool redis_async_config_error(const RedisAsync *ra);
 /* "connected", or why not ("Connection refused, retrying in 400ms"). */
 const char *redis_async_status(const RedisAsync *ra);
 unsigned redis_async_attempts(const RedisAsync *ra);
+/* Through sentinels: "host:port" of the master they named for this connection (the last one
+ * asked), "" before they named one or without sentinels. */
+const char *redis_async_master(const RedisAsync *ra);
 
 /* Send a command; fn (may be NULL) gets the reply, or NULL if the connection was lost first.
  * -ENOTCONN when not up, -ENOMEM. */
@@ -58,6 +61,9 @@ int redis_async_command_unanswered(RedisAsync *ra, redisCallbackFn *fn, void *pr
 /* Drop the connection now (pending callbacks get NULL) and reconnect after the backoff; safe to
  * call from inside a reply callback. Used to cancel a blocking command. */
 void redis_async_reset(RedisAsync *ra);
+/* Waiting out the backoff after a failed attempt: try again now (the sentinels just named a new
+ * master). Nothing otherwise. */
+void redis_async_retry_now(RedisAsync *ra);
 /* Write what the commands queued so far, now (else it goes at the next turn of the loop). */
 void redis_async_flush(RedisAsync *ra);
 

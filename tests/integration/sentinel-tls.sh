@@ -75,7 +75,10 @@ wait_for "the job to run" 30 lines_at_least "$T/done" 1
 jid=$("$E" -q stls Hello)
 wait_log w "Finished Hello job $jid"
 ! grep -qe "$PW" -e "$SPW" "$T/w.log" || fail "a password in the worker's log"
-ok "the worker finds the master through the sentinel over TLS and runs jobs"
+# and listens to it for failovers, over TLS too (the only client subscribed to the sentinel)
+subscribed() { scli CLIENT LIST | grep -q ' sub=1 '; }
+wait_for "the worker to subscribe to the sentinel" 30 subscribed
+ok "the worker finds the master through the sentinel over TLS, runs jobs and subscribes to +switch-master"
 
 # --- verification --------------------------------------------------------------------------------
 cp "$P/other-ca.crt" "$CRED/redis-ca"

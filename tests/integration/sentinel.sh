@@ -11,64 +11,10 @@
 # Before the kill the replica is cut off (a wrong masterauth, then CLIENT KILL TYPE replica), so the
 # master acknowledges pushes that no replica will have: the plain loop's are lost, while the
 # waiting loop gets 75 for them. Not one push that --wait-replicas=1 acknowledged is lost.
-. "$(dirname "$0")/worker-lib.sh"
-command -v redis-sentinel >/dev/null || fail "redis-sentinel is not installed (tests/deps.txt)"
-
-PW=master-secret SPW=sentinel-secret
-MPORT=$(free_port) RPORT=$(free_port)
-start_redis() { # NAME PORT ARGS...
-        local name=$1 port=$2; shift 2
-        mkdir -p "$T/$name"
-        redis-server --port "$port" --bind 127.0.0.1 --dir "$T/$name" --save '' --appendonly no --daemonize no \
-                --logfile "$T/$name/redis.log" --requirepass "$PW" --masterauth "$PW" "$@" &
-        REDIS_PIDS+=($!)
-        wait_for "redis $name on $port" 20 redis-cli -p "$port" -a "$PW" --no-auth-warning PING
-}
-start_redis master "$MPORT"
-MASTER_PID=${REDIS_PIDS[-1]}
-start_redis replica "$RPORT" --replicaof 127.0.0.1 "$MPORT"
-mcli() { redis-cli -p "$1" -a "$PW" --no-auth-warning "${@:2}"; }
-replica_synced() { mcli "$RPORT" INFO replication | grep -q 'master_link_status:up'; }
-wait_for "the replica to sync" 30 replica_synced
-
-SPORTS=()
-for i in 1 2 3; do
-        p=$(free_port)
-        SPORTS+=("$p")
-        mkdir -p "$T/s$i"
-        cat >"$T/s$i/sentinel.conf" <<EOF2
-port $p
-bind 127.0.0.1
-daemonize no
-dir $T/s$i
-logfile $T/s$i/sentinel.log
-requirepass $SPW
-sentinel sentinel-pass $SPW
-sentinel monitor mymaster 127.0.0.1 $MPORT 2
-sentinel auth-pass mymaster $PW
-sentinel down-after-milliseconds mymaster 3000
-sentinel failover-timeout mymaster 10000
-EOF2
-        redis-sentinel "$T/s$i/sentinel.conf" &
-        REDIS_PIDS+=($!)
-done
-scli() { redis-cli -p "$1" -a "$SPW" --no-auth-warning "${@:2}"; }
-sentinel_ready() { # each knows the replica and the two other sentinels
-        local p
-        for p in "${SPORTS[@]}"; do
-                [ "$(scli "$p" SENTINEL replicas mymaster | grep -c "^127.0.0.1:$RPORT$")" -ge 1 ] || return 1
-                [ "$(scli "$p" SENTINEL sentinels mymaster | grep -c '^name$')" = 2 ] || return 1
-        done
-}
-wait_for "the sentinels to know the replica and each other" 60 sentinel_ready
-URL="redis+sentinel://:$PW@127.0.0.1:${SPORTS[0]},127.0.0.1:${SPORTS[1]},127.0.0.1:${SPORTS[2]}/mymaster/0?sentinel_password=$SPW"
-ok "master, replica and 3 sentinels up"
+. "$(dirname "$0")/sentinel-lib.sh"
 
 # --- every tool finds the master -----------------------------------------------------------------
-handler Note <<'EOF2'
-read -r payload
-[[ $payload =~ \"args\":\[([0-9]+)\] ]] && echo "${BASH_REMATCH[1]}" >>"$JOBS_TEST_MARK/done"
-EOF2
+sentinel_note_handler
 expect_exit 0 "$E" -r "$URL" Note -a '[0]'
 assert_eq "$(mcli "$MPORT" LLEN queue:default)" 1 "jobs-enqueue's job, on the master"
 expect_exit 0 "$BIN/jobsctl" --redis "$URL" queues
@@ -84,16 +30,7 @@ start_worker w -r "$URL" -c 5
 wait_for "the first job to run" 30 lines_at_least "$T/done" 1
 
 # --- enqueues keep coming; the master dies --------------------------------------------------------
-: >"$T/acked"
-(
-        i=1
-        until [ -e "$T/stop-enqueue" ]; do
-                "$E" -r "$URL" --timeout 1s Note -a "[$i]" -Q 2>/dev/null && echo "$i" >>"$T/acked"
-                i=$((i + 1))
-        done
-) &
-ENQ=$!
-on_exit 'touch "$T/stop-enqueue"; kill "$ENQ" 2>/dev/null || true'
+enqueue_loop
 # held NAME ARGS...: push Held jobs [1], [2]... into queue held-NAME; $T/NAME-next is the one under
 # way, $T/NAME-acked lists those acknowledged (exit 0), $T/NAME-unconfirmed those refused with 75
 # because too few replicas confirmed them.
@@ -139,18 +76,10 @@ lines=$(grep -c "is reachable again" "$T/w.log" || true)
 on_exit '[ -e "$T/promoted" ] || tail -n 25 "$T/s1/sentinel.log" >&2'
 kill -9 "$MASTER_PID"
 killed=$(date +%s.%N)
-promoted() { [ "$(scli "${SPORTS[0]}" SENTINEL get-master-addr-by-name mymaster | tail -n1)" = "$RPORT" ]; }
 wait_for "the sentinels to promote the replica" 60 promoted
 touch "$T/promoted"
 failover=$(date +%s.%N)
-# Within 2 s of the promotion the worker is on the new master (or already was when it was seen).
-resumed() { [ "$(grep -c "is reachable again" "$T/w.log")" -gt "$lines" ]; }
-deadline=$(( $(date +%s%N) + 2000000000 ))
-until resumed; do
-        [ "$(date +%s%N)" -lt "$deadline" ] || fail "the worker was not back on the new master 2 s after the promotion: $(tail -n5 "$T/w.log")"
-        sleep 0.05
-done
-back=$(date +%s.%N)
+wait_resumed "$lines"
 after=$(tail -n1 "$T/acked")
 acked_after() { [ "$(tail -n1 "$T/acked")" -gt "$((after + 10))" ]; }
 wait_for "10 more enqueues on the new master" 60 acked_after
