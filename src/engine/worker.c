@@ -487,8 +487,9 @@ static void on_sentinel_master(RedisSentinelWatch *sw, const char *master, const
 
         if (!master) {
                 if (!w->sentinel_watch_warned)
-                        log_warning("%s; without it a failover is followed only once the old master drops the "
-                                    "connections, or stops answering the heartbeat.", strna(error));
+                        log_warning("Cannot hear failovers from the sentinels: %s. A failover is followed once the "
+                                    "old master closes the connections or stops answering the heartbeat; the sentinel "
+                                    "user needs +subscribe and &+switch-master.", strna(error));
                 w->sentinel_watch_warned = true;
                 return;
         }

@@ -76,9 +76,25 @@ jid=$("$E" -q stls Hello)
 wait_log w "Finished Hello job $jid"
 ! grep -qe "$PW" -e "$SPW" "$T/w.log" || fail "a password in the worker's log"
 # and listens to it for failovers, over TLS too (the only client subscribed to the sentinel)
-subscribed() { scli CLIENT LIST | grep -q ' sub=1 '; }
-wait_for "the worker to subscribe to the sentinel" 30 subscribed
+subscribers() { [ "$(scli CLIENT LIST | grep -c ' sub=1 ')" -ge "$1" ]; }
+wait_for "the worker to subscribe to the sentinel" 30 subscribers 1
 ok "the worker finds the master through the sentinel over TLS, runs jobs and subscribes to +switch-master"
+
+# --- a sentinel ACL user: with the rights jobs-worker(8) lists the worker subscribes; without the
+# channel it says so, once ------------------------------------------------------------------------
+rights=(-@all +auth +ping "+sentinel|get-master-addr-by-name" +subscribe)
+scli ACL SETUSER jobs on ">$SPW" resetchannels "&+switch-master" "${rights[@]}" >/dev/null
+scli ACL SETUSER nochannel on ">$SPW" resetchannels "${rights[@]}" >/dev/null
+main=$WORKER_PID
+start_worker acl -q stls-acl -r "$URL&sentinel_username=jobs"
+wait_for "the ACL user's worker to subscribe" 30 subscribers 2
+stop_worker "$WORKER_PID"
+start_worker nochannel -q stls-acl -r "$URL&sentinel_username=nochannel"
+wait_log nochannel "refused SUBSCRIBE +switch-master: NOPERM"
+stop_worker "$WORKER_PID"
+assert_eq "$(grep -c "refused SUBSCRIBE" "$T/nochannel.log")" 1 "warnings of the refused subscription"
+WORKER_PID=$main
+ok "a sentinel ACL user with &+switch-master +subscribe lets the worker subscribe; one without the channel is said once"
 
 # --- verification --------------------------------------------------------------------------------
 cp "$P/other-ca.crt" "$CRED/redis-ca"
