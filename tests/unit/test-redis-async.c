@@ -8,7 +8,11 @@
  * Through sentinels: a sentinel that accepts the connection and never answers does not hold up the
  * loop (the test's own sources are dispatched while that connection is still open); the next
  * sentinel, a real redis-sentinel, names the master and commands work. The blocking lookup of the
- * tools gets the same master from the same two sentinels. */
+ * tools gets the same master from the same two sentinels.
+ *
+ * The subscription to +switch-master (redis/sentinel-watch.h), against a silent sentinel and one
+ * that says a canned conversation and hangs up: the master is reported at each subscription, then
+ * at an announcement for our master, never for another; a lost sentinel is followed by the next. */
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -29,6 +33,7 @@
 #include <hiredis/hiredis.h>
 
 #include "redis/redis-async.h"
+#include "redis/sentinel-watch.h"
 #include "redis/sentinel.h"
 
 typedef struct Ctx {
@@ -402,6 +407,86 @@ static void test_sentinel_silent_then_real(void **state) {
         close(s.listen_fd);
 }
 
+typedef struct Teller {
+        int listen_fd, fd;       /* a sentinel that tells its piece to whoever connects, then hangs up */
+        unsigned accepted;
+        char heard[4][64];       /* what the watch reported */
+        unsigned n_heard;
+        bool subscribed_at_second; /* the watch said it was subscribed when it reported the announcement */
+} Teller;
+
+static int on_teller_accept(sd_event_source *es, int fd, uint32_t revents, void *userdata) {
+        /* the answer to get-master-addr-by-name, the subscription, an announcement for another
+         * master, then one for ours */
+        static const char said[] = "*2\r\n$9\r\n127.0.0.1\r\n$4\r\n6379\r\n"
+                                   "*3\r\n$9\r\nsubscribe\r\n$14\r\n+switch-master\r\n:1\r\n"
+                                   "*3\r\n$7\r\nmessage\r\n$14\r\n+switch-master\r\n"
+                                   "$34\r\nother 127.0.0.1 6379 10.0.0.9 6390\r\n"
+                                   "*3\r\n$7\r\nmessage\r\n$14\r\n+switch-master\r\n"
+                                   "$37\r\nmymaster 127.0.0.1 6379 10.0.0.2 6380\r\n";
+        Teller *t = userdata;
+        int c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+
+        if (c < 0)
+                return 0;
+        if (t->fd >= 0)
+                close(t->fd);
+        t->fd = c;
+        t->accepted++;
+        assert_int_equal(write(c, said, sizeof said - 1), (ssize_t) sizeof said - 1);
+        /* FIN, not RST: what it said is read before the end (the watch's commands stay unread) */
+        assert_int_equal(shutdown(c, SHUT_WR), 0);
+        return 0;
+}
+
+static void on_watch(RedisSentinelWatch *sw, const char *master, const char *error, void *userdata) {
+        Teller *t = userdata;
+
+        assert_non_null(master);
+        if (t->n_heard == 1)
+                t->subscribed_at_second = redis_sentinel_watch_is_subscribed(sw);
+        if (t->n_heard < ELEMENTSOF(t->heard))
+                snprintf(t->heard[t->n_heard++], sizeof t->heard[0], "%s", master);
+}
+
+static void test_sentinel_watch(void **state) {
+        Ctx c = {};
+        Teller t = { .fd = -EBADF };
+        unsigned silent_port, teller_port;
+        int silent_fd = listen_loopback(&silent_port); /* accepted by the kernel, never answered */
+        char url[160];
+        const char *reason;
+        RedisURL u = {};
+        RedisSentinelWatch *sw = NULL;
+        sd_event_source *accept_io = NULL;
+
+        t.listen_fd = listen_loopback(&teller_port);
+        snprintf(url, sizeof url, "redis+sentinel://127.0.0.1:%u,127.0.0.1:%u/mymaster", silent_port, teller_port);
+        assert_int_equal(redis_url_parse(url, &u, &reason), 0);
+        assert_int_equal(sd_event_new(&c.event), 0);
+        assert_int_equal(sd_event_add_io(c.event, &accept_io, t.listen_fd, EPOLLIN, on_teller_accept, &t), 0);
+        assert_int_equal(redis_sentinel_watch_new(c.event, &u, 0, on_watch, &t, &sw), 0);
+
+        /* the silent sentinel's 250 ms, then the teller: where the master is, then its move */
+        RUN_UNTIL(&c, t.n_heard >= 2);
+        assert_string_equal(t.heard[0], "127.0.0.1:6379");
+        assert_string_equal(t.heard[1], "10.0.0.2:6380");
+        assert_true(t.subscribed_at_second);
+        /* it hung up: after the backoff the silent one again, then the teller, which says it all again */
+        RUN_UNTIL(&c, t.n_heard >= 4);
+        assert_int_equal(t.accepted, 2);
+        assert_string_equal(t.heard[2], "127.0.0.1:6379");
+        assert_string_equal(t.heard[3], "10.0.0.2:6380");
+
+        sw = redis_sentinel_watch_free(sw);
+        sd_event_source_disable_unref(accept_io);
+        sd_event_unref(c.event);
+        redis_url_done(&u);
+        close(t.fd);
+        close(t.listen_fd);
+        close(silent_fd);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_queued_outside_the_loop, setup, teardown),
@@ -409,6 +494,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_bigger_than_the_socket_buffer, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_server_restart, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_sentinel_silent_then_real, setup_sentinel, teardown_sentinel),
+                cmocka_unit_test(test_sentinel_watch),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
