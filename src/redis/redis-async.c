@@ -38,6 +38,7 @@ struct RedisAsync {
         /* Through sentinels: the one being asked, on the loop like the connection itself. */
         RedisSentinelQuery sentinel;
         sd_event_source *sentinel_io, *sentinel_timer;
+        sd_event_source *master_timer; /* the master named must finish the handshake in time */
         uint32_t sentinel_events;
         char sentinel_error[256];     /* why the last sentinel asked gave no master */
         char master[288];             /* through sentinels: host:port of the master they named */
@@ -125,6 +126,7 @@ static void ra_drop(RedisAsync *ra) {
 
         ra->up = false;
         ra_sentinel_stop(ra);
+        ra->master_timer = sd_event_source_disable_unref(ra->master_timer);
         ra->io = sd_event_source_disable_unref(ra->io);
         ra->io_events = 0;
         (void) sd_event_source_set_enabled(ra->flush_defer, SD_EVENT_OFF);
@@ -284,6 +286,7 @@ static void on_ready_reply(redisAsyncContext *ac, void *r, void *privdata) {
                 redis_async_reset(ra);
                 return;
         }
+        ra->master_timer = sd_event_source_disable_unref(ra->master_timer);
         ra->up = true;
         ra->attempts = 0;
         ra->backoff = REDIS_ASYNC_BACKOFF_MIN;
@@ -394,6 +397,20 @@ static int ra_connect(RedisAsync *ra) {
         return ra_connect_to(ra, &ra->url);
 }
 
+/* Through sentinels, the master named accepted the connection (the kernel does, for a stopped
+ * process) but did not finish the handshake: ask the sentinels again. */
+static int on_master_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        RedisAsync *ra = userdata;
+        char d[DURATION_MAX];
+
+        ra->master_timer = sd_event_source_disable_unref(ra->master_timer);
+        ra->handshake_failed = true;
+        snprintf(ra->status, sizeof ra->status, "%.80s: %.100s did not answer within %s", ra->name, ra->master,
+                 format_duration(d, sizeof d, REDIS_ASYNC_MASTER_TIMEOUT));
+        redis_async_reset(ra);
+        return 0;
+}
+
 /* Connect to u (the URL's Redis, or the master the sentinels named), then the handshake. */
 static int ra_connect_to(RedisAsync *ra, const RedisURL *u) {
         char err[256] = "";
@@ -430,6 +447,12 @@ static int ra_connect_to(RedisAsync *ra, const RedisURL *u) {
                 r = redis_conn_appendf(ra->conn, "SELECT %u", ra->url.db);
                 if (r >= 0)
                         r = callbacks_push(ra, on_handshake_reply, ra);
+        }
+        if (r >= 0 && ra->url.sentinels) {
+                r = sd_event_add_time_relative(ra->event, &ra->master_timer, CLOCK_MONOTONIC,
+                                               REDIS_ASYNC_MASTER_TIMEOUT, USEC_PER_MSEC, on_master_timer, ra);
+                if (r >= 0)
+                        (void) sd_event_source_set_priority(ra->master_timer, ra->priority);
         }
         if (r >= 0 && ra->url.sentinels) {
                 r = redis_conn_appendf(ra->conn, "ROLE");
@@ -480,7 +503,8 @@ int redis_async_new(sd_event *e, const RedisURL *u, const char *name, RedisAsync
 
 void redis_async_set_priority(RedisAsync *ra, int64_t priority) {
         sd_event_source *sources[] = { ra->io,           ra->reconnect_timer, ra->reset_defer,
-                                       ra->flush_defer, ra->sentinel_io,     ra->sentinel_timer };
+                                       ra->flush_defer, ra->sentinel_io,     ra->sentinel_timer,
+                                       ra->master_timer };
 
         ra->priority = priority;
         for (size_t i = 0; i < ELEMENTSOF(sources); i++)

@@ -25,6 +25,9 @@ typedef void (*RedisAsyncStateFn)(RedisAsync *ra, bool up, const char *error, vo
 #define REDIS_ASYNC_BACKOFF_MAX (5 * USEC_PER_SEC)
 #define REDIS_ASYNC_BACKOFF_SENTINEL_MAX USEC_PER_SEC      /* through sentinels */
 #define REDIS_ASYNC_SENTINEL_TIMEOUT (250 * USEC_PER_MSEC) /* each sentinel asked, connect and answer */
+#define REDIS_ASYNC_MASTER_TIMEOUT (5 * USEC_PER_SEC)    /* through sentinels: the master named, connect and
+                                                          * handshake (a stopped old master that a sentinel
+                                                          * not yet told of a failover still names) */
 
 /* Start connecting at once; u is copied. */
 int redis_async_new(sd_event *e, const RedisURL *u, const char *name, RedisAsyncStateFn cb,

@@ -409,6 +409,11 @@ static void test_sentinel_silent_then_real(void **state) {
 
 typedef struct Teller {
         int listen_fd, fd;       /* a sentinel that tells its piece to whoever connects, then hangs up */
+        unsigned port;
+        sd_event_source *accept_io;
+        int silent_fd;           /* beside it, a listener the kernel accepts for and nobody answers */
+        unsigned silent_port;
+        const char *said;        /* its piece, or the default below */
         unsigned accepted;
         char heard[4][64];       /* what the watch reported */
         unsigned n_heard;
@@ -425,6 +430,7 @@ static int on_teller_accept(sd_event_source *es, int fd, uint32_t revents, void 
                                    "*3\r\n$7\r\nmessage\r\n$14\r\n+switch-master\r\n"
                                    "$37\r\nmymaster 127.0.0.1 6379 10.0.0.2 6380\r\n";
         Teller *t = userdata;
+        const char *piece = t->said ? t->said : said;
         int c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
 
         if (c < 0)
@@ -433,10 +439,28 @@ static int on_teller_accept(sd_event_source *es, int fd, uint32_t revents, void 
                 close(t->fd);
         t->fd = c;
         t->accepted++;
-        assert_int_equal(write(c, said, sizeof said - 1), (ssize_t) sizeof said - 1);
+        assert_int_equal(write(c, piece, strlen(piece)), (ssize_t) strlen(piece));
         /* FIN, not RST: what it said is read before the end (the watch's commands stay unread) */
         assert_int_equal(shutdown(c, SHUT_WR), 0);
         return 0;
+}
+
+/* The teller and the silent listener, on a new loop of c. */
+static void teller_start(Teller *t, Ctx *c) {
+        *t = (Teller) { .fd = -EBADF };
+        t->silent_fd = listen_loopback(&t->silent_port);
+        t->listen_fd = listen_loopback(&t->port);
+        assert_int_equal(sd_event_new(&c->event), 0);
+        assert_int_equal(sd_event_add_io(c->event, &t->accept_io, t->listen_fd, EPOLLIN, on_teller_accept, t), 0);
+}
+
+static void teller_end(Teller *t, Ctx *c, RedisURL *u) {
+        sd_event_source_disable_unref(t->accept_io);
+        sd_event_unref(c->event);
+        redis_url_done(u);
+        close(t->fd);
+        close(t->listen_fd);
+        close(t->silent_fd);
 }
 
 static void on_watch(RedisSentinelWatch *sw, const char *master, const char *error, void *userdata) {
@@ -451,20 +475,15 @@ static void on_watch(RedisSentinelWatch *sw, const char *master, const char *err
 
 static void test_sentinel_watch(void **state) {
         Ctx c = {};
-        Teller t = { .fd = -EBADF };
-        unsigned silent_port, teller_port;
-        int silent_fd = listen_loopback(&silent_port); /* accepted by the kernel, never answered */
+        Teller t;
         char url[160];
         const char *reason;
         RedisURL u = {};
         RedisSentinelWatch *sw = NULL;
-        sd_event_source *accept_io = NULL;
 
-        t.listen_fd = listen_loopback(&teller_port);
-        snprintf(url, sizeof url, "redis+sentinel://127.0.0.1:%u,127.0.0.1:%u/mymaster", silent_port, teller_port);
+        teller_start(&t, &c);
+        snprintf(url, sizeof url, "redis+sentinel://127.0.0.1:%u,127.0.0.1:%u/mymaster", t.silent_port, t.port);
         assert_int_equal(redis_url_parse(url, &u, &reason), 0);
-        assert_int_equal(sd_event_new(&c.event), 0);
-        assert_int_equal(sd_event_add_io(c.event, &accept_io, t.listen_fd, EPOLLIN, on_teller_accept, &t), 0);
         assert_int_equal(redis_sentinel_watch_new(c.event, &u, 0, on_watch, &t, &sw), 0);
 
         /* the silent sentinel's 250 ms, then the teller: where the master is, then its move */
@@ -479,12 +498,34 @@ static void test_sentinel_watch(void **state) {
         assert_string_equal(t.heard[3], "10.0.0.2:6380");
 
         sw = redis_sentinel_watch_free(sw);
-        sd_event_source_disable_unref(accept_io);
-        sd_event_unref(c.event);
-        redis_url_done(&u);
-        close(t.fd);
-        close(t.listen_fd);
-        close(silent_fd);
+        teller_end(&t, &c, &u);
+}
+
+/* A sentinel names a master that accepts the connection and never answers (a stopped old master,
+ * named by a sentinel not yet told of the failover): given up after REDIS_ASYNC_MASTER_TIMEOUT, and
+ * the sentinels asked again. */
+static void test_sentinel_names_silent_master(void **state) {
+        Ctx c = {};
+        Teller t;
+        char url[128], said[128], port[8];
+        const char *reason;
+        RedisURL u = {};
+
+        teller_start(&t, &c);
+        snprintf(port, sizeof port, "%u", t.silent_port);
+        snprintf(said, sizeof said, "*2\r\n$9\r\n127.0.0.1\r\n$%zu\r\n%s\r\n", strlen(port), port);
+        t.said = said;
+        snprintf(url, sizeof url, "redis+sentinel://127.0.0.1:%u/mymaster", t.port);
+        assert_int_equal(redis_url_parse(url, &u, &reason), 0);
+        assert_int_equal(redis_async_new(c.event, &u, "test", on_state, &c, &c.ra), 0);
+        RUN_UNTIL(&c, strstr(redis_async_status(c.ra), "did not answer within"));
+        snprintf(said, sizeof said, "test: 127.0.0.1:%u did not answer within", t.silent_port);
+        assert_int_equal(strncmp(redis_async_status(c.ra), said, strlen(said)), 0);
+        RUN_UNTIL(&c, t.accepted == 2); /* the sentinels asked again */
+        assert_int_equal(c.ups, 0);
+
+        c.ra = redis_async_free(c.ra);
+        teller_end(&t, &c, &u);
 }
 
 int main(void) {
@@ -495,6 +536,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_server_restart, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_sentinel_silent_then_real, setup_sentinel, teardown_sentinel),
                 cmocka_unit_test(test_sentinel_watch),
+                cmocka_unit_test(test_sentinel_names_silent_master),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
