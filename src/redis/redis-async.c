@@ -39,7 +39,6 @@ struct RedisAsync {
         RedisSentinelQuery sentinel;
         sd_event_source *sentinel_io, *sentinel_timer;
         sd_event_source *master_timer; /* the master named must finish the handshake in time */
-        uint32_t sentinel_events;
         char sentinel_error[256];     /* why the last sentinel asked gave no master */
         char master[288];             /* through sentinels: host:port of the master they named */
         char status[320];
@@ -298,7 +297,6 @@ static void on_ready_reply(redisAsyncContext *ac, void *r, void *privdata) {
 static void ra_sentinel_stop(RedisAsync *ra) {
         ra->sentinel_io = sd_event_source_disable_unref(ra->sentinel_io);
         ra->sentinel_timer = sd_event_source_disable_unref(ra->sentinel_timer);
-        ra->sentinel_events = 0;
         redis_sentinel_query_done(&ra->sentinel);
 }
 
@@ -314,28 +312,27 @@ static int ra_sentinel_ask(RedisAsync *ra, size_t i) {
         int r;
 
         ra_sentinel_stop(ra);
-        for (; i < s->n; i++) {
-                r = redis_sentinel_query_start(&ra->sentinel, &ra->url, i, ra->sentinel_error, sizeof ra->sentinel_error);
-                if (r == -ENOMEM)
-                        return r;
-                if (r < 0)
-                        continue;
-                ra->sentinel_events = redis_conn_events(ra->sentinel.conn);
-                r = sd_event_add_io(ra->event, &ra->sentinel_io, redis_conn_fd(ra->sentinel.conn), ra->sentinel_events,
-                                    on_sentinel_io, ra);
+        r = i < s->n ? redis_sentinel_query_start_any(&ra->sentinel, &ra->url, i, s->n - i, ra->sentinel_error,
+                                                      sizeof ra->sentinel_error)
+                     : -EHOSTUNREACH;
+        if (r == -ENOMEM)
+                return r;
+        if (r >= 0) {
+                i = ra->sentinel.index;
+                r = sd_event_add_io(ra->event, &ra->sentinel_io, redis_conn_fd(ra->sentinel.conn),
+                                    redis_conn_events(ra->sentinel.conn), on_sentinel_io, ra);
                 if (r >= 0)
                         r = sd_event_add_time_relative(ra->event, &ra->sentinel_timer, CLOCK_MONOTONIC,
                                                        REDIS_ASYNC_SENTINEL_TIMEOUT, USEC_PER_MSEC, on_sentinel_timer, ra);
-                if (r < 0) {
-                        ra_sentinel_stop(ra);
-                        snprintf(ra->sentinel_error, sizeof ra->sentinel_error, "cannot watch a socket: %s", strerror(-r));
-                        break;
+                if (r >= 0) {
+                        (void) sd_event_source_set_priority(ra->sentinel_io, ra->priority);
+                        (void) sd_event_source_set_priority(ra->sentinel_timer, ra->priority);
+                        snprintf(ra->status, sizeof ra->status, "%.80s: asking sentinel %.200s:%u", ra->name,
+                                 s->hosts[i], s->ports[i]);
+                        return 0;
                 }
-                (void) sd_event_source_set_priority(ra->sentinel_io, ra->priority);
-                (void) sd_event_source_set_priority(ra->sentinel_timer, ra->priority);
-                snprintf(ra->status, sizeof ra->status, "%.80s: asking sentinel %.200s:%u", ra->name, s->hosts[i],
-                         s->ports[i]);
-                return 0;
+                ra_sentinel_stop(ra);
+                snprintf(ra->sentinel_error, sizeof ra->sentinel_error, "cannot watch a socket: %s", strerror(-r));
         }
         snprintf(ra->status, sizeof ra->status, "%.80s: cannot find the master: %.200s", ra->name, ra->sentinel_error);
         ra_schedule_reconnect(ra);
@@ -359,12 +356,8 @@ static int on_sentinel_io(sd_event_source *s, int fd, uint32_t revents, void *us
                 ra_sentinel_next(ra);
                 return 0;
         }
-        if (r == 0) {
-                uint32_t want = redis_conn_events(ra->sentinel.conn);
-                if (want != ra->sentinel_events) {
-                        ra->sentinel_events = want;
-                        (void) sd_event_source_set_io_events(ra->sentinel_io, want);
-                }
+        if (r == 0) { /* (sd-event does nothing when the events are the same) */
+                (void) sd_event_source_set_io_events(ra->sentinel_io, redis_conn_events(ra->sentinel.conn));
                 return 0;
         }
         ra_sentinel_stop(ra);

@@ -17,7 +17,6 @@ struct RedisSentinelWatch {
         bool ping_pending;
         sd_event_source *io;
         sd_event_source *timer;   /* the sentinel's time to answer, the next PING, or the backoff */
-        uint32_t events;
         size_t next;              /* the sentinel to ask after the backoff */
         usec_t backoff;
         RedisSentinelWatchFn fn;
@@ -32,7 +31,6 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata);
 static void sw_stop(RedisSentinelWatch *sw) {
         sw->io = sd_event_source_disable_unref(sw->io);
         sw->timer = sd_event_source_disable_unref(sw->timer);
-        sw->events = 0;
         sw->answered = sw->subscribed = sw->ping_pending = false;
         redis_sentinel_query_done(&sw->query);
 }
@@ -69,13 +67,9 @@ static void sw_retry(RedisSentinelWatch *sw, const char *why) {
         sw->backoff = MIN(sw->backoff * 2, REDIS_ASYNC_BACKOFF_SENTINEL_MAX);
 }
 
+/* (sd-event does nothing when the events are the same) */
 static void sw_update_io(RedisSentinelWatch *sw) {
-        uint32_t want = redis_conn_events(sw->query.conn);
-
-        if (want == sw->events)
-                return;
-        sw->events = want;
-        (void) sd_event_source_set_io_events(sw->io, want);
+        (void) sd_event_source_set_io_events(sw->io, redis_conn_events(sw->query.conn));
 }
 
 /* Ask sentinel i, else the next ones in turn, with SUBSCRIBE queued behind the question. */
@@ -84,28 +78,24 @@ static void sw_ask(RedisSentinelWatch *sw, size_t i) {
         int r;
 
         sw_stop(sw);
-        for (size_t k = 0; k < s->n; k++) {
-                size_t at = (i + k) % s->n;
+        /* (on failure q->index is the last one tried: the next is after it) */
+        r = redis_sentinel_query_start_any(&sw->query, &sw->url, i, s->n, sw->error, sizeof sw->error);
+        if (r >= 0) {
+                size_t at = sw->query.index;
 
-                r = redis_sentinel_query_start(&sw->query, &sw->url, at, sw->error, sizeof sw->error);
-                sw->query.index = at; /* kept on failure too: the next is after it */
-                if (r < 0)
-                        continue;
                 r = redis_conn_appendf(sw->query.conn, "SUBSCRIBE %s", REDIS_SENTINEL_WATCH_CHANNEL);
-                if (r >= 0) {
-                        sw->events = redis_conn_events(sw->query.conn);
-                        r = sd_event_add_io(sw->event, &sw->io, redis_conn_fd(sw->query.conn), sw->events, on_io, sw);
-                }
+                if (r >= 0)
+                        r = sd_event_add_io(sw->event, &sw->io, redis_conn_fd(sw->query.conn),
+                                            redis_conn_events(sw->query.conn), on_io, sw);
                 if (r >= 0)
                         r = sw_set_timer(sw, REDIS_ASYNC_SENTINEL_TIMEOUT);
-                if (r < 0) {
-                        snprintf(sw->error, sizeof sw->error, "cannot listen to sentinel %.200s:%u: %s", s->hosts[at],
-                                 s->ports[at], strerror(-r));
-                        break;
+                if (r >= 0) {
+                        (void) sd_event_source_set_priority(sw->io, sw->priority);
+                        snprintf(sw->status, sizeof sw->status, "asking sentinel %.200s:%u", s->hosts[at], s->ports[at]);
+                        return;
                 }
-                (void) sd_event_source_set_priority(sw->io, sw->priority);
-                snprintf(sw->status, sizeof sw->status, "asking sentinel %.200s:%u", s->hosts[at], s->ports[at]);
-                return;
+                snprintf(sw->error, sizeof sw->error, "cannot listen to sentinel %.200s:%u: %s", s->hosts[at],
+                         s->ports[at], strerror(-r));
         }
         sw_retry(sw, sw->error);
 }

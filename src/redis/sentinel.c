@@ -238,6 +238,19 @@ int redis_sentinel_query_start(RedisSentinelQuery *q, const RedisURL *u, size_t 
         return r;
 }
 
+int redis_sentinel_query_start_any(RedisSentinelQuery *q, const RedisURL *u, size_t from, size_t count, char *error,
+                                   size_t n) {
+        int r = -EHOSTUNREACH;
+
+        snprintf(error, n, "no sentinel to ask");
+        for (size_t k = 0; k < count && r != -ENOMEM; k++) {
+                r = redis_sentinel_query_start(q, u, (from + k) % u->sentinels->n, error, n);
+                if (r >= 0)
+                        return 0;
+        }
+        return r;
+}
+
 void redis_sentinel_query_done(RedisSentinelQuery *q) {
         q->conn = redis_conn_free(q->conn);
 }

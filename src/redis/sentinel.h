@@ -52,6 +52,11 @@ typedef struct RedisSentinelQuery {
 /* Start connecting to sentinel i of u (TLS for rediss+sentinel://) with AUTH and the question
  * queued. An immediate failure is a negative errno with a sentence in error. */
 int redis_sentinel_query_start(RedisSentinelQuery *q, const RedisURL *u, size_t i, char *error, size_t n);
+/* redis_sentinel_query_start() on sentinel `from`, else on the next ones in turn (wrapping around
+ * the list), `count` sentinels in all: 0 with q->index the one started, else the last one's error
+ * (-ENOMEM at once). */
+int redis_sentinel_query_start_any(RedisSentinelQuery *q, const RedisURL *u, size_t from, size_t count, char *error,
+                                   size_t n);
 /* Make progress (redis_conn_process) and read what the sentinel said: 0 while the answer is still
  * to come (wait for redis_conn_events(q->conn)), 1 with *ret the URL u naming the master (no
  * sentinels), or a negative errno with a sentence in error: -ENOENT (the sentinel does not know
