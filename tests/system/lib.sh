@@ -33,9 +33,9 @@
 # Everything the system tests and the package need inside, so installing the .deb needs no network.
 CT_PACKAGES=(systemd systemd-sysv dbus redis-server redis-tools libhiredis0.14 libjansson4 libsystemd0
              man-db bash-completion procps)
-# The tests' root also has a kernel and an initramfs (vm-root/ put in first, by a setup hook: the
-# initramfs configuration and which modules to unpack),
-# so that the VM test boots the very root the container tests boot: one bootstrap for the three.
+# The tests' root also has a kernel and an initramfs, so that the VM test boots the very root the
+# container tests boot: one bootstrap for the three (vm-root/ goes in first, by a setup hook: the
+# initramfs configuration and which modules to unpack).
 CT_KERNEL_PACKAGES=(linux-image-amd64 initramfs-tools)
 CT_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # What the VM test needs on the host besides ct_host_tools' own (COMMAND:PACKAGE).
@@ -69,7 +69,8 @@ now_ms() { date +%s%3N; }
 
 # For wait_for and checks: the command's status negated.
 not() { ! "$@"; }
-# grep, for its status only.
+# grep -q for the end of a pipe: it reads all its input, so under pipefail a long journal does not
+# fail the pipe with SIGPIPE when the match comes early.
 has() { grep "$@" >/dev/null; }
 
 # TAP bookkeeping shared by the system tests: checks so far, failed ones, the test's start.

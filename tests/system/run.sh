@@ -27,8 +27,6 @@ jlines() {
         ct journalctl --no-pager -q -o cat -u "$unit" "$@"
 }
 jcount() { jlines "$@" | grep -c . ; }
-# grep -q for the end of a pipe: it reads all its input, so under pipefail a long journal does not
-# fail the pipe with SIGPIPE when the match comes early.
 
 main_pid() { ct systemctl show -P MainPID jobs-worker.service; }
 worker_restarts() { ct systemctl show -P NRestarts jobs-worker.service; }
