@@ -104,14 +104,25 @@ static int tm_settle(struct tm *tm, bool utc) {
         return cmp == 0;
 }
 
-static bool weekday_ok(int bits, const struct tm *tm, bool utc) {
-        struct tm t = *tm;
+/* Day of the week of a valid date (0 = Sunday, as tm_wday), by arithmetic: days since 1970-01-01
+ * (a Thursday) of the proleptic Gregorian calendar. */
+static int weekday_of(const struct tm *tm) {
+        long long y = tm->tm_year + 1900LL - (tm->tm_mon < 2), m = tm->tm_mon + 1;
+        long long era = (y >= 0 ? y : y - 399) / 400, yoe = y - era * 400;
+        long long doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + tm->tm_mday - 1;
+        long long days = era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+
+        return (int) (((days + 4) % 7 + 7) % 7);
+}
+
+/* tm is a settled (existing) date here, so its weekday needs no mktime() */
+static bool weekday_ok(int bits, const struct tm *tm) {
+        int wday;
 
         if (bits < 0 || bits >= WEEKDAYS_ALL)
                 return true;
-        if (tm_to_time(&t, utc) < 0)
-                return false;
-        return bits & (1 << (t.tm_wday == 0 ? 6 : t.tm_wday - 1));
+        wday = weekday_of(tm);
+        return bits & (1 << (wday == 0 ? 6 : wday - 1));
 }
 
 static void reset_below(struct tm *t, int *usec, int field) {
@@ -129,10 +140,14 @@ static void reset_below(struct tm *t, int *usec, int field) {
 
 /* After matching `field` (r from chain_next()): 1 to go on with the next field, 0 to search again
  * from t, which was moved on as systemd does: past this field's parent if nothing matched or the
- * time does not exist, else to where mktime() normalized it. */
+ * time does not exist, else to where mktime() normalized it. A field the chain did not move leaves
+ * t as it was when last settled (or normalized at the top of find_next()): an existing time, which
+ * mktime() would return unchanged, so it is not asked again. */
 static int field_done(const CalendarSpec *c, struct tm *t, int *us, int field, int r) {
         int *parent[] = { NULL, &t->tm_year, &t->tm_mon, &t->tm_mday, &t->tm_hour, &t->tm_min };
 
+        if (r == 0)
+                return 1;
         if (r > 0 && field < F_USEC)
                 reset_below(t, us, field + 1);
         if (r < 0 || (r = tm_settle(t, c->utc)) < 0) {
@@ -171,7 +186,7 @@ static int find_next(const CalendarSpec *c, struct tm *tm, int *usec) {
                 if (!field_done(c, &t, &us, F_DAY, r))
                         continue;
 
-                if (!weekday_ok(c->weekdays, &t, c->utc)) {
+                if (!weekday_ok(c->weekdays, &t)) {
                         t.tm_mday++;
                         reset_below(&t, &us, F_HOUR);
                         continue;
@@ -312,11 +327,23 @@ static int elapses_by(const CalendarSpec *c, usec_t q, usec_t at, usec_t *ret_ne
         return *ret_next <= at;
 }
 
+/* The first window prev_bisect() tries: the gap between the two elapses after at, so that for a
+ * calendar with a regular period the first probe already finds the elapse before at (two next()
+ * and one probe instead of log2(period) probes: 20 for a weekly calendar). */
+static usec_t first_window(const CalendarSpec *c, usec_t at) {
+        usec_t a = 0, b = 0;
+
+        if (next_in_zone(c, at, &a) < 0 || next_in_zone(c, a, &b) < 0 || b - a < USEC_PER_SEC)
+                return USEC_PER_SEC;
+        return b - a;
+}
+
 /* The latest q-elapse <= at by bisection, assuming next() is monotonic: step back in doubling
- * windows until next(at - w) <= at, then bisect between the last two probes. One next() per step:
- * about 2 × log2(at - result) in all, for any frequency. */
+ * windows, from the calendar's period after at, until next(at - w) <= at, then bisect between
+ * the last two probes. One next() per step: about 2 × log2(at - result) in all at most, for any
+ * frequency. */
 static int prev_bisect(const CalendarSpec *c, usec_t at, usec_t *ret) {
-        usec_t lo, hi = at, w = USEC_PER_SEC, x = 0, found = 0;
+        usec_t lo, hi = at, w = first_window(c, at), x = 0, found = 0;
         int r;
 
         for (;;) {
