@@ -507,3 +507,22 @@ done:
 int calendar_spec_prev(const CalendarSpec *c, usec_t at, usec_t *ret) {
         return in_zone(c, prev_in_zone, at, ret);
 }
+
+int calendar_spec_prev_pair(const CalendarSpec *c, usec_t at, usec_t *ret, usec_t *ret_before) {
+        usec_t p = 0, b = 0;
+        ZoneSwitch z;
+        int r;
+
+        r = zone_enter(c, &z);
+        if (r < 0)
+                return r;
+        r = prev_in_zone(c, at, &p);
+        if (r >= 0 && (p == 0 || prev_in_zone(c, p - 1, &b) < 0))
+                b = 0;
+        zone_leave(&z);
+        if (r < 0)
+                return r;
+        *ret = p;
+        *ret_before = b;
+        return 0;
+}

@@ -33,5 +33,9 @@ int calendar_spec_next(const CalendarSpec *c, usec_t after, usec_t *ret);
  * whatever the frequency of the expression. */
 int calendar_spec_prev(const CalendarSpec *c, usec_t at, usec_t *ret);
 
+/* prev(at) into *ret and prev(*ret - 1) into *ret_before (0 if there is none or it fails), with
+ * the zone switched once for both. */
+int calendar_spec_prev_pair(const CalendarSpec *c, usec_t at, usec_t *ret, usec_t *ret_before);
+
 /* The normalized form, exactly as `systemd-analyze calendar` prints it ("Normalized form:"). */
 int calendar_spec_to_string(const CalendarSpec *c, char **ret);

@@ -154,21 +154,20 @@ static int enqueue_occurrence(const EnqueueRequest *req, EntryCalendars *cal, Cl
                 size += strlen(req->calendars[i]) + 1;
         }
 
+        /* The occurrence before (to count missed ones; a statistic, it never stops the run) also
+         * sizes the claim: twice the gap. Its exact life does not matter for correctness, since the
+         * entry's record refuses any occurrence not later than the last one claimed. */
         if (c->occurrence == 0) {
-                r = occurrence_prev(cal->specs, cal->n, at, &c->occurrence);
+                r = occurrence_prev_pair(cal->specs, cal->n, at, &c->occurrence, &c->previous);
                 if (r < 0) {
                         log_error_errno(r, "Entry %s has no occurrence at or before %s: %s", req->entry,
                                         format_timestamp(when, sizeof when, at, true),
                                         r == -ENOENT ? "its calendars have not elapsed yet" : "%m");
                         return EX_DATAERR;
                 }
-        }
-        /* The occurrence before (to count missed ones; a statistic, it never stops the run) also
-         * sizes the claim: twice the gap. Its exact life does not matter for correctness, since the
-         * entry's record refuses any occurrence not later than the last one claimed. */
-        if (occurrence_prev(cal->specs, cal->n, c->occurrence - 1, &c->previous) < 0)
+        } else if (occurrence_prev(cal->specs, cal->n, c->occurrence - 1, &c->previous) < 0)
                 c->previous = 0;
-        else
+        if (c->previous > 0)
                 c->ttl_sec = MIN(MAX((long long) (2 * ((c->occurrence - c->previous) / USEC_PER_SEC)), CLAIM_TTL_MIN_SEC),
                                  CLAIM_TTL_MAX_SEC);
 

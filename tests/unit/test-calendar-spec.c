@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "model/calendar-spec.h"
+#include "model/occurrence.h"
 
 static usec_t utc(int y, int mo, int d, int h, int mi, int s) {
         struct tm tm = { .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi,
@@ -239,6 +240,41 @@ static void test_prev_next_consistent(void **state) {
         }
 }
 
+/* occurrence_prev_pair() against occurrence_prev() twice, for one and several calendars */
+static void test_occurrence_pair(void **state) {
+        static const char *const sets[][3] = {
+                { "minutely" }, { "*:0/5" }, { "*-*-01 00:00" }, { "Sat *-*-* 12:00" },
+                { "*-*-* 02:00 Europe/London", "Sat *-*-* 12:00" },
+                { "Mon..Fri 09:00 America/New_York", "Sat,Sun 11:00", "*-*~01 23:00 UTC" },
+        };
+        uint64_t x = 2463534242ULL; /* xorshift, fixed seed */
+        usec_t occ, before;
+
+        for (size_t i = 0; i < ELEMENTSOF(sets); i++) {
+                CalendarSpec *specs[3] = {};
+                size_t n = 0;
+
+                while (n < 3 && sets[i][n])
+                        specs[n] = parse(sets[i][n]), n++;
+                for (unsigned k = 0; k < 40; k++) {
+                        usec_t t, want_occ, want_before;
+
+                        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                        t = utc(2001, 1, 1, 0, 0, 0) + x % (40ULL * 365 * USEC_PER_DAY);
+                        assert_int_equal(occurrence_prev(specs, n, t, &want_occ), 0);
+                        assert_int_equal(occurrence_prev(specs, n, want_occ - 1, &want_before), 0);
+                        assert_int_equal(occurrence_prev_pair(specs, n, t, &occ, &before), 0);
+                        if (occ != want_occ || before != want_before)
+                                fail_msg("%s at %llu: %llu %llu, want %llu %llu", sets[i][0], (unsigned long long) t,
+                                         (unsigned long long) occ, (unsigned long long) before,
+                                         (unsigned long long) want_occ, (unsigned long long) want_before);
+                }
+                for (size_t j = 0; j < n; j++)
+                        calendar_spec_free(specs[j]);
+        }
+        assert_int_equal(occurrence_prev_pair(NULL, 0, utc(2024, 1, 1, 0, 0, 0), &occ, &before), -ENOENT);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_normalized),
@@ -251,6 +287,7 @@ int main(void) {
                 cmocka_unit_test(test_never),
                 cmocka_unit_test(test_local_zone_and_restore),
                 cmocka_unit_test(test_prev_next_consistent),
+                cmocka_unit_test(test_occurrence_pair),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
