@@ -34,7 +34,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 redis-cli -s "$T/redis.sock" CONFIG SET port "$port" >/dev/null
 
 python3 - "$n" "$enqueue" "$T/redis.sock" "$port" "$(realpath "$build/bench")" "$tls_port" <<'PY'
-import os, sys, time, statistics
+import os, random, sys, time, statistics
 n, enqueue, sock, port, bench, tls_port = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
 payload = '{"class":"SayHello","args":[],"retry":true,"queue":"default","jid":"0123456789abcdef01234567","created_at":1764240000.5,"enqueued_at":1764240000.5}'
 cases = [
@@ -53,6 +53,9 @@ cases = [
     ("jobs-enqueue --entry, tz (unix)", [enqueue, "--redis", "unix://" + sock, "-Q", "-q", "claims", "--entry", "nightly",
                                          "--calendar", "*-*-* 02:00 Europe/London", "--calendar", "Sat *-*-* 12:00",
                                          "NightlyReport"]),
+    # the same program with hiredis and jansson as shared libraries (as it was linked before)
+    ("--entry, shared libraries", [enqueue + "-shared", "--redis", "unix://" + sock, "-Q", "-q", "claims", "--entry",
+                                   "say-hello", "--calendar", "*-*-* *:*:00", "SayHello"]),
 ]
 devnull = os.open(os.devnull, os.O_WRONLY)
 def run(argv):
@@ -67,8 +70,13 @@ res = {}
 for name, argv in cases:
     for _ in range(50): run(argv)          # warm caches
 res = {name: [] for name, _ in cases}
-for i in range(n):                          # interleave so load changes hit every case alike
-    for name, argv in cases:
+# Interleave so load changes hit every case alike, in a new order each round: a run after a heavy
+# one (TLS, redis-cli) starts with cold caches, and a fixed order would charge that to one case.
+order = list(cases)
+shuffle = random.Random(n).shuffle
+for i in range(n):
+    shuffle(order)
+    for name, argv in order:
         res[name].append(run(argv))
 # ru_maxrss of a child spawned from this (large) Python process includes Python's own pages at
 # exec time, so peak RSS is measured under GNU time, a small C parent (shown by its /bin/true row).
@@ -84,7 +92,8 @@ for name, _ in cases:
     print("%-26s %12.0f %12.0f %14d" % (name, statistics.median(w), w[int(len(w) * 0.9)], rss[name]))
 true_med = statistics.median(x[0] for x in res["/bin/true"])
 cli_med = statistics.median(x[0] for x in res["redis-cli LPUSH (unix)"])
-for name in ("jobs-enqueue (unix)", "jobs-enqueue (tcp)", "jobs-enqueue --entry (unix)", "jobs-enqueue --entry, tz (unix)"):
+for name in ("jobs-enqueue (unix)", "jobs-enqueue (tcp)", "jobs-enqueue --entry (unix)", "jobs-enqueue --entry, tz (unix)",
+             "--entry, shared libraries"):
     m = statistics.median(x[0] for x in res[name])
     print("%s: %.2fx /bin/true (target <= 2x), %.2fx redis-cli LPUSH, peak RSS %.2f MiB (target <= 4 MiB)"
           % (name, m / true_med, m / cli_med, rss[name] / 1024))
@@ -92,6 +101,9 @@ med = {name: statistics.median(x[0] for x in res[name]) for name, _ in cases}
 print("jobs-enqueue (tls): %.2fx jobs-enqueue (tcp) (+%.0f us: loading libssl, the handshake), peak RSS %.2f MiB"
       % (med["jobs-enqueue (tls)"] / med["jobs-enqueue (tcp)"], med["jobs-enqueue (tls)"] - med["jobs-enqueue (tcp)"],
          rss["jobs-enqueue (tls)"] / 1024))
+print("hiredis and jansson linked in: --entry %.2fx the same with them as shared libraries (%+.0f us)"
+      % (med["jobs-enqueue --entry (unix)"] / med["--entry, shared libraries"],
+         med["jobs-enqueue --entry (unix)"] - med["--entry, shared libraries"]))
 print("linking libssl would cost every start: empty + libssl %.2fx empty program (+%.0f us)"
       % (med["empty + libssl"] / med["empty program"], med["empty + libssl"] - med["empty program"]))
 PY
