@@ -3,10 +3,12 @@
 # Benchmark (not a test): time N runs of jobs-enqueue against a private local Redis, beside /bin/true
 # and `redis-cli LPUSH` measured in the same run (plain pushes, and runs of fleet entries that compute
 # their occurrence and claim it), jobs-enqueue over TLS (rediss://, certificates made here) beside
-# plain TCP, and an empty program with and without libsystemd or libssl linked (which is why
-# jobs-enqueue links neither: it loads libssl only for a rediss:// URL). Prints median wall time and
-# peak RSS of each, and jobs-enqueue's ratios to the baselines. Targets: <= 2x /bin/true wall time,
-# <= 4 MiB peak RSS (plain connections).
+# plain TCP, an empty program with and without libsystemd or libssl linked (which is why
+# jobs-enqueue links neither: it loads libssl only for a rediss:// URL), and a fleet entry's run of
+# jobs-enqueue-shared (the same objects with hiredis and jansson as shared libraries). Prints median
+# wall time and peak RSS of each, and jobs-enqueue's ratios to the baselines. Targets: <= 2x
+# /bin/true wall time, <= 4 MiB peak RSS (plain connections). Use a release build
+# (meson setup build-rel -Dbuildtype=release).
 #   usage: bench/enqueue.sh [BUILD_DIR] [N]
 set -euo pipefail
 build=${1:-build}
