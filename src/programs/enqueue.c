@@ -137,8 +137,12 @@ static int enqueue_occurrence(const EnqueueRequest *req, EntryCalendars *cal, Cl
         _cleanup_free_ char *text = NULL;
         char when[TIMESTAMP_MAX];
         size_t size = 0;
-        usec_t at = req->trigger ? req->trigger : now_usec(CLOCK_REALTIME);
+        usec_t at = req->trigger;
         int r;
+
+        /* no fork time from /proc (not mounted): now, the default, as good as the start at once */
+        if (at == 0 && (!req->trigger_start || process_start_usec(&at) < 0))
+                at = now_usec(CLOCK_REALTIME);
 
         for (size_t i = 0; i < req->n_calendars; i++) {
                 _cleanup_free_ char *error = NULL;

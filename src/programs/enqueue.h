@@ -25,6 +25,7 @@ typedef struct EnqueueRequest {
         const char *calendars[SCHEDULE_CALENDARS_MAX]; /* --calendar, n_calendars of them */
         size_t n_calendars;
         usec_t trigger;        /* --trigger-time: when the timer fired; 0: now */
+        bool trigger_start;    /* --trigger-time start: when this process was forked */
         /* --wait-replicas, --wait-timeout (with an entry, else $JOBS_WAIT_REPLICAS and
          * $JOBS_WAIT_TIMEOUT): replicas that must confirm the push, else exit 75 (the job is on the
          * master all the same). */

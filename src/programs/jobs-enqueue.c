@@ -38,7 +38,8 @@ static void help(void) {
                "      --calendar EXPR    a calendar of the entry (repeatable); the occurrence is its\n"
                "                         latest elapse at or before the trigger time\n"
                "      --occurrence EPOCH the occurrence this run stands for (default: from --calendar)\n"
-               "      --trigger-time EPOCH  when the timer fired (default: now)\n"
+               "      --trigger-time EPOCH|start  when the timer fired (default: now; start: when this\n"
+               "                         process was forked, as generated units pass)\n"
                "  -Q, --quiet            do not print the jid\n"
                "  -h, --help             show this help\n"
                "      --version          show the version\n\n"
@@ -172,9 +173,13 @@ static int parse_argv(int argc, char **argv, EnqueueRequest *req, bool *quiet, b
                         req->calendars[req->n_calendars++] = optarg;
                         break;
                 case ARG_TRIGGER_TIME:
+                        req->trigger = 0;
+                        req->trigger_start = streq(optarg, "start");
+                        if (req->trigger_start)
+                                break;
                         r = enqueue_parse_epoch("--trigger-time", optarg, &req->trigger);
                         if (r < 0)
-                                return r;
+                                return log_error("--trigger-time also takes 'start': when this process was forked."), r;
                         break;
                 case 'Q':
                         *quiet = true;
@@ -202,7 +207,7 @@ static int parse_argv(int argc, char **argv, EnqueueRequest *req, bool *quiet, b
                 log_error("--entry needs the entry's calendars (--calendar) or its --occurrence.");
                 return -EINVAL;
         }
-        if (!req->entry && (req->occurrence > 0 || req->n_calendars > 0 || req->trigger > 0)) {
+        if (!req->entry && (req->occurrence > 0 || req->n_calendars > 0 || req->trigger > 0 || req->trigger_start)) {
                 log_error("--occurrence, --calendar and --trigger-time apply to a schedule entry; pass --entry NAME too.");
                 return -EINVAL;
         }

@@ -242,11 +242,12 @@ int emit_service(const ScheduleEntry *e, const EmitOptions *o, char **ret) {
         if (e->active_job)
                 fputs(" --active-job", f);
         /* A fleet entry names itself and its calendars: jobs-enqueue works out the occurrence the
-         * run stands for and enqueues it once across every host. */
+         * run stands for, from the moment systemd forked it (the sandbox's set-up before the exec
+         * does not count), and enqueues it once across every host. */
         if (!e->host_scope) {
                 char cal[SCHEDULE_EVERY_CALENDAR_MAX];
 
-                fputs(" --entry ", f);
+                fputs(" --trigger-time start --entry ", f);
                 r = emit_exec_word(f, e->name);
                 for (size_t i = 0; r >= 0 && i < e->n_calendars; i++) {
                         fputs(" --calendar ", f);

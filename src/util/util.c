@@ -18,6 +18,45 @@ usec_t now_usec(clockid_t clock) {
         return (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / 1000;
 }
 
+int process_start_usec(usec_t *ret) {
+        char buf[1024], *p;
+        unsigned long long ticks;
+        usec_t boot_now, real_now, start;
+        long hz = sysconf(_SC_CLK_TCK);
+        ssize_t n;
+        int fd;
+
+        if (hz <= 0)
+                return -EINVAL;
+        fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        n = read(fd, buf, sizeof buf - 1);
+        if (n < 0)
+                n = -errno;
+        (void) close(fd);
+        if (n < 0)
+                return (int) n;
+        buf[n] = 0;
+        /* "pid (comm) state ppid ...": comm may hold anything, so count from its last ')'; the
+         * start time is field 22, the 20th after it */
+        p = strrchr(buf, ')');
+        if (!p)
+                return -EBADMSG;
+        for (int field = 2; field < 22; field++) {
+                p = strchr(p + 1, ' ');
+                if (!p)
+                        return -EBADMSG;
+        }
+        if (sscanf(p + 1, "%llu", &ticks) != 1)
+                return -EBADMSG;
+        boot_now = now_usec(CLOCK_BOOTTIME);
+        real_now = now_usec(CLOCK_REALTIME);
+        start = (usec_t) (ticks + 1) * USEC_PER_SEC / (usec_t) hz;
+        *ret = start >= boot_now ? real_now : real_now - (boot_now - start);
+        return 0;
+}
+
 double epoch_now(void) {
         return (double) now_usec(CLOCK_REALTIME) / (double) USEC_PER_SEC;
 }

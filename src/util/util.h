@@ -22,6 +22,12 @@ typedef uint64_t usec_t;
 /* Current time of the given clock in microseconds. */
 usec_t now_usec(clockid_t clock);
 
+/* When this process was forked, on the wall clock (CLOCK_REALTIME µs), from the kernel's record in
+ * /proc/self/stat: rounded up to the next clock tick, so never before the fork, and never later
+ * than now. An exec() keeps it: it is the start of the process, not of its program. -errno if
+ * /proc cannot tell. */
+int process_start_usec(usec_t *ret);
+
 /* Wall clock as float epoch seconds, Sidekiq's time format. */
 double epoch_now(void);
 

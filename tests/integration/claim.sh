@@ -154,3 +154,19 @@ assert_match "$OUT" "shown +.* alpha +$sjid +done in 1s"
 expect_exit 0 "$C" status
 assert_match "$OUT" "Schedule: +1 entry, last claim .* by alpha \\(shown\\), 18 missed"
 ok "jobsctl schedule and status show the entry, its job's outcome, next and missed occurrences"
+
+# --- --trigger-time start: the occurrence of the moment the process was forked, not of its exec ---
+# A process forked at F sleeps 2 s, then execs jobs-enqueue for an entry due every second: the
+# occurrence it claims is F's second (the kernel records the fork in 10 ms ticks, rounded up), where
+# "now" would have given one at least 2 s later. No timing assumption: F is bracketed by clock
+# readings taken before the fork and inside the forked process.
+t_before=$(date +%s.%N)
+bash -c 'date +%s.%N > "$1"; sleep 2; exec "$2" -Q --entry forked --calendar "*:*:*" --trigger-time start Forked' \
+        _ "$T/t_inside" "$E"
+t_inside=$(cat "$T/t_inside")
+occ=$(redis_cli HGET jobs:entry:forked last)
+assert_eq "$(python3 -c "import math; o = $occ / 1e6; print(math.floor($t_before) <= o <= $t_inside + 0.011)")" "True" \
+        "occurrence $occ of a process forked between $t_before and $t_inside"
+expect_exit 64 "$E" --entry forked --calendar "*:*:*" --trigger-time soon Forked
+assert_contains "$ERR" "--trigger-time also takes 'start'"
+ok "--trigger-time start takes the occurrence of the process's fork"

@@ -119,7 +119,7 @@ text = r"""["it's","$HOME","${X}","100%","%n","back\\slash","tab\t","caf\u00e9 �
 args = ["it's", "$HOME", "${X}", "100%", "%n", "back\\slash", "tab\t", "café ü", "\"q\"", ";", "'",
         {"a b": [1, 2.5, None, True]}]
 assert json.loads(text) == args
-want = ["--queue", "q.1", "--retry", "0", "--args", text, "--entry", "quoting", "--calendar", "*-*-* 02:00 Europe/London", "Quote::Me"]
+want = ["--queue", "q.1", "--retry", "0", "--args", text, "--trigger-time", "start", "--entry", "quoting", "--calendar", "*-*-* 02:00 Europe/London", "Quote::Me"]
 if argv != want:
     print("got ", argv, "\nwant", want, file=sys.stderr)
     sys.exit(1)
@@ -130,7 +130,7 @@ C systemctl start jobs.target
 timers=$(C systemctl list-timers --no-pager --no-legend 'jobs-*')
 assert_contains "$timers" "jobs-quoting.timer"
 assert_contains "$timers" "jobs-tick.timer"
-fired() { C journalctl -u jobs-tick -o cat --no-pager | grep -q '^ARGV=\["--queue", "default", "--retry", "true", "--args", "\[\]", "--entry", "tick", "--calendar", "[^"]*", "Tick"\]'; }
+fired() { C journalctl -u jobs-tick -o cat --no-pager | grep -q '^ARGV=\["--queue", "default", "--retry", "true", "--args", "\[\]", "--trigger-time", "start", "--entry", "tick", "--calendar", "[^"]*", "Tick"\]'; }
 wait_for "the Every=5s timer to fire" 30 fired
 ok "timers run under jobs.target and fire"
 
