@@ -670,7 +670,14 @@ static void format_weekdays(FILE *f, int bits) {
 static void format_chain(FILE *f, int width, const CalendarChain *ch, bool usec) {
         int d = usec ? (int) USEC_PER_SEC : 1;
 
-        if (ch->n == 0 || (usec && ch->n == 1 && ch->v[0].start == 0 && ch->v[0].repeat == d && ch->v[0].stop < 0)) {
+        /* systemd 252 prints a seconds list holding "0/1" as "*", whatever else it holds (which
+         * still elapses: "*:*:0/1,9.5" fires at :09.5 too) */
+        for (size_t i = 0; usec && i < ch->n; i++)
+                if (ch->v[i].start == 0 && ch->v[i].repeat == d && ch->v[i].stop < 0) {
+                        fputc('*', f);
+                        return;
+                }
+        if (ch->n == 0) {
                 fputc('*', f);
                 return;
         }
