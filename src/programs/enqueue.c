@@ -140,7 +140,7 @@ static int enqueue_occurrence(const EnqueueRequest *req, EntryCalendars *cal, Cl
         usec_t at = req->trigger;
         int r;
 
-        /* no fork time from /proc (not mounted): now, the default, as good as the start at once */
+        /* without /proc to tell the fork time: now (later than the fork, never earlier) */
         if (at == 0 && (!req->trigger_start || process_start_usec(&at) < 0))
                 at = now_usec(CLOCK_REALTIME);
 
