@@ -316,7 +316,7 @@ int calendar_spec_next(const CalendarSpec *c, usec_t after, usec_t *ret) {
 }
 
 /* next(q) <= at? 1/0, or a negative error. From a few start times systemd's search gives up
- * (-EDEADLK, as in systemd): such a probe says nothing, prev_bisect() then probes elsewhere. */
+ * (-EDEADLK, as in systemd): such a probe says nothing; 0, and prev_bisect() probes elsewhere. */
 static int elapses_by(const CalendarSpec *c, usec_t q, usec_t at, usec_t *ret_next) {
         int r = next_in_zone(c, q, ret_next);
 
@@ -325,6 +325,23 @@ static int elapses_by(const CalendarSpec *c, usec_t q, usec_t at, usec_t *ret_ne
         if (r < 0)
                 return r;
         return *ret_next <= at;
+}
+
+/* elapses_by() for the windows of prev_bisect(): a probe that says nothing is moved halfway
+ * towards hi (whose next() is later than at) until one answers, so that a window whose start
+ * falls where the search gives up (in Europe/Dublin, just after midnight on the day the clocks go
+ * forward, for a daily calendar) does not pass over the elapse after it. *q is the probe used. */
+static int window_elapses_by(const CalendarSpec *c, usec_t *q, usec_t hi, usec_t at, usec_t *ret_next) {
+        usec_t x;
+
+        for (unsigned k = 0; k < 32 && hi - *q > 1; k++) {
+                int r = next_in_zone(c, *q, &x);
+
+                if (r != -EDEADLK)
+                        break;
+                *q += (hi - *q) / 2;
+        }
+        return elapses_by(c, *q, at, ret_next);
 }
 
 /* The first window prev_bisect() tries: the gap between the two elapses after at, so that for a
@@ -348,7 +365,7 @@ static int prev_bisect(const CalendarSpec *c, usec_t at, usec_t *ret) {
 
         for (;;) {
                 lo = at > w ? at - w : 0;
-                r = elapses_by(c, lo, at, &x);
+                r = window_elapses_by(c, &lo, hi, at, &x);
                 if (r < 0)
                         return r;
                 if (r > 0) {

@@ -242,6 +242,56 @@ static void test_prev_next_consistent(void **state) {
         }
 }
 
+/* prev(t) for every t across the 2026 DST changes of zones with positive, negative (Dublin: its
+ * winter time is the one flagged DST) and half-hour offsets, for a daily time that always exists:
+ * the latest of the expected elapses at or before t (local times made with mktime()). A probe from
+ * just after Dublin's midnight on the day the clocks go forward makes the search give up, as
+ * systemd's does: prev() must still find the elapse after it. */
+static void test_prev_sweep_dst(void **state) {
+        static const struct { const char *zone; int month, day; } cases[] = {
+                { "Europe/Dublin", 3, 29 }, { "Europe/Dublin", 10, 25 }, { "Europe/London", 3, 29 },
+                { "Europe/London", 10, 25 }, { "America/New_York", 3, 8 }, { "Australia/Lord_Howe", 4, 5 },
+        };
+        static const char *const times[] = { "00:00", "12:00" };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++)
+                for (size_t j = 0; j < ELEMENTSOF(times); j++) {
+                        _cleanup_free_ char *expr = strdupf("*-*-* %s %s", times[j], cases[i].zone);
+                        _cleanup_(calendar_spec_freep) CalendarSpec *c = parse(expr);
+                        _cleanup_free_ char *tz = strdupf(":%s", cases[i].zone);
+                        char *old = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
+                        usec_t e[6];
+
+                        /* the elapses: that time on the days around the change, in the zone */
+                        assert_int_equal(setenv("TZ", tz, 1), 0);
+                        tzset();
+                        for (int d = 0; d < 6; d++) {
+                                struct tm tm = { .tm_year = 2026 - 1900, .tm_mon = cases[i].month - 1,
+                                                 .tm_mday = cases[i].day - 2 + d, .tm_hour = j == 0 ? 0 : 12,
+                                                 .tm_isdst = -1 };
+                                e[d] = (usec_t) mktime(&tm) * USEC_PER_SEC;
+                        }
+                        if (old)
+                                assert_int_equal(setenv("TZ", old, 1), 0);
+                        else
+                                assert_int_equal(unsetenv("TZ"), 0);
+                        tzset();
+                        free(old);
+
+                        for (usec_t t = e[0]; t < e[5]; t += 7 * USEC_PER_MINUTE + 13 * USEC_PER_SEC) {
+                                usec_t p = 0, want = e[0];
+
+                                for (int d = 0; d < 6; d++)
+                                        if (e[d] <= t)
+                                                want = e[d];
+                                assert_int_equal(calendar_spec_prev(c, t, &p), 0);
+                                if (p != want)
+                                        fail_msg("%s: prev(%llu) = %llu, want %llu", expr, (unsigned long long) t,
+                                                 (unsigned long long) p, (unsigned long long) want);
+                        }
+                }
+}
+
 /* occurrence_prev_pair() against occurrence_prev() twice, for one and several calendars */
 static void test_occurrence_pair(void **state) {
         static const char *const sets[][3] = {
@@ -290,6 +340,7 @@ int main(void) {
                 cmocka_unit_test(test_local_zone_and_restore),
                 cmocka_unit_test(test_prev_next_consistent),
                 cmocka_unit_test(test_occurrence_pair),
+                cmocka_unit_test(test_prev_sweep_dst),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
