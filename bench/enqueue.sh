@@ -50,13 +50,13 @@ cases = [
     ("jobs-enqueue (tls)", [enqueue, "--redis", "rediss://localhost:%s/0" % tls_port, "-Q", "SayHello"]),
     # a fleet entry's run as its generated service does it: the occurrence computed from the
     # calendar, then the claim (one Lua step; most runs find the minute's occurrence claimed)
-    ("jobs-enqueue --entry (unix)", [enqueue, "--redis", "unix://" + sock, "-Q", "-q", "claims", "--entry", "say-hello",
+    ("jobs-enqueue --entry (unix)", [enqueue, "--redis", "unix://" + sock, "-Q", "-q", "claims", "--trigger-time", "start", "--entry", "say-hello",
                                      "--calendar", "*-*-* *:*:00", "SayHello"]),
-    ("jobs-enqueue --entry, tz (unix)", [enqueue, "--redis", "unix://" + sock, "-Q", "-q", "claims", "--entry", "nightly",
+    ("jobs-enqueue --entry, tz (unix)", [enqueue, "--redis", "unix://" + sock, "-Q", "-q", "claims", "--trigger-time", "start", "--entry", "nightly",
                                          "--calendar", "*-*-* 02:00 Europe/London", "--calendar", "Sat *-*-* 12:00",
                                          "NightlyReport"]),
     # the same program with hiredis and jansson as shared libraries (as it was linked before)
-    ("--entry, shared libraries", [enqueue + "-shared", "--redis", "unix://" + sock, "-Q", "-q", "claims", "--entry",
+    ("--entry, shared libraries", [enqueue + "-shared", "--redis", "unix://" + sock, "-Q", "-q", "claims", "--trigger-time", "start", "--entry",
                                    "say-hello", "--calendar", "*-*-* *:*:00", "SayHello"]),
 ]
 devnull = os.open(os.devnull, os.O_WRONLY)
