@@ -25,7 +25,7 @@ touch "$JOBS_SK_T/block-started"
 while [ ! -e "$JOBS_SK_T/block-go" ] && [ -d "$JOBS_SK_T" ]; do sleep 0.05; done
 EOF
 worker_ran() { jobs_worker_alive; ran "$1"; }
-worker_listed() { jobs_worker_alive; [ "$(redis_cli SCARD processes)" = 1 ]; }
+worker_listed() { jobs_worker_alive; [[ "$(redis_cli --raw SMEMBERS processes)" == *":$WORKER_PID:"* ]]; }
 
 # --- What Sidekiq itself writes for a failed job, to compare jobs-worker's entries with -------------
 sidekiq_start -q default -c 1

@@ -34,6 +34,15 @@ sidekiq_stop() {
         while kill -0 "$SIDEKIQ_PID" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.1; done
         kill -KILL "$SIDEKIQ_PID" 2>/dev/null || true
         wait "$SIDEKIQ_PID" 2>/dev/null || true
+        # Sidekiq 6 does not stop its heartbeat thread before it signs off (launcher.rb says so): a beat
+        # racing with the sign-off adds the process back to "processes" for its key's 60 s. The process
+        # is gone now, so drop what it left, as Sidekiq's own ProcessSet cleanup would a minute later.
+        local identity
+        for identity in $(redis_cli --raw SMEMBERS processes 2>/dev/null); do
+                [[ "$identity" == *":$SIDEKIQ_PID:"* ]] || continue
+                redis_cli SREM processes "$identity" >/dev/null 2>&1 || true
+                redis_cli DEL "$identity" "$identity:workers" >/dev/null 2>&1 || true
+        done
         SIDEKIQ_PID=
 }
 
