@@ -158,13 +158,27 @@ static int field_done(const CalendarSpec *c, struct tm *t, int *us, int field, i
         return r;
 }
 
+/* Broken-down t (with usec) before the start tm (with usec): the search came back behind its start. */
+static bool tm_before(const struct tm *t, int t_us, const struct tm *start, int start_us) {
+        const int a[] = { t->tm_year, t->tm_mon, t->tm_mday, t->tm_hour, t->tm_min, t->tm_sec, t_us };
+        const int b[] = { start->tm_year, start->tm_mon, start->tm_mday, start->tm_hour, start->tm_min,
+                          start->tm_sec, start_us };
+
+        for (size_t i = 0; i < ELEMENTSOF(a); i++)
+                if (a[i] != b[i])
+                        return a[i] < b[i];
+        return false;
+}
+
 static int find_next(const CalendarSpec *c, struct tm *tm, int *usec) {
         struct tm t = *tm;
         int us = *usec, r;
+        bool keep_dst = false;
 
         for (unsigned step = 0; step < SEARCH_STEPS_MAX; step++) {
                 (void) tm_to_time(&t, c->utc);
-                t.tm_isdst = -1; /* let mktime() decide, as systemd does without a pinned DST */
+                if (!keep_dst)
+                        t.tm_isdst = -1; /* let mktime() decide, as systemd does without a pinned DST */
 
                 t.tm_year += 1900;
                 r = chain_next(c, &c->f[F_YEAR], false, &t, &t.tm_year);
@@ -208,6 +222,16 @@ static int find_next(const CalendarSpec *c, struct tm *tm, int *usec) {
                 if (!field_done(c, &t, &us, F_USEC, r))
                         continue;
 
+                /* mktime() read an hour skipped by a DST change backwards (glibc prefers the side
+                 * flagged DST: winter time in Europe/Dublin), so the search came back behind its
+                 * start. Debian's systemd 252 then keeps the DST flag mktime() settled on and tries
+                 * again an hour later, which reads the skipped hour forwards; so do we. */
+                if (tm_before(&t, us, tm, *usec)) {
+                        keep_dst = true;
+                        t.tm_hour++;
+                        continue;
+                }
+
                 *tm = t;
                 *usec = us;
                 return 0;
@@ -234,10 +258,9 @@ static int next_in_zone(const CalendarSpec *c, usec_t after, usec_t *ret) {
         t = tm_to_time(&tm, c->utc);
         if (t < 0)
                 return -EINVAL;
-        /* mktime() reads a wall-clock time skipped by a DST change forward or backward depending
-         * on glibc's guess from earlier calls (hidden state: systemd's answers differ between
-         * processes there too, seen in Europe/Dublin, whose winter time is flagged as DST). Going
-         * backward can land at or before the start: report that as systemd's "gave up". */
+        /* A wall-clock time repeated by a DST change is later than the start field by field, yet
+         * mktime() may read it as its first pass, at or before the start (which pass depends on
+         * glibc's guess from earlier calls): report that as systemd's "gave up". */
         if ((usec_t) t * USEC_PER_SEC + (usec_t) us <= after - 1)
                 return -EDEADLK;
         *ret = (usec_t) t * USEC_PER_SEC + (usec_t) us;

@@ -242,12 +242,13 @@ static void test_prev_next_consistent(void **state) {
         }
 }
 
-/* prev(t) for every t across the 2026 DST changes of zones with positive, negative (Dublin: its
- * winter time is the one flagged DST) and half-hour offsets, for a daily time that always exists:
- * the latest of the expected elapses at or before t (local times made with mktime()). A probe from
- * just after Dublin's midnight on the day the clocks go forward makes the search give up, as
- * systemd's does: prev() must still find the elapse after it. */
-static void test_prev_sweep_dst(void **state) {
+/* prev(t) and next(t) for every t across the 2026 DST changes of zones with positive, negative
+ * (Dublin: its winter time is the one flagged DST) and half-hour offsets, for a daily time that
+ * always exists: the latest of the expected elapses at or before t, and the first one after it
+ * (local times made with mktime()). From just after Dublin's midnight on the day the clocks go
+ * forward, mktime() reads the skipped hour backwards and the search comes back behind its start:
+ * it must go on to the next midnight, as Debian's systemd 252 does (2026-03-29 23:00 UTC). */
+static void test_sweep_dst(void **state) {
         static const struct { const char *zone; int month, day; } cases[] = {
                 { "Europe/Dublin", 3, 29 }, { "Europe/Dublin", 10, 25 }, { "Europe/London", 3, 29 },
                 { "Europe/London", 10, 25 }, { "America/New_York", 3, 8 }, { "Australia/Lord_Howe", 4, 5 },
@@ -279,7 +280,7 @@ static void test_prev_sweep_dst(void **state) {
                         free(old);
 
                         for (usec_t t = e[0]; t < e[5]; t += 7 * USEC_PER_MINUTE + 13 * USEC_PER_SEC) {
-                                usec_t p = 0, want = e[0];
+                                usec_t p = 0, n = 0, want = e[0];
 
                                 for (int d = 0; d < 6; d++)
                                         if (e[d] <= t)
@@ -288,6 +289,13 @@ static void test_prev_sweep_dst(void **state) {
                                 if (p != want)
                                         fail_msg("%s: prev(%llu) = %llu, want %llu", expr, (unsigned long long) t,
                                                  (unsigned long long) p, (unsigned long long) want);
+                                for (int d = 5; d >= 0; d--)
+                                        if (e[d] > t)
+                                                want = e[d];
+                                assert_int_equal(calendar_spec_next(c, t, &n), 0);
+                                if (n != want)
+                                        fail_msg("%s: next(%llu) = %llu, want %llu", expr, (unsigned long long) t,
+                                                 (unsigned long long) n, (unsigned long long) want);
                         }
                 }
 }
@@ -340,7 +348,7 @@ int main(void) {
                 cmocka_unit_test(test_local_zone_and_restore),
                 cmocka_unit_test(test_prev_next_consistent),
                 cmocka_unit_test(test_occurrence_pair),
-                cmocka_unit_test(test_prev_sweep_dst),
+                cmocka_unit_test(test_sweep_dst),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
