@@ -180,10 +180,11 @@ int calendar_check(const char *const *exprs, size_t n, bool *valid) {
 
 /* The occurrence of a run (the claim key) is computed by calendar-spec.c: an expression systemd
  * accepts but that cannot be evaluated the same way on every host is an error, never a silently
- * duplicated or dropped run. */
+ * duplicated or dropped run; so is one that never elapses. */
 static int check_evaluable(Schedule *s, ScheduleEntry *e, const ScheduleCalendar *cal) {
         _cleanup_(calendar_spec_freep) CalendarSpec *spec = NULL;
         _cleanup_free_ char *error = NULL;
+        usec_t t;
         int r;
 
         r = calendar_spec_parse(cal->expression, &spec, &error);
@@ -193,6 +194,19 @@ static int check_evaluable(Schedule *s, ScheduleEntry *e, const ScheduleCalendar
                                           "cannot compute its occurrences the same way on every host: %s "
                                           "(see jobs-schedule(5), section CALENDARS)",
                                           cal->expression, strempty(error));
+        if (r < 0)
+                return r;
+        /* A date no month has ("*-02-30", "*-04-31"): systemd loads the timer and never starts the job.
+         * A one-off date that has passed elapsed once, so it is not refused. */
+        r = calendar_spec_next(spec, 0, &t);
+        if (r == -ENOENT || r == -EDEADLK)
+                r = calendar_spec_next(spec, now_usec(CLOCK_REALTIME), &t);
+        if (r == -ENOENT || r == -EDEADLK)
+                return schedule_add_error(s, e, e->path, cal->line,
+                                          "OnCalendar=%s: no date matches this calendar expression (no month has "
+                                          "such a day?): its timer would never start the job; fix the date "
+                                          "(systemd-analyze calendar '%s' says \"Next elapse: never\")",
+                                          cal->expression, cal->expression);
         return r < 0 ? r : 0;
 }
 

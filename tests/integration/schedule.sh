@@ -83,6 +83,13 @@ TZ=Europe/Berlin expect_exit 65 "$J" generate "$T/abbrev.schedule" "$T/abbrev"
 [[ -e $T/abbrev ]] && fail "generate wrote units for a refused schedule"
 ok "an OnCalendar= systemd accepts but whose occurrences cannot be computed alike everywhere: exit 65, file:line"
 
+# accepted by systemd but never elapsing: a day no month has
+printf '[Job]\nName=leap\nClass=Leap\nOnCalendar=*-02-29 03:00\nOnCalendar=*-02-30 03:00\n' >"$T/never.schedule"
+expect_exit 65 "$J" generate "$T/never.schedule" "$T/never"
+assert_contains "$ERR" "$T/never.schedule:5: OnCalendar=*-02-30 03:00: no date matches this calendar expression"
+[[ -e $T/never ]] && fail "generate wrote units for a calendar that never elapses"
+ok "an OnCalendar= no date matches: exit 65, file:line"
+
 # calendar check through systemd-analyze: missing program → 69, or skipped on request
 JOBS_SYSTEMD_ANALYZE=/nonexistent/systemd-analyze expect_exit 69 "$J" check "$S"
 assert_contains "$ERR" "systemd-analyze was not found"

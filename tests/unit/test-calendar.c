@@ -52,7 +52,7 @@ static void test_many(void **state) {
 }
 
 static void test_schedule(void **state) {
-        const char text[] = "[Job]\nName=a\nClass=A\nOnCalendar=daily\nOnCalendar=Feb 30\nOnCalendar=*-02-30\n"
+        const char text[] = "[Job]\nName=a\nClass=A\nOnCalendar=daily\nOnCalendar=Feb 30\nOnCalendar=*-02-28\n"
                             "[Job]\nName=b\nClass=B\nOnCalendar=*-*-* 02:00 Mars/Olympus\n"
                             "[Job]\nName=c\nClass=C\nOnCalendar=weekly\n";
         _cleanup_(schedule_freep) Schedule *s = schedule_new();
@@ -90,6 +90,27 @@ static void test_not_evaluable(void **state) {
         tzset();
 }
 
+static void test_never_elapses(void **state) {
+        /* dates no month has are refused; a one-off date that has passed, or Feb 29, is not */
+        const char text[] = "[Job]\nName=a\nClass=A\nOnCalendar=*-02-30 02:00\n"
+                            "[Job]\nName=b\nClass=B\nOnCalendar=2020-01-01 00:00\nOnCalendar=*-02-29\n"
+                            "[Job]\nName=c\nClass=C\nOnCalendar=daily\nOnCalendar=*-04-31 Europe/London\n";
+        _cleanup_(schedule_freep) Schedule *s = schedule_new();
+
+        assert_non_null(s);
+        assert_int_equal(schedule_parse(s, "t.schedule", text, strlen(text)), 0);
+        assert_int_equal(calendar_check_schedule(s), 0);
+        schedule_sort_errors(s);
+        for (size_t i = 0; i < s->n_errors; i++)
+                print_message("%s\n", s->errors[i].message);
+        assert_int_equal(s->n_errors, 2);
+        assert_non_null(strstr(s->errors[0].message, "t.schedule:4: OnCalendar=*-02-30 02:00: no date matches"));
+        assert_non_null(strstr(s->errors[1].message, "t.schedule:14: OnCalendar=*-04-31 Europe/London: no date"));
+        assert_true(s->entries[0].broken);
+        assert_false(s->entries[1].broken);
+        assert_true(s->entries[2].broken);
+}
+
 static void test_missing_program(void **state) {
         const char *exprs[] = { "daily" };
         bool valid[1];
@@ -108,6 +129,7 @@ int main(void) {
                 cmocka_unit_test(test_many),
                 cmocka_unit_test(test_schedule),
                 cmocka_unit_test(test_not_evaluable),
+                cmocka_unit_test(test_never_elapses),
                 cmocka_unit_test(test_missing_program),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
