@@ -197,9 +197,11 @@ static int check_evaluable(Schedule *s, ScheduleEntry *e, const ScheduleCalendar
         if (r < 0)
                 return r;
         /* A date no month has ("*-02-30", "*-04-31"): systemd loads the timer and never starts the job.
-         * A one-off date that has passed elapsed once, so it is not refused. */
+         * Asked from the epoch, so that a one-off date that has passed (it elapsed once) is not refused;
+         * a search that gives up from there (systemd's 1000 steps) is asked again from now, where the
+         * timer's own search starts. */
         r = calendar_spec_next(spec, 0, &t);
-        if (r == -ENOENT || r == -EDEADLK)
+        if (r == -EDEADLK)
                 r = calendar_spec_next(spec, now_usec(CLOCK_REALTIME), &t);
         if (r == -ENOENT || r == -EDEADLK)
                 return schedule_add_error(s, e, e->path, cal->line,
