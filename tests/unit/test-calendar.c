@@ -51,11 +51,9 @@ static void test_many(void **state) {
         free(valid);
 }
 
-static void test_schedule(void **state) {
-        const char text[] = "[Job]\nName=a\nClass=A\nOnCalendar=daily\nOnCalendar=Feb 30\nOnCalendar=*-02-28\n"
-                            "[Job]\nName=b\nClass=B\nOnCalendar=*-*-* 02:00 Mars/Olympus\n"
-                            "[Job]\nName=c\nClass=C\nOnCalendar=weekly\n";
-        _cleanup_(schedule_freep) Schedule *s = schedule_new();
+/* text parsed as t.schedule (no parse error), its calendars checked; the errors sorted and printed */
+static Schedule *checked(const char *text) {
+        Schedule *s = schedule_new();
 
         assert_non_null(s);
         assert_int_equal(schedule_parse(s, "t.schedule", text, strlen(text)), 0);
@@ -64,6 +62,15 @@ static void test_schedule(void **state) {
         schedule_sort_errors(s);
         for (size_t i = 0; i < s->n_errors; i++)
                 print_message("%s\n", s->errors[i].message);
+        return s;
+}
+
+static void test_schedule(void **state) {
+        const char text[] = "[Job]\nName=a\nClass=A\nOnCalendar=daily\nOnCalendar=Feb 30\nOnCalendar=*-02-28\n"
+                            "[Job]\nName=b\nClass=B\nOnCalendar=*-*-* 02:00 Mars/Olympus\n"
+                            "[Job]\nName=c\nClass=C\nOnCalendar=weekly\n";
+        _cleanup_(schedule_freep) Schedule *s = checked(text);
+
         assert_int_equal(s->n_errors, 2);
         assert_non_null(strstr(s->errors[0].message, "t.schedule:5: OnCalendar=Feb 30: systemd does not accept"));
         assert_non_null(strstr(s->errors[1].message, "t.schedule:10: OnCalendar=*-*-* 02:00 Mars/Olympus: systemd"));
@@ -75,13 +82,10 @@ static void test_schedule(void **state) {
 static void test_not_evaluable(void **state) {
         /* systemd accepts the host zone's own abbreviation; the occurrence evaluator refuses it */
         const char text[] = "[Job]\nName=a\nClass=A\nOnCalendar=daily\nOnCalendar=daily CEST\n";
-        _cleanup_(schedule_freep) Schedule *s = schedule_new();
 
-        assert_non_null(s);
         assert_int_equal(setenv("TZ", "Europe/Berlin", 1), 0);
         tzset();
-        assert_int_equal(schedule_parse(s, "t.schedule", text, strlen(text)), 0);
-        assert_int_equal(calendar_check_schedule(s), 0);
+        _cleanup_(schedule_freep) Schedule *s = checked(text);
         assert_int_equal(s->n_errors, 1);
         assert_non_null(strstr(s->errors[0].message, "t.schedule:5: OnCalendar=daily CEST: systemd accepts this "
                                                      "calendar expression, but jobs cannot compute"));
@@ -95,14 +99,8 @@ static void test_never_elapses(void **state) {
         const char text[] = "[Job]\nName=a\nClass=A\nOnCalendar=*-02-30 02:00\n"
                             "[Job]\nName=b\nClass=B\nOnCalendar=2020-01-01 00:00\nOnCalendar=*-02-29\n"
                             "[Job]\nName=c\nClass=C\nOnCalendar=daily\nOnCalendar=*-04-31 Europe/London\n";
-        _cleanup_(schedule_freep) Schedule *s = schedule_new();
+        _cleanup_(schedule_freep) Schedule *s = checked(text);
 
-        assert_non_null(s);
-        assert_int_equal(schedule_parse(s, "t.schedule", text, strlen(text)), 0);
-        assert_int_equal(calendar_check_schedule(s), 0);
-        schedule_sort_errors(s);
-        for (size_t i = 0; i < s->n_errors; i++)
-                print_message("%s\n", s->errors[i].message);
         assert_int_equal(s->n_errors, 2);
         assert_non_null(strstr(s->errors[0].message, "t.schedule:4: OnCalendar=*-02-30 02:00: no date matches"));
         assert_non_null(strstr(s->errors[1].message, "t.schedule:14: OnCalendar=*-04-31 Europe/London: no date"));
